@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// EINTR-safe file and descriptor primitives: the one way to open, read and write here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "svtree/result.hpp"
+#include "svtree/unique_fd.hpp"
+
+namespace svtree {
+
+/// open(2) relative to dir_fd (AT_FDCWD for cwd), always O_CLOEXEC.
+Result<UniqueFd> open_at(int dir_fd, const std::string& path, int flags, mode_t mode = 0);
+inline Result<UniqueFd> open_file(const std::string& path, int flags, mode_t mode = 0) {
+  return open_at(-100 /* AT_FDCWD */, path, flags, mode);
+}
+
+/// Writes all of data unless an error occurs; returns bytes written before the error in
+/// the error's absence (EAGAIN on a non-blocking fd stops early and reports what was done).
+Result<size_t> write_all(int fd, std::string_view data);
+/// One read(2), retried on EINTR. 0 means end of file.
+Result<size_t> read_some(int fd, std::span<char> buffer);
+
+/// Reads a whole small file (knobs, envdir entries, status). ENOENT is an error like others.
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 65536);
+
+/// Does path exist (lstat succeeds)? Any error but ENOENT counts as "exists".
+[[nodiscard]] bool path_exists(const std::string& path);
+/// Is path a regular file executable by us (access X_OK and S_ISREG)?
+[[nodiscard]] bool is_executable_file(const std::string& path);
+
+/// Sets or clears O_NONBLOCK.
+Result<void> set_nonblocking(int fd, bool on);
+
+/// Makes sure fds 0, 1 and 2 are open (to /dev/null if not), so a later open() can never
+/// hand us fd 1 and turn a log write into a control-file write.
+void sanitize_standard_fds();
+
+}  // namespace svtree

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// A service directory: its paths and its one-file-per-knob settings (DESIGN.md §2).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace svtree {
+
+/// Paths inside a service directory. dir is used as given (relative or absolute).
+class ServicePaths {
+ public:
+  explicit ServicePaths(std::string dir) : dir_(std::move(dir)) {}
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+  [[nodiscard]] std::string file(std::string_view name) const;
+  [[nodiscard]] std::string run() const { return file("run"); }
+  [[nodiscard]] std::string finish() const { return file("finish"); }
+  [[nodiscard]] std::string check() const { return file("check"); }
+  [[nodiscard]] std::string log_dir() const { return file("log"); }
+  [[nodiscard]] std::string env_dir() const { return file("env"); }
+  [[nodiscard]] std::string control_script(char letter) const;
+  [[nodiscard]] std::string supervise_dir() const { return file("supervise"); }
+  [[nodiscard]] std::string supervise_file(std::string_view name) const;
+
+ private:
+  std::string dir_;
+};
+
+/// The knob files, read when run is about to start, so `echo 3000 > timeout-kill` takes
+/// effect at the next start without restarting the supervisor.
+struct ServiceKnobs {
+  static constexpr uint32_t kDefaultRestartDelayMs = 1000;
+  static constexpr uint32_t kDefaultTimeoutFinishMs = 5000;
+
+  bool down = false;                        // `down` exists
+  bool essential = false;                   // `essential` exists
+  int down_signal = 15;                     // `down-signal`, default SIGTERM
+  std::optional<int> notification_fd;       // `notification-fd`
+  uint32_t timeout_kill_ms = 0;             // `timeout-kill`, 0 = never
+  uint32_t timeout_finish_ms = kDefaultTimeoutFinishMs;  // `timeout-finish`, 0 = never
+  uint32_t restart_delay_ms = kDefaultRestartDelayMs;    // `restart-delay`
+  uint32_t restart_delay_max_ms = kDefaultRestartDelayMs;  // defaults to restart-delay
+};
+
+/// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
+/// and adds one line to warnings naming the file and what to write instead.
+ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings);
+
+/// Parses a non-negative decimal number of milliseconds (blanks and a newline allowed).
+std::optional<uint32_t> parse_milliseconds(std::string_view text);
+
+}  // namespace svtree

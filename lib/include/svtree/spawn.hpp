@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// spawn_process: posix_spawn with a clean signal state, optional setsid, cwd and fd map.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "svtree/result.hpp"
+
+namespace svtree {
+
+struct SpawnRequest {
+  std::string path;                    // executed as is (no PATH search)
+  std::vector<std::string> argv;       // argv[0] included
+  const std::vector<std::string>* env = nullptr;  // nullptr: inherit our environment
+  std::string cwd;                     // empty: stay where we are
+  bool new_session = false;            // setsid() in the child (service runs: DESIGN.md §2)
+  bool new_process_group = false;      // setpgid(0,0) instead, when no session is wanted
+  /// {child fd, parent fd}: the child gets a copy of parent fd at child fd; everything
+  /// else we hold is close-on-exec and does not leak.
+  std::vector<std::pair<int, int>> fds;
+};
+
+/// Starts the process and returns its pid. The child starts with an empty signal mask and
+/// every signal at its default disposition, whatever libev did to ours. An exec failure
+/// (ENOENT, EACCES, ENOEXEC…) is returned as the error and no child is left behind.
+Result<pid_t> spawn_process(const SpawnRequest& request);
+
+}  // namespace svtree

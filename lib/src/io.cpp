@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// EINTR-retrying wrappers over open/read/write and small-file helpers.
+#include "svtree/io.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace svtree {
+
+Result<UniqueFd> open_at(int dir_fd, const std::string& path, int flags, mode_t mode) {
+  for (;;) {
+    const int fd = ::openat(dir_fd, path.c_str(), flags | O_CLOEXEC, mode);
+    if (fd >= 0) return UniqueFd(fd);
+    if (errno != EINTR) return errno_error("open " + path);
+  }
+}
+
+Result<size_t> write_all(int fd, std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN && done > 0) return done;
+      return errno_error("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Result<size_t> read_some(int fd, std::span<char> buffer) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return errno_error("read");
+  }
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  auto fd = open_file(path, O_RDONLY | O_NOCTTY);
+  if (!fd) return fd.error();
+  std::string text;
+  char chunk[4096];
+  while (text.size() < max_bytes) {
+    auto n = read_some(fd->get(), chunk);
+    if (!n) return SysError{n.error().code, "read " + path};
+    if (*n == 0) break;
+    text.append(chunk, *n);
+  }
+  if (text.size() > max_bytes) text.resize(max_bytes);
+  return text;
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  return ::access(path.c_str(), X_OK) == 0;
+}
+
+Result<void> set_nonblocking(int fd, bool on) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return errno_error("fcntl F_GETFL");
+  const int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+  if (wanted != flags && ::fcntl(fd, F_SETFL, wanted) < 0) return errno_error("fcntl F_SETFL");
+  return {};
+}
+
+void sanitize_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    // Not O_CLOEXEC: these stand in for the standard fds our children inherit.
+    const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (opened >= 0 && opened != fd) {
+      ::dup2(opened, fd);
+      ::close(opened);
+    }
+  }
+}
+
+}  // namespace svtree

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Service directory paths and knob files.
+#include "svtree/service_dir.hpp"
+
+#include <cerrno>
+
+#include "svtree/io.hpp"
+#include "svtree/signal_name.hpp"
+
+namespace svtree {
+
+std::string ServicePaths::file(std::string_view name) const {
+  std::string path = dir_;
+  if (!path.empty() && path.back() != '/') path += '/';
+  path += name;
+  return path;
+}
+
+std::string ServicePaths::control_script(char letter) const {
+  std::string name = "control/";
+  name += letter;
+  return file(name);
+}
+
+std::string ServicePaths::supervise_file(std::string_view name) const {
+  std::string path = supervise_dir();
+  path += '/';
+  path += name;
+  return path;
+}
+
+std::optional<uint32_t> parse_milliseconds(std::string_view text) {
+  size_t begin = 0;
+  size_t end = text.size();
+  while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
+  while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t' || text[end - 1] == '\n' ||
+                         text[end - 1] == '\r'))
+    --end;
+  if (begin == end) return std::nullopt;
+  uint64_t value = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+    if (value > UINT32_MAX) return std::nullopt;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+namespace {
+
+/// The file's text, or nullopt when it does not exist (other errors are reported).
+std::optional<std::string> read_knob(const std::string& path, std::vector<std::string>& warnings) {
+  auto text = read_small_file(path, 256);
+  if (text) return std::move(*text);
+  if (text.error().code != ENOENT) warnings.push_back(text.error().message());
+  return std::nullopt;
+}
+
+void load_ms(const ServicePaths& paths, std::string_view name, uint32_t& out,
+             std::vector<std::string>& warnings) {
+  const std::string path = paths.file(name);
+  const auto text = read_knob(path, warnings);
+  if (!text) return;
+  if (const auto value = parse_milliseconds(*text)) {
+    out = *value;
+    return;
+  }
+  warnings.push_back("ignoring " + path +
+                     ": not a number of milliseconds; write one, e.g. echo 3000 > " + path);
+}
+
+}  // namespace
+
+ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
+  ServiceKnobs knobs;
+  knobs.down = path_exists(paths.file("down"));
+  knobs.essential = path_exists(paths.file("essential"));
+
+  const std::string signal_path = paths.file("down-signal");
+  if (const auto text = read_knob(signal_path, warnings)) {
+    if (const auto signo = parse_signal(*text)) {
+      knobs.down_signal = *signo;
+    } else {
+      warnings.push_back("ignoring " + signal_path +
+                         ": not a signal name or number; write e.g. echo INT > " + signal_path);
+    }
+  }
+
+  const std::string fd_path = paths.file("notification-fd");
+  if (const auto text = read_knob(fd_path, warnings)) {
+    const auto fd = parse_milliseconds(*text);  // same grammar: a small decimal number
+    if (fd && *fd >= 3 && *fd < 1024) {
+      knobs.notification_fd = static_cast<int>(*fd);
+    } else {
+      warnings.push_back("ignoring " + fd_path +
+                         ": want a descriptor number from 3 to 1023, e.g. echo 3 > " + fd_path);
+    }
+  }
+
+  load_ms(paths, "timeout-kill", knobs.timeout_kill_ms, warnings);
+  load_ms(paths, "timeout-finish", knobs.timeout_finish_ms, warnings);
+  load_ms(paths, "restart-delay", knobs.restart_delay_ms, warnings);
+  knobs.restart_delay_max_ms = knobs.restart_delay_ms;
+  load_ms(paths, "restart-delay-max", knobs.restart_delay_max_ms, warnings);
+  if (knobs.restart_delay_max_ms < knobs.restart_delay_ms)
+    knobs.restart_delay_max_ms = knobs.restart_delay_ms;
+  return knobs;
+}
+
+}  // namespace svtree

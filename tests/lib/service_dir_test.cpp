@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// Knob files: defaults, values, and a warning that names the file for bad input.
+#include "svtree/service_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+#include "support/test_support.hpp"
+
+namespace svtree {
+namespace {
+
+using testing::TempDir;
+using testing::write_file;
+
+TEST(ServiceKnobs, DefaultsReproduceRunit) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_FALSE(knobs.down);
+  EXPECT_EQ(knobs.down_signal, SIGTERM);
+  EXPECT_EQ(knobs.restart_delay_ms, 1000u);
+  EXPECT_EQ(knobs.restart_delay_max_ms, 1000u);
+  EXPECT_EQ(knobs.timeout_finish_ms, 5000u);
+  EXPECT_EQ(knobs.timeout_kill_ms, 0u);
+  EXPECT_FALSE(knobs.notification_fd.has_value());
+}
+
+TEST(ServiceKnobs, ReadsEveryFile) {
+  TempDir dir;
+  write_file(dir / "down", "");
+  write_file(dir / "essential", "");
+  write_file(dir / "down-signal", "SIGINT\n");
+  write_file(dir / "notification-fd", "3\n");
+  write_file(dir / "timeout-kill", "2500\n");
+  write_file(dir / "timeout-finish", "0");
+  write_file(dir / "restart-delay", "200");
+  write_file(dir / "restart-delay-max", "60000");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_TRUE(knobs.down);
+  EXPECT_TRUE(knobs.essential);
+  EXPECT_EQ(knobs.down_signal, SIGINT);
+  EXPECT_EQ(knobs.notification_fd, 3);
+  EXPECT_EQ(knobs.timeout_kill_ms, 2500u);
+  EXPECT_EQ(knobs.timeout_finish_ms, 0u);
+  EXPECT_EQ(knobs.restart_delay_ms, 200u);
+  EXPECT_EQ(knobs.restart_delay_max_ms, 60000u);
+}
+
+TEST(ServiceKnobs, BadValuesWarnNamingTheFileAndKeepDefaults) {
+  TempDir dir;
+  write_file(dir / "down-signal", "TERMINATE");
+  write_file(dir / "timeout-kill", "3s");
+  write_file(dir / "notification-fd", "1");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_NE(warnings[0].find(dir / "down-signal"), std::string::npos);
+  EXPECT_NE(warnings[2].find(dir / "timeout-kill"), std::string::npos);
+  EXPECT_EQ(knobs.down_signal, SIGTERM);
+  EXPECT_EQ(knobs.timeout_kill_ms, 0u);
+  EXPECT_FALSE(knobs.notification_fd.has_value());
+}
+
+TEST(ServiceKnobs, ParseMilliseconds) {
+  EXPECT_EQ(parse_milliseconds(" 42\n"), 42u);
+  EXPECT_FALSE(parse_milliseconds("").has_value());
+  EXPECT_FALSE(parse_milliseconds("-1").has_value());
+  EXPECT_FALSE(parse_milliseconds("99999999999").has_value());
+}
+
+}  // namespace
+}  // namespace svtree

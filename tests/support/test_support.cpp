@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// Test support implementation: real processes via lib's spawn_process.
+#include "support/test_support.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "svtree/envdir.hpp"
+#include "svtree/spawn.hpp"
+
+namespace svtree::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/svtree-test.XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+bool wait_until(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (predicate()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+}
+
+void write_file(const std::string& path, const std::string& content, mode_t mode) {
+  const std::string temp = path + ".tmp-write";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + temp);
+    out << content;
+  }
+  ::chmod(temp.c_str(), mode);
+  // Rename so a watcher never sees a half-written run script (ETXTBSY, short reads).
+  if (::rename(temp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename to " + path);
+}
+
+void write_script(const std::string& path, const std::string& body) {
+  write_file(path, "#!/bin/sh\n" + body, 0755);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+void make_dirs(const std::string& path) { std::filesystem::create_directories(path); }
+
+std::string binary_from_env(const char* variable) {
+  const char* value = std::getenv(variable);
+  return value != nullptr ? value : "";
+}
+
+Process::Process(const std::vector<std::string>& argv, Options options)
+    : stdout_path_(capture_dir_ / "stdout"), stderr_path_(capture_dir_ / "stderr") {
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int out_fd = ::open(stdout_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  std::vector<std::string> env = current_environment();
+  for (const std::string& extra : options.extra_env) env.push_back(extra);
+  SpawnRequest request;
+  request.path = argv.at(0);
+  request.argv = argv;
+  request.env = &env;
+  request.cwd = options.cwd;
+  request.new_process_group = options.own_process_group;
+  request.fds = {{0, options.stdin_fd >= 0 ? options.stdin_fd : null_fd},
+                 {1, options.stdout_fd >= 0 ? options.stdout_fd : out_fd},
+                 {2, err_fd}};
+  auto pid = spawn_process(request);
+  ::close(null_fd);
+  ::close(out_fd);
+  ::close(err_fd);
+  if (!pid) throw std::runtime_error(pid.error().message());
+  pid_ = *pid;
+}
+
+Process::~Process() {
+  if (status_ || pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+bool Process::running() {
+  if (status_) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    status_ = status;
+    return false;
+  }
+  return true;
+}
+
+void Process::signal(int signo) const {
+  if (!status_) ::kill(pid_, signo);
+}
+
+std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
+  wait_until([this] { return !running(); }, timeout);
+  return status_;
+}
+
+std::optional<int> Process::wait_exit_code(std::chrono::milliseconds timeout) {
+  const auto status = wait(timeout);
+  if (!status) return std::nullopt;
+  if (WIFEXITED(*status)) return WEXITSTATUS(*status);
+  return 128 + WTERMSIG(*status);
+}
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          const std::vector<std::string>& extra_env) {
+  Process::Options options;
+  options.extra_env = extra_env;
+  Process process(argv, options);
+  CommandResult result;
+  if (const auto code = process.wait_exit_code(timeout)) result.exit_code = *code;
+  result.out = process.stdout_text();
+  result.err = process.stderr_text();
+  return result;
+}
+
+bool have_program(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+std::vector<pid_t> pids_matching(const std::string& needle) {
+  std::vector<pid_t> pids;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (const dirent* entry = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    std::string cmdline = read_file("/proc/" + std::string(entry->d_name) + "/cmdline");
+    for (char& c : cmdline)
+      if (c == '\0') c = ' ';
+    if (cmdline.find(needle) == std::string::npos) continue;
+    const std::string stat = read_file("/proc/" + std::string(entry->d_name) + "/stat");
+    const size_t close_paren = stat.rfind(')');
+    if (close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+        stat[close_paren + 2] == 'Z')
+      continue;
+    pids.push_back(pid);
+  }
+  ::closedir(proc);
+  return pids;
+}
+
+}  // namespace svtree::testing

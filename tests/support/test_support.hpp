@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// What every svtree test needs: temp dirs, files, real processes, and waits with deadlines.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace svtree::testing {
+
+using namespace std::chrono_literals;
+
+/// A fresh directory under $TMPDIR (default /tmp), removed with everything in it on
+/// destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Polls predicate every few ms until it holds or timeout passes. Tests use generous
+/// timeouts: this waits on a condition, it does not time anything.
+bool wait_until(const std::function<bool()>& predicate,
+                std::chrono::milliseconds timeout = 20s);
+
+void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
+/// Writes "#!/bin/sh\n" + body with mode 0755.
+void write_script(const std::string& path, const std::string& body);
+/// The file's content, or "" if it cannot be read.
+std::string read_file(const std::string& path);
+bool file_exists(const std::string& path);
+void make_dirs(const std::string& path);
+
+/// Path of a built binary from the environment variable meson sets (SVTREE_SUPERVISE...).
+/// Empty when unset.
+std::string binary_from_env(const char* variable);
+
+/// A real process started for a test. Stdout and stderr go to files the test can read.
+/// Destruction SIGKILLs its whole process group if it still runs, and reaps it.
+class Process {
+ public:
+  struct Options {
+    std::string cwd;
+    std::vector<std::string> extra_env;  // "NAME=value" added to ours
+    bool own_process_group = true;
+    int stdin_fd = -1;   // -1: /dev/null
+    int stdout_fd = -1;  // -1: a capture file
+  };
+  Process(const std::vector<std::string>& argv, Options options);
+  explicit Process(const std::vector<std::string>& argv) : Process(argv, Options{}) {}
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] bool running();
+  void signal(int signo) const;
+  /// Waits for exit up to timeout; the raw wait status, or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout = 20s);
+  /// Exit code if it exited, 128+signal if killed; nullopt on timeout.
+  std::optional<int> wait_exit_code(std::chrono::milliseconds timeout = 20s);
+  [[nodiscard]] std::string stdout_text() const { return read_file(stdout_path_); }
+  [[nodiscard]] std::string stderr_text() const { return read_file(stderr_path_); }
+
+ private:
+  TempDir capture_dir_;
+  std::string stdout_path_;
+  std::string stderr_path_;
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // 128+signal when killed; -1 on timeout
+  std::string out;
+  std::string err;
+};
+/// Runs argv to completion (killed after timeout).
+CommandResult run_command(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout = 30s,
+                          const std::vector<std::string>& extra_env = {});
+
+/// Is an executable with this name on PATH (for the Debian peers: sv, svstat, runsv...)?
+bool have_program(const std::string& name);
+
+/// Pids of the live (non-zombie) processes whose command line contains needle.
+std::vector<pid_t> pids_matching(const std::string& needle);
+
+}  // namespace svtree::testing

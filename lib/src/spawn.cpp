@@ -76,10 +76,12 @@ Result<pid_t> spawn_process(const SpawnRequest& request) {
   // A source fd that is also some mapping's target would be clobbered by an earlier dup2,
   // and dup2(fd, fd) would keep close-on-exec set: route such sources through a spare copy.
   std::vector<UniqueFd> spares;
-  for (const auto& [child_fd, parent_fd] : request.fds) {
+  for (const auto& mapping : request.fds) {
+    const int child_fd = mapping.first;
+    const int parent_fd = mapping.second;
     int source = parent_fd;
     const bool clashes = std::any_of(request.fds.begin(), request.fds.end(),
-                                     [&](const auto& m) { return m.first == parent_fd; });
+                                     [parent_fd](const auto& m) { return m.first == parent_fd; });
     if (clashes) {
       const int spare = ::fcntl(parent_fd, F_DUPFD_CLOEXEC, 64);
       if (spare < 0) return errno_error("duplicate descriptor for " + request.path);

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// diff_scan: one pass over each side with a hash of ids.
+#include "scan_diff.hpp"
+
+#include <functional>
+#include <unordered_map>
+
+namespace svtree::svscan {
+namespace {
+
+struct FileIdHash {
+  size_t operator()(const FileId& id) const noexcept {
+    return std::hash<unsigned long long>{}(static_cast<unsigned long long>(id.ino) * 1000003ULL ^
+                                           static_cast<unsigned long long>(id.dev));
+  }
+};
+
+}  // namespace
+
+ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntry> listing) {
+  ScanDiff diff;
+  std::unordered_map<FileId, size_t, FileIdHash> by_id;
+  by_id.reserve(known.size());
+  for (size_t i = 0; i < known.size(); ++i) by_id.emplace(known[i].id, i);
+
+  std::vector<bool> seen(known.size(), false);
+  std::unordered_map<FileId, size_t, FileIdHash> listed;
+  listed.reserve(listing.size());
+  for (size_t e = 0; e < listing.size(); ++e) {
+    const ScanEntry& entry = listing[e];
+    if (!listed.emplace(entry.id, e).second) {
+      diff.duplicates.push_back(e);
+      continue;
+    }
+    const auto found = by_id.find(entry.id);
+    if (found == by_id.end()) {
+      diff.added.push_back(e);
+      continue;
+    }
+    const size_t k = found->second;
+    seen[k] = true;
+    const KnownService& service = known[k];
+    if (service.name != entry.name) diff.renamed.push_back({k, e});
+    if (!service.log && entry.log) diff.log_added.push_back({k, e});
+    else if (service.log && !entry.log) diff.log_removed.push_back({k, e});
+    else if (service.log && entry.log && !(*service.log == *entry.log))
+      diff.log_replaced.push_back({k, e});
+  }
+  for (size_t k = 0; k < known.size(); ++k)
+    if (!seen[k]) diff.removed.push_back(k);
+  return diff;
+}
+
+}  // namespace svtree::svscan

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// scan_diff: what changed in the scan directory since the last look (pure, no syscalls).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace svtree::svscan {
+
+/// A directory's identity: device + inode, so a rename is not a new service (as s6-svscan).
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  friend bool operator==(const FileId&, const FileId&) = default;
+};
+
+/// One subdirectory (or symlink to one) of the scan directory, as a scan saw it.
+struct ScanEntry {
+  std::string name;
+  FileId id;
+  std::optional<FileId> log;  // NAME/log when it is a directory
+};
+
+/// A service the tree already supervises.
+struct KnownService {
+  std::string name;
+  FileId id;
+  std::optional<FileId> log;
+};
+
+/// Indexes into the `known` and `listing` spans given to diff_scan.
+struct ScanDiff {
+  struct Pair {
+    size_t known;
+    size_t entry;
+  };
+  std::vector<size_t> added;       // listing entries with no known service
+  std::vector<size_t> removed;     // known services no longer listed
+  std::vector<Pair> renamed;       // same id, new name
+  std::vector<Pair> log_added;     // log/ appeared
+  std::vector<Pair> log_removed;   // log/ disappeared
+  std::vector<Pair> log_replaced;  // log/ is now another directory
+  std::vector<size_t> duplicates;  // listing entries naming an already listed id (ignored)
+
+  [[nodiscard]] bool empty() const {
+    return added.empty() && removed.empty() && renamed.empty() && log_added.empty() &&
+           log_removed.empty() && log_replaced.empty();
+  }
+};
+
+/// Compares the tree's services with a fresh listing. An id listed twice (two symlinks to
+/// one directory) counts once, under its first name in listing order; the others go to
+/// `duplicates`. A known service keeps its identity when its name changes.
+ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntry> listing);
+
+}  // namespace svtree::svscan

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// Scanner: svscan as a whole — the loop, signals, the scan, the main command, the
+// shutdown sequence and the exit status (DESIGN.md §1, §5).
+#pragma once
+
+#include <dirent.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "svtree/clock.hpp"
+#include "svtree/event_loop.hpp"
+#include "tree.hpp"
+#include "watcher.hpp"
+
+namespace svtree::svscan {
+
+struct Options {
+  std::string scan_dir = "/etc/service";
+  int64_t grace_ms = 7000;       // -g: SIGKILL to what is left this long after shutdown began
+  size_t max_services = 1000;    // -c: table size, allocated once
+  int64_t rescan_ms = 5000;      // -t: fallback rescan period when inotify cannot watch
+  std::string supervise;         // absolute path of our supervise
+  std::vector<std::string> command;  // after `--`: the main command
+};
+
+/// Where svscan's supervise lives: $SVTREE_SUPERVISE, else `supervise` in the directory of
+/// /proc/self/exe. Never PATH: daemontools ships a `supervise` of its own.
+std::string locate_supervise();
+
+/// Resolves a main command's name through PATH (as execvp would); names with a slash are
+/// returned unchanged. Empty when not found.
+std::string find_in_path(const std::string& name);
+
+class Scanner final : private TreeEffects {
+ public:
+  explicit Scanner(Options options);
+  ~Scanner() override;
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
+
+  /// Runs until the tree is down and no child is left; returns svscan's exit status.
+  /// Fatal start-up errors exit 111 from inside.
+  int run();
+
+ private:
+  // TreeEffects
+  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override;
+  void send_signal(pid_t pid, int signo) override;
+  Result<Pipe> make_log_pipe() override;
+  std::optional<int> last_run_wait_status(const std::string& dir) override;
+  int watch_service(const std::string& dir) override;
+  void unwatch_service(int watch) override;
+  void note(std::string_view text) override;
+  void warn(std::string_view text) override;
+
+  void rescan();
+  void start_command();
+  void on_child(pid_t pid, int wait_status);
+  void begin_shutdown(int exit_status, std::string_view why);
+  void advance_shutdown();
+  void on_grace_over();
+  void rearm_timers();
+
+  Options options_;
+  Loop& loop_;
+  SystemClock clock_;
+  bool pid1_ = false;
+  DIR* scan_dir_ = nullptr;
+  std::vector<ScanEntry> listing_;
+  std::unique_ptr<Watcher> watcher_;
+  std::unique_ptr<Tree> tree_;
+  std::unique_ptr<ChildWatch> children_;
+  std::vector<std::unique_ptr<SignalWatch>> signals_;
+  std::unique_ptr<TimerWatch> restart_timer_;
+  std::unique_ptr<TimerWatch> rescan_timer_;
+  std::unique_ptr<TimerWatch> grace_timer_;
+  pid_t command_pid_ = 0;
+  bool shutting_down_ = false;
+  bool others_termed_ = false;
+  bool grace_over_ = false;
+  int exit_status_ = 0;
+};
+
+}  // namespace svtree::svscan

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+// Tree: supervise children, log pipes, restarts, shutdown order.
+#include "tree.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <string>
+
+#include "svtree/diag.hpp"
+#include "svtree/process.hpp"
+
+namespace svtree::svscan {
+namespace {
+
+std::string describe_exit(int wait_status) {
+  if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFSIGNALED(wait_status)) return "signal " + std::to_string(WTERMSIG(wait_status));
+  return "status " + std::to_string(wait_status);
+}
+
+}  // namespace
+
+Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
+    : effects_(effects), clock_(clock), max_services_(max_services), slots_(max_services) {
+  free_slots_.reserve(max_services);
+  for (size_t i = max_services; i > 0; --i) free_slots_.push_back(i - 1);
+  by_pid_.reserve(2 * max_services);
+}
+
+std::string Tree::dir_of(const Service& service, Role role) const {
+  return role == Role::kService ? service.name : service.name + "/log";
+}
+
+const Tree::Service* Tree::find(std::string_view name) const {
+  for (const Service& s : slots_)
+    if (s.in_use && !s.removed && s.name == name) return &s;
+  return nullptr;
+}
+
+pid_t Tree::service_pid(std::string_view name) const {
+  const Service* s = find(name);
+  return s != nullptr ? s->main.pid : 0;
+}
+pid_t Tree::logger_pid(std::string_view name) const {
+  const Service* s = find(name);
+  return s != nullptr ? s->logger.pid : 0;
+}
+bool Tree::has_pipe(std::string_view name) const {
+  const Service* s = find(name);
+  return s != nullptr && s->pipe_read.valid();
+}
+
+size_t Tree::services_alive() const {
+  return static_cast<size_t>(std::count_if(by_pid_.begin(), by_pid_.end(), [](const auto& p) {
+    return p.second.role == Role::kService;
+  }));
+}
+
+std::vector<pid_t> Tree::logger_pids() const {
+  std::vector<pid_t> pids;
+  for (const auto& [pid, ref] : by_pid_)
+    if (ref.role == Role::kLogger) pids.push_back(pid);
+  return pids;
+}
+
+void Tree::sync(std::span<const ScanEntry> listing) {
+  if (shutting_down_) return;
+  std::vector<KnownService> known;
+  std::vector<size_t> known_slot;
+  known.reserve(in_use_);
+  known_slot.reserve(in_use_);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    const Service& s = slots_[i];
+    if (!s.in_use || s.removed) continue;
+    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt});
+    known_slot.push_back(i);
+  }
+  const ScanDiff diff = diff_scan(known, listing);
+  for (const size_t k : diff.removed) remove_service(known_slot[k]);
+  for (const auto& [k, e] : diff.renamed) {
+    Service& s = slots_[known_slot[k]];
+    effects_.note(s.name + " renamed to " + listing[e].name + ": same service, not restarted");
+    s.name = listing[e].name;
+  }
+  for (const auto& [k, e] : diff.log_added) add_log(known_slot[k], *listing[e].log);
+  for (const auto& [k, e] : diff.log_removed) remove_log(known_slot[k]);
+  for (const auto& [k, e] : diff.log_replaced) replace_log(known_slot[k], *listing[e].log);
+  for (const size_t e : diff.added) add_service(listing[e]);
+}
+
+void Tree::add_service(const ScanEntry& entry) {
+  if (free_slots_.empty()) {
+    if (!warned_full_)
+      effects_.warn("unable to supervise " + entry.name + ": already " +
+                    std::to_string(max_services_) + " services (raise -c)");
+    warned_full_ = true;
+    return;
+  }
+  const size_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  ++in_use_;
+  Service& s = slots_[slot];
+  s = Service{};
+  s.in_use = true;
+  s.name = entry.name;
+  s.id = entry.id;
+  s.watch = effects_.watch_service(entry.name);
+  if (entry.log) {
+    s.logged = true;
+    s.log_id = entry.log;
+    auto pipe = effects_.make_log_pipe();
+    if (pipe) {
+      s.pipe_read = std::move(pipe->read_end);
+      s.pipe_write = std::move(pipe->write_end);
+      start(slot, Role::kLogger);
+    } else {
+      // Without the pipe the service still runs, its output on our stdout; the next
+      // rescan with log/ still there does not retry, so say what to do.
+      effects_.warn(pipe.error().message() + " for " + entry.name +
+                    "/log: the service logs to svscan's output");
+      s.logged = false;
+    }
+  }
+  start(slot, Role::kService);
+}
+
+void Tree::remove_service(size_t slot) {
+  Service& s = slots_[slot];
+  s.removed = true;
+  effects_.note(s.name + " removed: stopping its supervise");
+  s.main.restart_at_ms = -1;
+  s.logger.restart_at_ms = -1;
+  if (s.main.pid > 0) {
+    s.main.stopping = true;
+    effects_.send_signal(s.main.pid, SIGTERM);
+  } else {
+    release_pair(slot);
+  }
+  maybe_free(slot);
+}
+
+void Tree::add_log(size_t slot, const FileId& log_id) {
+  Service& s = slots_[slot];
+  auto pipe = effects_.make_log_pipe();
+  if (!pipe) {
+    effects_.warn(pipe.error().message() + " for " + s.name + "/log");
+    return;
+  }
+  // A logger still leaving from an earlier log/ removal keeps its own pipe copy; ours
+  // is new, so the two never share lines.
+  s.pipe_read = std::move(pipe->read_end);
+  s.pipe_write = std::move(pipe->write_end);
+  s.logged = true;
+  s.log_id = log_id;
+  effects_.note(s.name + ": log/ added: starting its logger and restarting its supervise "
+                "so that run writes to the logger");
+  start(slot, Role::kLogger);
+  if (s.main.pid > 0) {
+    s.main.replacing = true;
+    effects_.send_signal(s.main.pid, SIGKILL);
+  }
+}
+
+void Tree::remove_log(size_t slot) {
+  Service& s = slots_[slot];
+  s.logged = false;
+  s.log_id.reset();
+  effects_.note(s.name + ": log/ removed: stopping its logger and restarting its supervise "
+                "so that run writes to svscan's output");
+  s.logger.restart_at_ms = -1;
+  if (s.logger.pid > 0) {
+    s.logger.stopping = true;
+    effects_.send_signal(s.logger.pid, SIGTERM);
+  } else {
+    s.pipe_read.reset();
+    s.pipe_write.reset();
+  }
+  if (s.main.pid > 0) {
+    s.main.replacing = true;
+    effects_.send_signal(s.main.pid, SIGKILL);
+  }
+}
+
+void Tree::replace_log(size_t slot, const FileId& log_id) {
+  Service& s = slots_[slot];
+  s.log_id = log_id;
+  effects_.note(s.name + ": log/ is a new directory: restarting its logger on the same pipe");
+  if (s.logger.pid > 0) {
+    s.logger.replacing = true;
+    effects_.send_signal(s.logger.pid, SIGTERM);
+  } else {
+    start(slot, Role::kLogger);
+  }
+}
+
+void Tree::start(size_t slot, Role role) {
+  Service& s = slots_[slot];
+  Supervisor& sup = role == Role::kService ? s.main : s.logger;
+  sup.restart_at_ms = -1;
+  sup.stopping = false;
+  sup.replacing = false;
+  const std::string dir = dir_of(s, role);
+  const int stdin_fd = role == Role::kLogger ? s.pipe_read.get() : -1;
+  const int stdout_fd = role == Role::kService && s.logged ? s.pipe_write.get() : -1;
+  sup.started_ms = clock_.monotonic_ms();
+  auto pid = effects_.start_supervise(dir, stdin_fd, stdout_fd);
+  if (!pid) {
+    effects_.warn(pid.error().message() + "; retrying");
+    sup.pid = 0;
+    schedule_restart(slot, role);
+    return;
+  }
+  sup.pid = *pid;
+  by_pid_.emplace(*pid, PidRef{slot, role});
+  effects_.note("supervising " + dir + " (supervise pid " + std::to_string(*pid) + ")");
+}
+
+void Tree::schedule_restart(size_t slot, Role role) {
+  Supervisor& sup = role == Role::kService ? slots_[slot].main : slots_[slot].logger;
+  const int64_t now = clock_.monotonic_ms();
+  const int64_t lived = now - sup.started_ms;
+  if (lived >= sup.backoff_ms) {
+    // It lived long enough: not a crash loop. Start again at once, throttle reset.
+    sup.backoff_ms = kMinRestartMs;
+    sup.restart_at_ms = std::max(now, sup.started_ms + kMinRestartMs);
+  } else {
+    sup.restart_at_ms = sup.started_ms + sup.backoff_ms;
+    sup.backoff_ms = std::min(sup.backoff_ms * 2, kMaxRestartMs);
+  }
+}
+
+bool Tree::on_child_exit(pid_t pid, int wait_status) {
+  const auto found = by_pid_.find(pid);
+  if (found == by_pid_.end()) return false;
+  const PidRef ref = found->second;
+  by_pid_.erase(found);
+  if (ref.role == Role::kService) on_service_exit(ref.slot, wait_status);
+  else on_logger_exit(ref.slot, wait_status);
+  return true;
+}
+
+void Tree::on_service_exit(size_t slot, int wait_status) {
+  Service& s = slots_[slot];
+  const bool stopping = s.main.stopping;
+  const bool replacing = s.main.replacing;
+  s.main.pid = 0;
+  s.main.stopping = false;
+  s.main.replacing = false;
+  if (shutting_down_ || s.removed) {
+    effects_.note("supervise " + s.name + " ended (" + describe_exit(wait_status) + ")");
+    release_pair(slot);
+    maybe_free(slot);
+    return;
+  }
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == diag::kExitEssentialEnded &&
+      !stopping) {
+    const std::optional<int> run_status = effects_.last_run_wait_status(s.name);
+    const int shell = run_status ? describe_wait_status(*run_status).shell_status
+                                 : diag::kExitSystem;
+    if (run_status)
+      effects_.note("essential service " + s.name + " ended (" + describe_exit(*run_status) +
+                    "): stopping the tree, exit status " + std::to_string(shell));
+    else
+      effects_.warn("essential service " + s.name + " ended with an unreadable " + s.name +
+                    "/supervise/status: stopping the tree, exit status 111");
+    if (!essential_status_) essential_status_ = shell;
+    return;
+  }
+  if (replacing) {
+    start(slot, Role::kService);
+    return;
+  }
+  schedule_restart(slot, Role::kService);
+  effects_.warn("supervise " + s.name + " ended (" + describe_exit(wait_status) +
+                "); restarting it in " +
+                std::to_string(std::max<int64_t>(0, s.main.restart_at_ms -
+                                                        clock_.monotonic_ms())) +
+                " ms");
+}
+
+void Tree::on_logger_exit(size_t slot, int wait_status) {
+  Service& s = slots_[slot];
+  const bool replacing = s.logger.replacing;
+  s.logger.pid = 0;
+  s.logger.stopping = false;
+  s.logger.replacing = false;
+  const std::string dir = s.name + "/log";
+  if (shutting_down_ || s.removed) {
+    effects_.note("supervise " + dir + " ended (" + describe_exit(wait_status) + ")");
+    maybe_free(slot);
+    return;
+  }
+  if (!s.logged) {
+    // log/ was removed: this was its last logger. The service's new supervise writes
+    // elsewhere already.
+    effects_.note("supervise " + dir + " ended (" + describe_exit(wait_status) + ")");
+    s.pipe_read.reset();
+    s.pipe_write.reset();
+    return;
+  }
+  if (replacing) {
+    start(slot, Role::kLogger);
+    return;
+  }
+  schedule_restart(slot, Role::kLogger);
+  effects_.warn("supervise " + dir + " ended (" + describe_exit(wait_status) +
+                "); restarting it in " +
+                std::to_string(std::max<int64_t>(0, s.logger.restart_at_ms -
+                                                        clock_.monotonic_ms())) +
+                " ms; its pipe keeps the lines meanwhile");
+}
+
+void Tree::release_pair(size_t slot) {
+  Service& s = slots_[slot];
+  s.pipe_read.reset();
+  s.pipe_write.reset();
+  s.logger.restart_at_ms = -1;
+  if (s.logger.pid > 0 && !s.logger.stopping) {
+    // DESIGN.md §3: HUP = exit once the logger ended on its own, which it does at the EOF
+    // that closing the last write ends gives it.
+    s.logger.stopping = true;
+    effects_.send_signal(s.logger.pid, SIGHUP);
+  }
+}
+
+void Tree::maybe_free(size_t slot) {
+  Service& s = slots_[slot];
+  if (!s.in_use || (!s.removed && !shutting_down_)) return;
+  if (s.main.pid > 0 || s.logger.pid > 0) return;
+  if (s.watch >= 0) effects_.unwatch_service(s.watch);
+  s = Service{};
+  free_slots_.push_back(slot);
+  --in_use_;
+  warned_full_ = false;
+}
+
+void Tree::on_timer() {
+  if (shutting_down_) return;
+  const int64_t now = clock_.monotonic_ms();
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Service& s = slots_[i];
+    if (!s.in_use || s.removed) continue;
+    if (s.logged && s.logger.pid == 0 && s.logger.restart_at_ms >= 0 &&
+        s.logger.restart_at_ms <= now)
+      start(i, Role::kLogger);
+    if (s.main.pid == 0 && s.main.restart_at_ms >= 0 && s.main.restart_at_ms <= now)
+      start(i, Role::kService);
+  }
+}
+
+std::optional<int64_t> Tree::next_deadline_ms() const {
+  if (shutting_down_) return std::nullopt;
+  std::optional<int64_t> next;
+  for (const Service& s : slots_) {
+    if (!s.in_use || s.removed) continue;
+    for (const Supervisor* sup : {&s.main, &s.logger})
+      if (sup->pid == 0 && sup->restart_at_ms >= 0 && (!next || sup->restart_at_ms < *next))
+        next = sup->restart_at_ms;
+  }
+  return next;
+}
+
+void Tree::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Service& s = slots_[i];
+    if (!s.in_use) continue;
+    s.main.restart_at_ms = -1;
+    s.logger.restart_at_ms = -1;
+    if (s.main.pid > 0) {
+      if (!s.main.stopping) effects_.send_signal(s.main.pid, SIGTERM);
+      s.main.stopping = true;
+    } else {
+      release_pair(i);
+    }
+    maybe_free(i);
+  }
+}
+
+}  // namespace svtree::svscan

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// Tree: the supervise children of svscan, the log pipes between pairs, restarts and the
+// shutdown order (DESIGN.md §1, §5). Every side effect goes through TreeEffects, so the
+// bookkeeping runs against fakes in tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "scan_diff.hpp"
+#include "svtree/clock.hpp"
+#include "svtree/pipe.hpp"
+#include "svtree/result.hpp"
+#include "svtree/unique_fd.hpp"
+
+namespace svtree::svscan {
+
+/// What the tree does to the world. The real one spawns `supervise`, the fake records.
+class TreeEffects {
+ public:
+  virtual ~TreeEffects() = default;
+  /// Starts `supervise DIR` (DIR relative to the scan directory) in a new session. fd 0 /
+  /// fd 1 of the child become stdin_fd / stdout_fd when >= 0, else ours are inherited.
+  virtual Result<pid_t> start_supervise(const std::string& dir, int stdin_fd,
+                                        int stdout_fd) = 0;
+  virtual void send_signal(pid_t pid, int signo) = 0;
+  virtual Result<Pipe> make_log_pipe() = 0;
+  /// The wait status supervise recorded for DIR's last run (status bytes 33-36), for an
+  /// `essential` service whose supervise exited 99. nullopt when unreadable or unknown.
+  virtual std::optional<int> last_run_wait_status(const std::string& dir) = 0;
+  /// Watches DIR for log/ appearing or going; returns a watch id or -1 (no inotify).
+  virtual int watch_service(const std::string& dir) = 0;
+  virtual void unwatch_service(int watch) = 0;
+  /// One line of svscan's own log ("svscan: TEXT") and a warning.
+  virtual void note(std::string_view text) = 0;
+  virtual void warn(std::string_view text) = 0;
+};
+
+class Tree {
+ public:
+  /// Restart throttle of a dying supervise: at least this long between two starts,
+  /// doubled at each quick death up to the cap.
+  static constexpr int64_t kMinRestartMs = 1000;
+  static constexpr int64_t kMaxRestartMs = 30000;
+
+  Tree(TreeEffects& effects, const Clock& clock, size_t max_services);
+  Tree(const Tree&) = delete;
+  Tree& operator=(const Tree&) = delete;
+
+  /// Brings the tree in line with a listing of the scan directory: starts, stops,
+  /// renames, re-wires log pairs. Ignored once shutdown began.
+  void sync(std::span<const ScanEntry> listing);
+  /// A child of ours ended. Returns false when pid was not one of our supervise processes.
+  bool on_child_exit(pid_t pid, int wait_status);
+  /// Performs the restarts that are due; call when next_deadline_ms() passes.
+  void on_timer();
+  /// Monotonic ms of the next pending restart, if any.
+  [[nodiscard]] std::optional<int64_t> next_deadline_ms() const;
+
+  /// DESIGN.md §5 step 1 and 2: every service supervise gets SIGTERM (= `x`); a pair whose
+  /// service side is already gone has its pipe closed and its logger HUPed at once, the
+  /// others as their service supervise exits.
+  void begin_shutdown();
+  [[nodiscard]] bool shutting_down() const { return shutting_down_; }
+
+  /// Service supervise processes alive (loggers not counted).
+  [[nodiscard]] size_t services_alive() const;
+  /// Every supervise process alive.
+  [[nodiscard]] size_t supervisors_alive() const { return by_pid_.size(); }
+  /// Pids of the live log supervise processes (spared by the shutdown's "other
+  /// descendants" TERM: they drain and leave on their own).
+  [[nodiscard]] std::vector<pid_t> logger_pids() const;
+  /// Shell-style status (code, or 128+signal) of an essential service that ended the tree.
+  [[nodiscard]] std::optional<int> essential_status() const { return essential_status_; }
+
+  /// Number of services in the table (including removed ones still stopping).
+  [[nodiscard]] size_t size() const { return in_use_; }
+  /// For tests and messages: supervise pids of a listed service (0 when not running).
+  [[nodiscard]] pid_t service_pid(std::string_view name) const;
+  [[nodiscard]] pid_t logger_pid(std::string_view name) const;
+  [[nodiscard]] bool has_pipe(std::string_view name) const;
+
+ private:
+  enum class Role : uint8_t { kService, kLogger };
+  struct Supervisor {
+    pid_t pid = 0;
+    int64_t started_ms = 0;
+    int64_t restart_at_ms = -1;  // -1: no restart pending
+    int64_t backoff_ms = kMinRestartMs;
+    bool stopping = false;   // sent TERM/HUP on purpose: do not restart
+    bool replacing = false;  // SIGKILLed to re-wire its stdio: start again at once
+  };
+  struct Service {
+    bool in_use = false;
+    bool removed = false;  // gone from the scan directory; slot freed when both are gone
+    bool logged = false;   // has a log/ that is wanted
+    std::string name;
+    FileId id;
+    std::optional<FileId> log_id;
+    Supervisor main;
+    Supervisor logger;
+    UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
+    UniqueFd pipe_write;
+    int watch = -1;
+  };
+  struct PidRef {
+    size_t slot;
+    Role role;
+  };
+
+  void add_service(const ScanEntry& entry);
+  void remove_service(size_t slot);
+  void add_log(size_t slot, const FileId& log_id);
+  void remove_log(size_t slot);
+  void replace_log(size_t slot, const FileId& log_id);
+  void start(size_t slot, Role role);
+  void schedule_restart(size_t slot, Role role);
+  void on_service_exit(size_t slot, int wait_status);
+  void on_logger_exit(size_t slot, int wait_status);
+  void release_pair(size_t slot);  // close our pipe ends, HUP the logger
+  void maybe_free(size_t slot);
+  [[nodiscard]] std::string dir_of(const Service& service, Role role) const;
+  [[nodiscard]] const Service* find(std::string_view name) const;
+
+  TreeEffects& effects_;
+  const Clock& clock_;
+  size_t max_services_;
+  std::vector<Service> slots_;  // allocated once: max_services entries
+  std::vector<size_t> free_slots_;
+  size_t in_use_ = 0;
+  std::unordered_map<pid_t, PidRef> by_pid_;
+  bool shutting_down_ = false;
+  bool warned_full_ = false;
+  std::optional<int> essential_status_;
+};
+
+}  // namespace svtree::svscan

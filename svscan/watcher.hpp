@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// Watcher: notices changes of the scan directory and of each service's log/ at once,
+// through inotify (no polling), and reads the directory listing.
+#pragma once
+
+#include <dirent.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scan_diff.hpp"
+#include "svtree/event_loop.hpp"
+#include "svtree/inotify.hpp"
+#include "svtree/result.hpp"
+
+namespace svtree::svscan {
+
+/// Reads the scan directory once (one readdir pass, a stat per entry and per entry/log):
+/// subdirectories and symlinks to directories, dot names skipped, in directory order.
+/// `scan_dir` is reused across calls (rewound).
+Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing);
+
+/// Calls on_change once per batch of relevant inotify events: an entry of the scan
+/// directory came or went, a `log` came or went in a watched service directory, or the
+/// kernel's queue overflowed. The owner rescans; events carry no state of their own.
+class Watcher {
+ public:
+  using Callback = std::function<void()>;
+  Watcher(Loop& loop, Callback on_change);
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  /// Watches the scan directory. False (with a warning) when inotify is not available:
+  /// then only the fallback rescan timer and SIGHUP notice changes.
+  bool watch_scan_dir(const std::string& path);
+  /// Watches a service directory for log/; -1 when it cannot (the watcher is then
+  /// incomplete and the owner keeps a fallback rescan timer).
+  int watch_service(const std::string& dir);
+  void unwatch(int watch);
+  /// True when every wanted watch is in place.
+  [[nodiscard]] bool complete() const { return inotify_.has_value() && failures_ == 0; }
+
+ private:
+  void on_readable();
+
+  Loop& loop_;
+  Callback on_change_;
+  std::optional<Inotify> inotify_;
+  std::unique_ptr<IoWatch> io_;
+  int scan_watch_ = -1;
+  int failures_ = 0;
+  bool warned_ = false;
+};
+
+}  // namespace svtree::svscan

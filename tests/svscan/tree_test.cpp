@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: MIT
+// Tree against fakes: what it starts, signals and re-wires for each scan and each exit.
+#include "tree.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "svtree/diag.hpp"
+
+namespace svtree::svscan {
+namespace {
+
+class FakeClock final : public Clock {
+ public:
+  [[nodiscard]] int64_t monotonic_ms() const override { return now; }
+  [[nodiscard]] Tai64n wall() const override { return {}; }
+  int64_t now = 1'000'000;
+};
+
+struct Started {
+  std::string dir;
+  pid_t pid;
+  int stdin_fd;
+  int stdout_fd;
+};
+
+class FakeEffects final : public TreeEffects {
+ public:
+  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override {
+    if (fail_starts > 0) {
+      --fail_starts;
+      return SysError{EAGAIN, "spawn supervise"};
+    }
+    const pid_t pid = next_pid++;
+    started.push_back({dir, pid, stdin_fd, stdout_fd});
+    return pid;
+  }
+  void send_signal(pid_t pid, int signo) override { signals.emplace_back(pid, signo); }
+  Result<Pipe> make_log_pipe() override { return make_pipe(); }
+  std::optional<int> last_run_wait_status(const std::string& dir) override {
+    const auto found = run_status.find(dir);
+    if (found == run_status.end()) return std::nullopt;
+    return found->second;
+  }
+  int watch_service(const std::string&) override { return next_watch++; }
+  void unwatch_service(int watch) override { unwatched.push_back(watch); }
+  void note(std::string_view text) override { notes.emplace_back(text); }
+  void warn(std::string_view text) override { warnings.emplace_back(text); }
+
+  [[nodiscard]] bool signalled(pid_t pid, int signo) const {
+    for (const auto& [p, s] : signals)
+      if (p == pid && s == signo) return true;
+    return false;
+  }
+  [[nodiscard]] const Started* last_start_of(const std::string& dir) const {
+    for (auto it = started.rbegin(); it != started.rend(); ++it)
+      if (it->dir == dir) return &*it;
+    return nullptr;
+  }
+
+  pid_t next_pid = 100;
+  int next_watch = 1;
+  int fail_starts = 0;
+  std::vector<Started> started;
+  std::vector<std::pair<pid_t, int>> signals;
+  std::vector<int> unwatched;
+  std::vector<std::string> notes;
+  std::vector<std::string> warnings;
+  std::map<std::string, int> run_status;
+};
+
+ScanEntry entry(const std::string& name, ino_t ino, std::optional<ino_t> log = std::nullopt) {
+  ScanEntry e;
+  e.name = name;
+  e.id = {1, ino};
+  if (log) e.log = FileId{1, *log};
+  return e;
+}
+
+constexpr int kExited0 = 0;
+int exited(int code) { return code << 8; }
+constexpr int kKilled = SIGKILL;
+
+class TreeTest : public ::testing::Test {
+ protected:
+  FakeEffects effects;
+  FakeClock clock;
+  Tree tree{effects, clock, 8};
+};
+
+TEST_F(TreeTest, StartsOneSupervisePerServiceWithoutPipe) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10), entry("b", 11)});
+  ASSERT_EQ(effects.started.size(), 2u);
+  EXPECT_EQ(effects.started[0].dir, "a");
+  EXPECT_EQ(effects.started[0].stdin_fd, -1);
+  EXPECT_EQ(effects.started[0].stdout_fd, -1);
+  EXPECT_EQ(tree.size(), 2u);
+  EXPECT_EQ(tree.services_alive(), 2u);
+  EXPECT_FALSE(tree.has_pipe("a"));
+}
+
+TEST_F(TreeTest, PairSharesOnePipeHeldByTheTree) {
+  tree.sync(std::vector<ScanEntry>{entry("web", 10, 20)});
+  const Started* logger = effects.last_start_of("web/log");
+  const Started* service = effects.last_start_of("web");
+  ASSERT_NE(logger, nullptr);
+  ASSERT_NE(service, nullptr);
+  EXPECT_GE(logger->stdin_fd, 0);
+  EXPECT_EQ(logger->stdout_fd, -1);
+  EXPECT_GE(service->stdout_fd, 0);
+  EXPECT_EQ(service->stdin_fd, -1);
+  EXPECT_TRUE(tree.has_pipe("web"));
+  // The service's stdout and the logger's stdin are the two ends of one pipe.
+  ASSERT_EQ(write(service->stdout_fd, "x", 1), 1);
+  char c = 0;
+  ASSERT_EQ(read(logger->stdin_fd, &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+}
+
+TEST_F(TreeTest, RescanWithoutChangeStartsNothing) {
+  const std::vector<ScanEntry> listing = {entry("a", 10, 20)};
+  tree.sync(listing);
+  tree.sync(listing);
+  EXPECT_EQ(effects.started.size(), 2u);
+  EXPECT_TRUE(effects.signals.empty());
+}
+
+TEST_F(TreeTest, RenameIsNotARestart) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  const pid_t pid = tree.service_pid("a");
+  tree.sync(std::vector<ScanEntry>{entry("renamed", 10)});
+  EXPECT_EQ(effects.started.size(), 1u);
+  EXPECT_TRUE(effects.signals.empty());
+  EXPECT_EQ(tree.service_pid("renamed"), pid);
+  EXPECT_EQ(tree.service_pid("a"), 0);
+}
+
+TEST_F(TreeTest, RemovedServiceGetsTermAndIsNotRestarted) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  const pid_t pid = tree.service_pid("a");
+  tree.sync(std::vector<ScanEntry>{});
+  EXPECT_TRUE(effects.signalled(pid, SIGTERM));
+  EXPECT_TRUE(tree.on_child_exit(pid, kExited0));
+  tree.on_timer();
+  EXPECT_EQ(effects.started.size(), 1u);
+  EXPECT_EQ(tree.size(), 0u);
+  EXPECT_EQ(effects.unwatched, (std::vector<int>{1}));
+  EXPECT_FALSE(tree.next_deadline_ms().has_value());
+}
+
+TEST_F(TreeTest, RemovedPairHupsLoggerOnlyAfterServiceSideEnded) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t service = tree.service_pid("a");
+  const pid_t logger = tree.logger_pid("a");
+  tree.sync(std::vector<ScanEntry>{});
+  EXPECT_TRUE(effects.signalled(service, SIGTERM));
+  EXPECT_FALSE(effects.signalled(logger, SIGHUP));
+  EXPECT_FALSE(effects.signalled(logger, SIGTERM));
+  ASSERT_TRUE(tree.on_child_exit(service, kExited0));
+  EXPECT_TRUE(effects.signalled(logger, SIGHUP));
+  EXPECT_EQ(tree.size(), 1u);
+  ASSERT_TRUE(tree.on_child_exit(logger, kExited0));
+  EXPECT_EQ(tree.size(), 0u);
+}
+
+TEST_F(TreeTest, LogAddedStartsLoggerAndRewiresService) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  const pid_t old_service = tree.service_pid("a");
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  EXPECT_NE(tree.logger_pid("a"), 0);
+  EXPECT_TRUE(effects.signalled(old_service, SIGKILL));
+  EXPECT_TRUE(tree.has_pipe("a"));
+  // The new supervise starts when the old one is reaped (it held the lock), at once.
+  ASSERT_TRUE(tree.on_child_exit(old_service, kKilled));
+  const Started* service = effects.last_start_of("a");
+  ASSERT_NE(service, nullptr);
+  EXPECT_NE(service->pid, old_service);
+  EXPECT_GE(service->stdout_fd, 0);
+  EXPECT_EQ(tree.service_pid("a"), service->pid);
+}
+
+TEST_F(TreeTest, LogRemovedStopsLoggerAndRewiresService) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t old_service = tree.service_pid("a");
+  const pid_t logger = tree.logger_pid("a");
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  EXPECT_TRUE(effects.signalled(logger, SIGTERM));
+  EXPECT_TRUE(effects.signalled(old_service, SIGKILL));
+  ASSERT_TRUE(tree.on_child_exit(old_service, kKilled));
+  EXPECT_EQ(effects.last_start_of("a")->stdout_fd, -1);
+  ASSERT_TRUE(tree.on_child_exit(logger, kExited0));
+  EXPECT_FALSE(tree.has_pipe("a"));
+  EXPECT_EQ(effects.last_start_of("a/log")->pid, logger);  // not restarted
+}
+
+TEST_F(TreeTest, LogReplacedRestartsLoggerOnTheSamePipe) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t service = tree.service_pid("a");
+  const pid_t logger = tree.logger_pid("a");
+  const int read_end = effects.last_start_of("a/log")->stdin_fd;
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 21)});
+  EXPECT_TRUE(effects.signalled(logger, SIGTERM));
+  EXPECT_FALSE(effects.signalled(service, SIGKILL));
+  ASSERT_TRUE(tree.on_child_exit(logger, exited(0)));
+  EXPECT_NE(tree.logger_pid("a"), logger);
+  EXPECT_EQ(effects.last_start_of("a/log")->stdin_fd, read_end);
+}
+
+TEST_F(TreeTest, DeadSuperviseIsRestartedThrottled) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  pid_t pid = tree.service_pid("a");
+  clock.now += 10;  // died almost at once
+  ASSERT_TRUE(tree.on_child_exit(pid, exited(111)));
+  EXPECT_EQ(tree.service_pid("a"), 0);
+  ASSERT_TRUE(tree.next_deadline_ms().has_value());
+  EXPECT_EQ(*tree.next_deadline_ms(), clock.now - 10 + Tree::kMinRestartMs);
+  tree.on_timer();
+  EXPECT_EQ(effects.started.size(), 1u);  // not yet
+  clock.now = *tree.next_deadline_ms();
+  tree.on_timer();
+  ASSERT_EQ(effects.started.size(), 2u);
+  pid = tree.service_pid("a");
+  // A second quick death doubles the delay.
+  clock.now += 5;
+  ASSERT_TRUE(tree.on_child_exit(pid, exited(111)));
+  EXPECT_EQ(*tree.next_deadline_ms(), clock.now - 5 + 2 * Tree::kMinRestartMs);
+  EXPECT_FALSE(effects.warnings.empty());
+}
+
+TEST_F(TreeTest, LongLivedSuperviseRestartsAtOnce) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  clock.now += 60'000;
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("a"), kKilled));
+  EXPECT_EQ(*tree.next_deadline_ms(), clock.now);
+}
+
+TEST_F(TreeTest, FailedSpawnIsRetriedOnTheTimer) {
+  effects.fail_starts = 1;
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  EXPECT_EQ(tree.service_pid("a"), 0);
+  ASSERT_TRUE(tree.next_deadline_ms().has_value());
+  clock.now = *tree.next_deadline_ms();
+  tree.on_timer();
+  EXPECT_NE(tree.service_pid("a"), 0);
+}
+
+TEST_F(TreeTest, EssentialExitReportsRunStatus) {
+  tree.sync(std::vector<ScanEntry>{entry("main", 10), entry("side", 11)});
+  effects.run_status["main"] = exited(3);
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("main"), exited(diag::kExitEssentialEnded)));
+  ASSERT_TRUE(tree.essential_status().has_value());
+  EXPECT_EQ(*tree.essential_status(), 3);
+  EXPECT_FALSE(tree.next_deadline_ms().has_value());  // not restarted
+}
+
+TEST_F(TreeTest, EssentialKilledBySignalIs128PlusSignal) {
+  tree.sync(std::vector<ScanEntry>{entry("main", 10)});
+  effects.run_status["main"] = SIGSEGV;
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("main"), exited(diag::kExitEssentialEnded)));
+  EXPECT_EQ(*tree.essential_status(), 128 + SIGSEGV);
+}
+
+TEST_F(TreeTest, EssentialWithoutReadableStatusIs111) {
+  tree.sync(std::vector<ScanEntry>{entry("main", 10)});
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("main"), exited(diag::kExitEssentialEnded)));
+  EXPECT_EQ(*tree.essential_status(), diag::kExitSystem);
+}
+
+TEST_F(TreeTest, ShutdownOrder) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20), entry("b", 11)});
+  const pid_t a = tree.service_pid("a");
+  const pid_t a_log = tree.logger_pid("a");
+  const pid_t b = tree.service_pid("b");
+  tree.begin_shutdown();
+  EXPECT_TRUE(effects.signalled(a, SIGTERM));
+  EXPECT_TRUE(effects.signalled(b, SIGTERM));
+  EXPECT_FALSE(effects.signalled(a_log, SIGTERM));
+  EXPECT_FALSE(effects.signalled(a_log, SIGHUP));
+  EXPECT_EQ(tree.logger_pids(), (std::vector<pid_t>{a_log}));
+  ASSERT_TRUE(tree.on_child_exit(b, exited(0)));
+  EXPECT_EQ(tree.services_alive(), 1u);
+  ASSERT_TRUE(tree.on_child_exit(a, exited(0)));
+  EXPECT_TRUE(effects.signalled(a_log, SIGHUP));
+  EXPECT_FALSE(tree.has_pipe("a"));
+  EXPECT_EQ(tree.services_alive(), 0u);
+  EXPECT_EQ(tree.supervisors_alive(), 1u);
+  ASSERT_TRUE(tree.on_child_exit(a_log, exited(0)));
+  EXPECT_EQ(tree.supervisors_alive(), 0u);
+  EXPECT_EQ(effects.started.size(), 3u);  // nothing restarted
+  tree.sync(std::vector<ScanEntry>{entry("c", 12)});
+  EXPECT_EQ(effects.started.size(), 3u);  // nor started
+}
+
+TEST_F(TreeTest, ShutdownWhileServiceWaitsForRestartHupsLoggerAtOnce) {
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t logger = tree.logger_pid("a");
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("a"), exited(111)));
+  tree.begin_shutdown();
+  EXPECT_TRUE(effects.signalled(logger, SIGHUP));
+  EXPECT_FALSE(tree.next_deadline_ms().has_value());
+}
+
+TEST_F(TreeTest, TableIsBounded) {
+  std::vector<ScanEntry> listing;
+  for (ino_t i = 0; i < 10; ++i) listing.push_back(entry("s" + std::to_string(i), 100 + i));
+  tree.sync(listing);
+  EXPECT_EQ(tree.size(), 8u);
+  EXPECT_EQ(effects.warnings.size(), 1u);
+  tree.sync(listing);
+  EXPECT_EQ(effects.warnings.size(), 1u);  // said once
+}
+
+TEST_F(TreeTest, UnknownPidIsNotOurs) { EXPECT_FALSE(tree.on_child_exit(4242, 0)); }
+
+}  // namespace
+}  // namespace svtree::svscan

@@ -94,7 +94,7 @@ Process::Process(const std::vector<std::string>& argv, Options options)
   request.new_process_group = options.own_process_group;
   request.fds = {{0, options.stdin_fd >= 0 ? options.stdin_fd : null_fd},
                  {1, options.stdout_fd >= 0 ? options.stdout_fd : out_fd},
-                 {2, err_fd}};
+                 {2, options.stderr_fd >= 0 ? options.stderr_fd : err_fd}};
   auto pid = spawn_process(request);
   ::close(null_fd);
   ::close(out_fd);

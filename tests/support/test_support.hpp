@@ -56,6 +56,7 @@ class Process {
     bool own_process_group = true;
     int stdin_fd = -1;   // -1: /dev/null
     int stdout_fd = -1;  // -1: a capture file
+    int stderr_fd = -1;  // -1: a capture file
   };
   Process(const std::vector<std::string>& argv, Options options);
   explicit Process(const std::vector<std::string>& argv) : Process(argv, Options{}) {}

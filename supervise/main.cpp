@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+// supervise DIR: runs DIR/run, restarts it, answers DIR/supervise/control (man supervise.8).
+#include <string>
+
+#include "service_runner.hpp"
+#include "supervisor.hpp"
+#include "svtree/clock.hpp"
+#include "svtree/diag.hpp"
+#include "svtree/event_loop.hpp"
+#include "svtree/io.hpp"
+
+int main(int argc, char* argv[]) {
+  using namespace svtree;
+  diag::set_program("supervise");
+  if (argc != 2 || argv[1][0] == '\0') diag::usage("supervise DIR");
+  std::string dir = argv[1];
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+
+  // Before anything opens a file: fd 0-2 must not be reused for our own files.
+  sanitize_standard_fds();
+  // A logger that went away must not kill us: writes to it fail with EPIPE instead.
+  neutralise_sigpipe();
+
+  Loop& loop = Loop::default_loop();
+  auto runner = supervise::ServiceRunner::open(dir, loop);
+  if (!runner) diag::fatal(diag::kExitSystem, runner.error());
+  SystemClock clock;
+  supervise::Supervisor supervisor(dir, **runner, clock);
+  return (*runner)->run(supervisor);
+}

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+// The syscalls behind a Supervisor: supervise/ files, spawning, signals, libev watchers.
+#include "service_runner.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <climits>
+
+#include "svtree/atomic_file.hpp"
+#include "svtree/diag.hpp"
+#include "svtree/envdir.hpp"
+#include "svtree/fifo.hpp"
+#include "svtree/io.hpp"
+#include "svtree/pipe.hpp"
+#include "svtree/process.hpp"
+#include "svtree/spawn.hpp"
+
+namespace svtree::supervise {
+namespace {
+
+// Events on DIR itself: it went away. On DIR's entries, while run is missing: it may have
+// appeared (created, moved in, written, made executable).
+constexpr uint32_t kDirGoneMask = IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr uint32_t kRunAppearsMask = IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_CLOSE_WRITE;
+
+/// mkdir -p for the target of a dangling supervise symlink; the last level gets mode.
+Result<void> make_directories(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+  if (errno != ENOENT) return errno_error("create directory " + path);
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return errno_error("create directory " + path);
+  if (auto parent = make_directories(path.substr(0, slash), 0755); !parent) return parent;
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+  return errno_error("create directory " + path);
+}
+
+/// DIR/supervise as DESIGN.md §2 allows it: a directory, or a symlink to one (created
+/// when the link dangles, e.g. into a fresh /run).
+Result<void> prepare_supervise_dir(const std::string& dir, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return errno_error("stat " + path);
+    if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+      return errno_error("create directory " + path);
+    return {};
+  }
+  if (!S_ISLNK(st.st_mode)) return {};
+  if (::stat(path.c_str(), &st) == 0) return {};
+  if (errno != ENOENT) return errno_error("stat " + path);
+  std::array<char, PATH_MAX> target{};
+  const ssize_t n = ::readlink(path.c_str(), target.data(), target.size() - 1);
+  if (n <= 0) return errno_error("read symlink " + path);
+  std::string resolved(target.data(), static_cast<size_t>(n));
+  if (resolved.front() != '/') resolved = dir + "/" + resolved;
+  while (resolved.size() > 1 && resolved.back() == '/') resolved.pop_back();
+  return make_directories(resolved, 0700);
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const std::string& line : lines) text += line + '\n';
+  return text;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceRunner>> ServiceRunner::open(const std::string& dir, Loop& loop) {
+  const ServicePaths paths(dir);
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) return errno_error("open service directory " + dir);
+  if (!S_ISDIR(st.st_mode)) return SysError{ENOTDIR, "open service directory " + dir};
+  const std::string supervise = paths.supervise_dir();
+  if (auto prepared = prepare_supervise_dir(dir, supervise); !prepared) return prepared.error();
+  auto supervise_fd = open_file(supervise, O_RDONLY | O_DIRECTORY);
+  if (!supervise_fd) return supervise_fd.error();
+
+  auto lock = FileLock::try_acquire(paths.supervise_file("lock"));
+  if (!lock) {
+    if (lock.error().code == EWOULDBLOCK)
+      return SysError{EWOULDBLOCK, "lock " + paths.supervise_file("lock") +
+                                       " (another supervise or runsv runs " + dir + ")"};
+    return lock.error();
+  }
+  const std::string control_path = paths.supervise_file("control");
+  const std::string ok_path = paths.supervise_file("ok");
+  if (auto made = ensure_fifo(control_path, 0600); !made) return made.error();
+  if (auto made = ensure_fifo(ok_path, 0600); !made) return made.error();
+  auto control = open_fifo_supervisor_end(control_path);
+  if (!control) return control.error();
+  // ok is held open for reading only: a client's O_WRONLY|O_NONBLOCK open then succeeds
+  // while we live and fails with ENXIO after (runit's sv, daemontools' svok).
+  auto ok = open_file(ok_path, O_RDONLY | O_NONBLOCK);
+  if (!ok) return ok.error();
+  return std::unique_ptr<ServiceRunner>(new ServiceRunner(
+      dir, loop, std::move(*lock), std::move(*supervise_fd), std::move(*control), std::move(*ok)));
+}
+
+ServiceRunner::ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueFd supervise_dir,
+                             UniqueFd control, UniqueFd ok)
+    : dir_(std::move(dir)),
+      paths_(dir_),
+      loop_(loop),
+      lock_(std::move(lock)),
+      supervise_dir_(std::move(supervise_dir)),
+      control_(std::move(control)),
+      ok_(std::move(ok)),
+      control_watch_(loop, control_.get(), EV_READ, [this](int) { on_control_readable(); }),
+      child_watch_(loop, 0, [this](pid_t pid, int status) { on_child(pid, status); }),
+      term_watch_(loop, SIGTERM,
+                  [this](int) {
+                    if (supervisor_ != nullptr) supervisor_->on_terminate_signal();
+                  }),
+      hangup_watch_(loop, SIGHUP,
+                    [this](int) {
+                      if (supervisor_ != nullptr) supervisor_->on_hangup_signal();
+                    }),
+      restart_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kRestart); }),
+      kill_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kKill); }),
+      finish_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kFinishTimeout); }),
+      notification_watch_(loop, -1, EV_READ, [this](int) { on_notification_readable(); }),
+      pidfd_watch_(loop, -1, EV_READ, [this](int) {
+        pidfd_watch_.stop();
+        pidfd_.reset();
+        supervisor_->on_run_exit(std::nullopt);
+      }) {}
+
+ServiceRunner::~ServiceRunner() = default;
+
+int ServiceRunner::run(Supervisor& supervisor) {
+  supervisor_ = &supervisor;
+  control_watch_.start();
+  update_inotify();
+  supervisor.start(find_orphan());
+  // Bytes written to control before we started are waiting in the FIFO: the watcher sees
+  // them on the first loop iteration.
+  if (!exited_) loop_.run();
+  supervisor_ = nullptr;
+  return exit_code_;
+}
+
+std::optional<Adoption> ServiceRunner::find_orphan() {
+  auto bytes = read_small_file(paths_.supervise_file("status"), 256);
+  if (!bytes) return std::nullopt;
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes->data());
+  const auto previous = StatusRecord::unpack(std::span<const uint8_t>(data, bytes->size()));
+  if (!previous || previous->pid <= 0 || previous->state != RunState::kRun) return std::nullopt;
+  if (!is_orphaned_service(previous->pid, dir_)) return std::nullopt;
+  auto pidfd = open_pidfd(previous->pid);
+  if (!pidfd) {
+    warn(pidfd.error().message() + "; cannot adopt the running " + dir_ +
+         "/run, starting a new one");
+    return std::nullopt;
+  }
+  pidfd_ = std::move(*pidfd);
+  pidfd_watch_.set(pidfd_.get(), EV_READ);
+  pidfd_watch_.start();
+  diag::info("adopting " + dir_ + "/run, pid " + std::to_string(previous->pid) +
+             ", left running by a previous supervisor");
+  return Adoption{previous->pid, *previous};
+}
+
+// --- events
+
+void ServiceRunner::on_control_readable() {
+  std::array<char, 128> buffer{};
+  for (;;) {
+    auto n = read_some(control_.get(), buffer);
+    if (!n || *n == 0) return;  // EAGAIN: drained
+    supervisor_->on_control_bytes(std::string_view(buffer.data(), *n));
+    if (*n < buffer.size()) return;
+  }
+}
+
+void ServiceRunner::on_notification_readable() {
+  std::array<char, 256> buffer{};
+  auto n = read_some(notification_.get(), buffer);
+  if (n && *n > 0) {
+    if (std::string_view(buffer.data(), *n).find('\n') == std::string_view::npos) return;
+    notification_watch_.stop();
+    notification_.reset();
+    supervisor_->on_ready();
+    return;
+  }
+  if (!n && n.error().code == EAGAIN) return;
+  // EOF: run closed the fd without saying it is ready.
+  notification_watch_.stop();
+  notification_.reset();
+}
+
+void ServiceRunner::on_child(pid_t pid, int wait_status) {
+  if (supervisor_ == nullptr) return;
+  if (pid == supervisor_->run_pid() && !pidfd_.valid()) {
+    supervisor_->on_run_exit(wait_status);
+  } else if (pid == supervisor_->finish_pid()) {
+    supervisor_->on_finish_exit(wait_status);
+  } else if (pid == supervisor_->script_pid()) {
+    supervisor_->on_control_script_exit(wait_status);
+  }
+}
+
+void ServiceRunner::on_inotify_readable() {
+  auto events = inotify_->read_events();
+  if (!events) return;
+  bool gone = false;
+  bool run_changed = false;
+  for (const InotifyEvent& event : *events) {
+    if (event.watch == dir_watch_ && (event.mask & (kDirGoneMask | IN_IGNORED)) != 0) gone = true;
+    if (event.name == "run") run_changed = true;
+    if (event.watch == -1) run_changed = true;  // overflow: look again
+  }
+  if (gone) {
+    inotify_watch_->stop();
+    dir_watch_ = -1;
+    supervisor_->on_service_dir_gone();
+    return;
+  }
+  if (run_changed) supervisor_->on_run_may_have_appeared();
+}
+
+void ServiceRunner::update_inotify() {
+  if (!inotify_) {
+    auto created = Inotify::create();
+    if (!created) {
+      warn(created.error().message() + "; a removed " + dir_ + " goes unnoticed");
+      return;
+    }
+    inotify_.emplace(std::move(*created));
+    inotify_watch_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ,
+                                               [this](int) { on_inotify_readable(); });
+    inotify_watch_->start();
+  }
+  const uint32_t mask = kDirGoneMask | (watching_for_run_ ? kRunAppearsMask : 0);
+  auto watch = inotify_->add_watch(dir_, mask | IN_ONLYDIR);
+  if (!watch) {
+    warn(watch.error().message());
+    return;
+  }
+  dir_watch_ = *watch;
+}
+
+// --- effects
+
+ServiceKnobs ServiceRunner::load_knobs() {
+  std::vector<std::string> warnings;
+  ServiceKnobs knobs = load_service_knobs(paths_, warnings);
+  warn_once_per_change(last_knob_warnings_, warnings);
+  return knobs;
+}
+
+void ServiceRunner::warn_once_per_change(std::string& last, const std::vector<std::string>& lines) {
+  // A crash loop reads the knobs every second: say each complaint once, not every second.
+  std::string text = join_lines(lines);
+  if (text == last) return;
+  for (const std::string& line : lines) warn(line);
+  last = std::move(text);
+}
+
+const std::vector<std::string>* ServiceRunner::service_environment() {
+  std::vector<std::string> warnings;
+  auto changes = read_envdir(paths_.env_dir(), warnings);
+  if (!changes) warnings.push_back(changes.error().message());
+  warn_once_per_change(last_env_warnings_, warnings);
+  if (!changes || changes->empty()) return nullptr;  // inherit ours unchanged
+  environment_ = apply_env_changes(current_environment(), *changes);
+  return &environment_;
+}
+
+Result<pid_t> ServiceRunner::spawn_in_service_dir(const std::string& program,
+                                                  std::vector<std::string> argv,
+                                                  bool new_session, int notification_child_fd,
+                                                  int notification_parent_fd) {
+  SpawnRequest request;
+  request.path = program;  // relative to cwd = DIR, as runit runs ./run
+  request.argv = std::move(argv);
+  request.env = service_environment();
+  request.cwd = dir_;
+  request.new_session = new_session;
+  // stdin, stdout and stderr pass through unchanged (svscan's log pipe, DESIGN.md §1).
+  if (notification_child_fd >= 0)
+    request.fds.emplace_back(notification_child_fd, notification_parent_fd);
+  return spawn_process(request);
+}
+
+Result<pid_t> ServiceRunner::start_run(const ServiceKnobs& knobs) {
+  release_run();
+  std::optional<Pipe> readiness;
+  if (knobs.notification_fd) {
+    auto made = make_pipe();
+    if (!made) return made.error();
+    readiness.emplace(std::move(*made));
+  }
+  auto pid = spawn_in_service_dir("./run", {"./run"}, true,
+                                  readiness ? *knobs.notification_fd : -1,
+                                  readiness ? readiness->write_end.get() : -1);
+  if (pid && readiness) {
+    notification_ = std::move(readiness->read_end);
+    (void)set_nonblocking(notification_.get(), true);
+    notification_watch_.set(notification_.get(), EV_READ);
+    notification_watch_.start();
+  }
+  return pid;
+}
+
+Result<pid_t> ServiceRunner::start_finish(int code, int status) {
+  if (!is_executable_file(paths_.finish())) return pid_t{0};
+  return spawn_in_service_dir("./finish", {"./finish", std::to_string(code), std::to_string(status)},
+                              true, -1, -1);
+}
+
+Result<pid_t> ServiceRunner::start_control_script(char letter) {
+  if (!is_executable_file(paths_.control_script(letter))) return pid_t{0};
+  std::string program = "./control/";
+  program += letter;
+  return spawn_in_service_dir(program, {program}, false, -1, -1);
+}
+
+void ServiceRunner::release_run() {
+  notification_watch_.stop();
+  notification_.reset();
+  pidfd_watch_.stop();
+  pidfd_.reset();
+}
+
+void ServiceRunner::send_signal(pid_t pid, int signo) { (void)signal_process(pid, signo); }
+
+void ServiceRunner::send_group_signal(pid_t leader, int signo) {
+  (void)signal_process_group(leader, signo);
+}
+
+TimerWatch& ServiceRunner::timer(TimerKind kind) {
+  switch (kind) {
+    case TimerKind::kRestart: return restart_timer_;
+    case TimerKind::kKill: return kill_timer_;
+    case TimerKind::kFinishTimeout: break;
+  }
+  return finish_timer_;
+}
+
+void ServiceRunner::arm_timer(TimerKind kind, int64_t delay_ms) {
+  timer(kind).start_after(static_cast<double>(delay_ms) / 1000.0);
+}
+
+void ServiceRunner::cancel_timer(TimerKind kind) { timer(kind).stop(); }
+
+void ServiceRunner::watch_for_run(bool on) {
+  if (on == watching_for_run_) return;
+  watching_for_run_ = on;
+  update_inotify();
+}
+
+void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {
+  // stat and pid first, status last: status is what sv and svstat poll for a change.
+  std::string stat = record.stat_text(want_exit);
+  std::string pid = record.pid_text();
+  Result<void> result;
+  if (stat != last_stat_) {
+    result = write_file_atomically(supervise_dir_.get(), "stat", stat);
+    if (result) last_stat_ = std::move(stat);
+  }
+  if (result && pid != last_pid_) {
+    result = write_file_atomically(supervise_dir_.get(), "pid", pid);
+    if (result) last_pid_ = std::move(pid);
+  }
+  if (result) {
+    const std::vector<uint8_t> bytes = record.pack();
+    result = write_file_atomically(
+        supervise_dir_.get(), "status",
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  if (result) {
+    last_publish_error_ = 0;
+    return;
+  }
+  // Say it once per cause (a full disk), not at every status change.
+  if (result.error().code == last_publish_error_) return;
+  last_publish_error_ = result.error().code;
+  warn(result.error().message() + " in " + paths_.supervise_dir());
+}
+
+void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
+
+void ServiceRunner::exit(int code) {
+  exit_code_ = code;
+  exited_ = true;
+  loop_.break_loop();
+}
+
+}  // namespace svtree::supervise

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// ServiceRunner: the real effects of a Supervisor (spawns, signals, timers, supervise/ files)
+// and the libev watchers that turn the world into its events.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor.hpp"
+#include "svtree/event_loop.hpp"
+#include "svtree/file_lock.hpp"
+#include "svtree/inotify.hpp"
+#include "svtree/result.hpp"
+#include "svtree/service_dir.hpp"
+#include "svtree/unique_fd.hpp"
+
+namespace svtree::supervise {
+
+class ServiceRunner final : public Effects {
+ public:
+  /// Prepares DIR/supervise (creating it, or the target of a dangling symlink, mode 0700),
+  /// takes its lock and opens the control and ok FIFOs. Fails when another supervisor
+  /// (ours or runsv) holds the lock: the caller exits 111.
+  static Result<std::unique_ptr<ServiceRunner>> open(const std::string& dir, Loop& loop);
+
+  ServiceRunner(const ServiceRunner&) = delete;
+  ServiceRunner& operator=(const ServiceRunner&) = delete;
+  ~ServiceRunner() override;
+
+  /// Starts supervisor (adopting an orphaned run if status names one) and runs the loop
+  /// until it asks to exit. Returns the exit code.
+  int run(Supervisor& supervisor);
+
+  // Effects
+  ServiceKnobs load_knobs() override;
+  Result<pid_t> start_run(const ServiceKnobs& knobs) override;
+  Result<pid_t> start_finish(int code, int status) override;
+  Result<pid_t> start_control_script(char letter) override;
+  void release_run() override;
+  void send_signal(pid_t pid, int signo) override;
+  void send_group_signal(pid_t leader, int signo) override;
+  void arm_timer(TimerKind kind, int64_t delay_ms) override;
+  void cancel_timer(TimerKind kind) override;
+  void watch_for_run(bool on) override;
+  void publish(const StatusRecord& record, bool want_exit) override;
+  void warn(std::string_view text) override;
+  void exit(int code) override;
+
+ private:
+  ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueFd supervise_dir,
+                UniqueFd control, UniqueFd ok);
+
+  std::optional<Adoption> find_orphan();
+  const std::vector<std::string>* service_environment();
+  Result<pid_t> spawn_in_service_dir(const std::string& program, std::vector<std::string> argv,
+                                     bool new_session, int notification_child_fd,
+                                     int notification_parent_fd);
+  void on_control_readable();
+  void on_notification_readable();
+  void on_inotify_readable();
+  void on_child(pid_t pid, int wait_status);
+  void update_inotify();
+  TimerWatch& timer(TimerKind kind);
+  void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
+
+  std::string dir_;
+  ServicePaths paths_;
+  Loop& loop_;
+  Supervisor* supervisor_ = nullptr;
+  FileLock lock_;
+  UniqueFd supervise_dir_;
+  UniqueFd control_;
+  UniqueFd ok_;
+  int exit_code_ = 0;
+  bool exited_ = false;
+
+  IoWatch control_watch_;
+  ChildWatch child_watch_;
+  SignalWatch term_watch_;
+  SignalWatch hangup_watch_;
+  TimerWatch restart_timer_;
+  TimerWatch kill_timer_;
+  TimerWatch finish_timer_;
+
+  UniqueFd notification_;  // read end of run's readiness pipe
+  IoWatch notification_watch_;
+  UniqueFd pidfd_;         // an adopted run, which is not our child
+  IoWatch pidfd_watch_;
+
+  std::optional<Inotify> inotify_;
+  std::unique_ptr<IoWatch> inotify_watch_;
+  int dir_watch_ = -1;
+  bool watching_for_run_ = false;
+
+  std::vector<std::string> environment_;
+  std::string last_knob_warnings_;
+  std::string last_env_warnings_;
+  int last_publish_error_ = 0;
+  std::string last_stat_;
+  std::string last_pid_;
+};
+
+}  // namespace svtree::supervise

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// Harness for tests that run the real supervise binary.
+#include "supervise_harness.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "svtree/io.hpp"
+
+namespace svtree::testing {
+
+std::optional<StatusRecord> read_status(const std::string& service_dir) {
+  const std::string bytes = read_file(service_dir + "/supervise/status");
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  return StatusRecord::unpack(std::span<const uint8_t>(data, bytes.size()));
+}
+
+bool send_control(const std::string& service_dir, const std::string& bytes) {
+  const int fd = ::open((service_dir + "/supervise/control").c_str(),
+                        O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::close(fd);
+  return ok;
+}
+
+std::string supervise_binary() { return binary_from_env("SVTREE_SUPERVISE"); }
+
+std::string program_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  size_t begin = 0;
+  while (begin <= dirs.size()) {
+    size_t end = dirs.find(':', begin);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string candidate = dirs.substr(begin, end - begin) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    begin = end + 1;
+  }
+  return "";
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= stat.size() ||
+         stat[close_paren + 2] != 'Z';
+}
+
+ServiceFixture::ServiceFixture(const std::string& name) : dir_(temp_ / name) { make_dirs(dir_); }
+
+void ServiceFixture::write_run(const std::string& body) const { write_script(file("run"), body); }
+
+std::unique_ptr<Process> ServiceFixture::start(Process::Options options) const {
+  const std::string binary = supervise_binary();
+  if (binary.empty()) ADD_FAILURE() << "SVTREE_SUPERVISE is not set";
+  return std::make_unique<Process>(std::vector<std::string>{binary, dir_}, options);
+}
+
+bool ServiceFixture::wait_status(const std::function<bool(const StatusRecord&)>& pred,
+                                 std::chrono::milliseconds timeout) const {
+  return wait_until(
+      [&] {
+        const auto record = read_status(dir_);
+        return record && pred(*record);
+      },
+      timeout);
+}
+
+pid_t ServiceFixture::wait_running(pid_t not_pid) const {
+  pid_t found = 0;
+  wait_status([&](const StatusRecord& r) {
+    if (r.state != RunState::kRun || r.pid == 0 || r.pid == not_pid) return false;
+    found = r.pid;
+    return true;
+  });
+  return found;
+}
+
+bool ServiceFixture::wait_down() const {
+  return wait_status([](const StatusRecord& r) { return r.state == RunState::kDown; });
+}
+
+}  // namespace svtree::testing

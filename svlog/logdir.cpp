@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+// Log directory management. Facts from svlogd(8) and runit 2.1.2's observed behaviour:
+// current is 0644 while written and 0744 once complete (rotated or cleanly closed); old
+// files are @<TAI64N of rotation>.s (or .u before a processor ran); .t is a processor's
+// output in progress; state/newstate are a processor's fds 4 and 5.
+#include "logdir.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "svtree/diag.hpp"
+#include "svtree/io.hpp"
+#include "svtree/process.hpp"
+#include "svtree/spawn.hpp"
+#include "svtree/tai64n.hpp"
+
+namespace svtree::svlog {
+namespace {
+
+constexpr size_t kOldNameSize = 27;  // "@" + 24 hex digits + "." + suffix
+constexpr double kMaxProcessorBackoff = 60.0;
+
+bool is_old_file_name(std::string_view name) {
+  return name.size() == kOldNameSize && name[0] == '@' && name[25] == '.';
+}
+
+}  // namespace
+
+LogDir::LogDir(Loop& loop, std::string path, bool verbose, Hooks hooks)
+    : loop_(loop),
+      path_(std::move(path)),
+      verbose_(verbose),
+      hooks_(std::move(hooks)),
+      rotation_timer_(loop, [this] {
+        if (size_ > 0 && hooks_.rotation_due) hooks_.rotation_due();
+        else arm_rotation_timer();
+      }),
+      processor_retry_(loop, [this] { start_processor(); }) {}
+
+LogDir::~LogDir() = default;
+
+Result<std::unique_ptr<LogDir>> LogDir::open(Loop& loop, const std::string& path, bool verbose,
+                                             Hooks hooks) {
+  // svlogd insists the directory exists; multilog and s6-log create it. Creating one level
+  // spares containers an `mkdir` in every log/run.
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("create " + path);
+  std::unique_ptr<LogDir> dir(new LogDir(loop, path, verbose, std::move(hooks)));
+  auto dir_fd = open_file(path, O_RDONLY | O_DIRECTORY);
+  if (!dir_fd) return dir_fd.error();
+  dir->dir_fd_ = std::move(*dir_fd);
+  auto lock = FileLock::try_acquire(path + "/lock");
+  if (!lock) {
+    SysError error = lock.error();
+    if (error.code == EWOULDBLOCK)
+      error.context = "lock " + path + "/lock (another svlog or svlogd is logging there)";
+    return error;
+  }
+  dir->lock_ = std::make_unique<FileLock>(std::move(*lock));
+  if (auto loaded = dir->load_config(); !loaded) return loaded.error();
+
+  struct stat st {};
+  if (::fstatat(dir->dir_fd_.get(), "current", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    // No u+x: the last writer never finished it (killed, crashed). Keep it as unfinished.
+    if (st.st_size > 0 && (st.st_mode & S_IXUSR) == 0) {
+      const std::string name = dir->unique_old_name('u');
+      if (::renameat(dir->dir_fd_.get(), "current", dir->dir_fd_.get(), name.c_str()) != 0)
+        return errno_error("rename " + path + "/current to " + name);
+      dir->info("kept unfinished " + path + "/current as " + name);
+      dir->remove_old_files();
+    }
+  } else if (errno != ENOENT) {
+    return errno_error("stat " + path + "/current");
+  }
+  if (auto opened = dir->open_current(); !opened) return opened.error();
+  return dir;
+}
+
+void LogDir::info(std::string_view text) const {
+  if (verbose_) diag::info(text);
+}
+
+Result<void> LogDir::load_config() {
+  config_ = LogConfig{};
+  auto text = read_small_file(path_ + "/config", 1 << 20);
+  if (!text) {
+    if (text.error().code == ENOENT) return {};
+    diag::warning(text.error().message() + "; using the defaults");
+    return {};
+  }
+  std::vector<std::string> warnings;
+  config_ = parse_log_config(*text, path_ + "/config", warnings);
+  for (const std::string& warning : warnings) diag::warning(warning);
+  return {};
+}
+
+Result<void> LogDir::open_current() {
+  auto fd = open_at(dir_fd_.get(), "current", O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY, 0644);
+  if (!fd) return SysError{fd.error().code, "open " + path_ + "/current"};
+  // 0644 while written: the missing u+x tells the next start that it was not finished.
+  if (::fchmod(fd->get(), 0644) != 0) return errno_error("set mode of " + path_ + "/current");
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return errno_error("stat " + path_ + "/current");
+  current_ = std::move(*fd);
+  size_ = static_cast<uint64_t>(st.st_size);
+  arm_rotation_timer();
+  return {};
+}
+
+void LogDir::arm_rotation_timer() {
+  if (config_.rotate_seconds > 0) rotation_timer_.start_after(config_.rotate_seconds);
+  else rotation_timer_.stop();
+}
+
+Result<size_t> LogDir::write(std::string_view data) {
+  for (;;) {
+    const ssize_t n = ::write(current_.get(), data.data(), data.size());
+    if (n >= 0) {
+      size_ += static_cast<uint64_t>(n);
+      return static_cast<size_t>(n);
+    }
+    if (errno == EINTR) continue;
+    if (errno == ENOSPC && delete_oldest_for_space()) continue;
+    return errno_error("write " + path_ + "/current");
+  }
+}
+
+Result<void> LogDir::rotate() {
+  if (step_ == RotationStep::kIdle) {
+    if (size_ == 0) return {};
+    step_ = RotationStep::kSync;
+  }
+  if (step_ == RotationStep::kSync) {
+    if (::fsync(current_.get()) != 0) return errno_error("fsync " + path_ + "/current");
+    step_ = RotationStep::kChmod;
+  }
+  if (step_ == RotationStep::kChmod) {
+    if (::fchmod(current_.get(), 0744) != 0)
+      return errno_error("set mode of " + path_ + "/current");
+    step_ = RotationStep::kRename;
+  }
+  if (step_ == RotationStep::kRename) {
+    if (rotated_name_.empty()) rotated_name_ = unique_old_name(config_.processor.empty() ? 's' : 'u');
+    if (::renameat(dir_fd_.get(), "current", dir_fd_.get(), rotated_name_.c_str()) != 0)
+      return errno_error("rename " + path_ + "/current to " + rotated_name_);
+    info("rotated " + path_ + "/current to " + rotated_name_ + " (" + std::to_string(size_) +
+         " bytes)");
+    current_.reset();
+    size_ = 0;
+    step_ = RotationStep::kOpen;
+  }
+  if (step_ == RotationStep::kOpen) {
+    if (auto opened = open_current(); !opened) return opened.error();
+    step_ = RotationStep::kIdle;
+    if (rotated_name_.back() == 'u') pending_.push_back(rotated_name_.substr(0, 25));
+    rotated_name_.clear();
+    remove_old_files();
+    start_processor();
+  }
+  return {};
+}
+
+Result<void> LogDir::reopen() {
+  if (auto closed = close_current(); !closed) return closed;
+  if (auto loaded = load_config(); !loaded) return loaded;
+  return open_current();
+}
+
+Result<void> LogDir::close_current() {
+  if (!current_) return {};
+  if (::fsync(current_.get()) != 0) return errno_error("fsync " + path_ + "/current");
+  if (::fchmod(current_.get(), 0744) != 0) return errno_error("set mode of " + path_ + "/current");
+  current_.reset();
+  rotation_timer_.stop();
+  return {};
+}
+
+std::string LogDir::unique_old_name(char suffix) {
+  for (;;) {
+    std::string name = Tai64n::now().label();
+    name += '.';
+    name += suffix;
+    struct stat st {};
+    if (::fstatat(dir_fd_.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+      return name;
+  }
+}
+
+bool LogDir::in_processing(std::string_view name) const {
+  const std::string_view base = name.substr(0, 25);
+  return std::find(pending_.begin(), pending_.end(), base) != pending_.end() ||
+         (!rotated_name_.empty() && std::string_view(rotated_name_).substr(0, 25) == base);
+}
+
+std::vector<std::string> LogDir::old_files(bool delete_leftovers) {
+  std::vector<std::string> names;
+  const int fd = ::openat(dir_fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    diag::warning(errno_error("open directory " + path_));
+    return names;
+  }
+  DIR* listing = ::fdopendir(fd);
+  if (listing == nullptr) {
+    ::close(fd);
+    return names;
+  }
+  while (const dirent* entry = ::readdir(listing)) {
+    const std::string_view name(entry->d_name);
+    if (!is_old_file_name(name)) continue;
+    if (name[26] == 't') {
+      // A processor's output from a run that did not finish (svlogd deletes these too).
+      if (delete_leftovers && !in_processing(name)) ::unlinkat(dir_fd_.get(), entry->d_name, 0);
+      continue;
+    }
+    names.emplace_back(name);
+  }
+  ::closedir(listing);
+  // TAI64N labels sort as time: the oldest first.
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void LogDir::remove_old_files() {
+  std::vector<std::string> names = old_files(true);
+  if (config_.keep_max == 0) return;
+  size_t count = names.size();
+  for (const std::string& name : names) {
+    if (count <= config_.keep_max) break;
+    if (in_processing(name)) continue;
+    if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0) {
+      diag::warning(errno_error("delete " + path_ + "/" + name));
+      continue;
+    }
+    info("deleted " + path_ + "/" + name);
+    --count;
+  }
+}
+
+bool LogDir::delete_oldest_for_space() {
+  // svlogd's `N`: only when N < n, and never below N old files.
+  if (config_.keep_min >= config_.keep_max) return false;
+  std::vector<std::string> names = old_files(false);
+  if (names.size() <= config_.keep_min) return false;
+  for (const std::string& name : names) {
+    if (in_processing(name)) continue;
+    if (::unlinkat(dir_fd_.get(), name.c_str(), 0) != 0) return false;
+    diag::warning("out of disk space: deleted " + path_ + "/" + name);
+    return true;
+  }
+  return false;
+}
+
+void LogDir::start_processor() {
+  while (processor_pid_ == 0 && !pending_.empty() && !processor_retry_.active()) {
+    const std::string& base = pending_.front();
+    const int dir = dir_fd_.get();
+    auto input = open_at(dir, base + ".u", O_RDONLY | O_NOCTTY);
+    if (!input) {
+      diag::warning(SysError{input.error().code, "open " + path_ + "/" + base + ".u"}.message() +
+                    "; not processing it");
+      pending_.pop_front();
+      continue;
+    }
+    auto output = open_at(dir, base + ".t", O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644);
+    auto state = open_at(dir, "state", O_RDONLY | O_NOCTTY);
+    if (!state && state.error().code == ENOENT) {
+      auto created = open_at(dir, "state", O_WRONLY | O_CREAT | O_NOCTTY, 0644);
+      state = open_at(dir, "state", O_RDONLY | O_NOCTTY);
+    }
+    auto new_state = open_at(dir, "newstate", O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644);
+    Result<pid_t> pid = SysError{0, ""};
+    if (!output) pid = SysError{output.error().code, "create " + path_ + "/" + base + ".t"};
+    else if (!state) pid = SysError{state.error().code, "open " + path_ + "/state"};
+    else if (!new_state) pid = SysError{new_state.error().code, "create " + path_ + "/newstate"};
+    else {
+      SpawnRequest request;
+      request.path = "/bin/sh";
+      request.argv = {"sh", "-c", config_.processor};
+      request.cwd = path_;
+      request.fds = {{0, input->get()}, {1, output->get()}, {4, state->get()},
+                     {5, new_state->get()}};
+      pid = spawn_process(request);
+    }
+    if (!pid) {
+      diag::warning(pid.error().message() + "; retrying in " +
+                    std::to_string(static_cast<int>(processor_backoff_)) + " s");
+      processor_retry_.start_after(processor_backoff_);
+      processor_backoff_ = std::min(processor_backoff_ * 2, kMaxProcessorBackoff);
+      return;
+    }
+    processor_pid_ = *pid;
+    info("processing " + path_ + "/" + base + ".u");
+  }
+}
+
+Result<void> LogDir::finish_processed(const std::string& base) {
+  const int dir = dir_fd_.get();
+  const std::string done = base + ".s";
+  if (::renameat(dir, (base + ".t").c_str(), dir, done.c_str()) != 0 && errno != ENOENT)
+    return errno_error("rename " + path_ + "/" + base + ".t to " + done);
+  if (::fchmodat(dir, done.c_str(), 0744, 0) != 0)
+    return errno_error("set mode of " + path_ + "/" + done);
+  if (::unlinkat(dir, (base + ".u").c_str(), 0) != 0 && errno != ENOENT)
+    return errno_error("delete " + path_ + "/" + base + ".u");
+  if (::renameat(dir, "newstate", dir, "state") != 0 && errno != ENOENT)
+    return errno_error("rename " + path_ + "/newstate to state");
+  info("processed " + path_ + "/" + done);
+  return {};
+}
+
+bool LogDir::on_child_exit(pid_t pid, int wait_status) {
+  if (pid != processor_pid_ || pid <= 0) return false;
+  processor_pid_ = 0;
+  const std::string base = pending_.front();
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+    if (auto finished = finish_processed(base); !finished) {
+      // Rare (a rename failing): treat as a failure, so the file is processed again.
+      diag::warning(finished.error());
+    } else {
+      pending_.pop_front();
+      processor_backoff_ = 1.0;
+      start_processor();
+      if (hooks_.progress) hooks_.progress();
+      return true;
+    }
+  }
+  ::unlinkat(dir_fd_.get(), (base + ".t").c_str(), 0);
+  const std::string why = describe_wait_status(wait_status).shell_status == 0
+                              ? std::string("failed")
+                              : "exited with status " +
+                                    std::to_string(describe_wait_status(wait_status).shell_status);
+  if (!processor_retry_allowed_) {
+    diag::warning("processor for " + path_ + "/" + base + ".u " + why +
+                  "; svlog is exiting, so the file stays unprocessed");
+    pending_.clear();
+  } else {
+    diag::warning("processor for " + path_ + "/" + base + ".u " + why + "; retrying in " +
+                  std::to_string(static_cast<int>(processor_backoff_)) + " s");
+    processor_retry_.start_after(processor_backoff_);
+    processor_backoff_ = std::min(processor_backoff_ * 2, kMaxProcessorBackoff);
+  }
+  if (hooks_.progress) hooks_.progress();
+  return true;
+}
+
+void LogDir::stop_retrying_processor() {
+  processor_retry_allowed_ = false;
+  if (processor_retry_.active()) {
+    processor_retry_.stop();
+    diag::warning("svlog is exiting: rotated files in " + path_ + " stay unprocessed (.u)");
+    pending_.clear();
+  }
+}
+
+}  // namespace svtree::svlog

@@ -178,6 +178,7 @@ void Scanner::begin_shutdown(int exit_status, std::string_view why) {
   grace_timer_->start_after(static_cast<double>(options_.grace_ms) / 1000.0);
   rescan_timer_->stop();
   restart_timer_->stop();
+  advance_shutdown();
 }
 
 void Scanner::advance_shutdown() {

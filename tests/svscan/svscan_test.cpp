@@ -1,2 +1,331 @@
 // SPDX-License-Identifier: MIT
+// svscan with the real supervise: scanning, pairing, restarts, main command, essential.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <set>
+#include <sstream>
+
+#include "svscan_harness.hpp"
+
+namespace svtree::svscan::testing {
+namespace {
+
+// A run that says it started (one line per start) and then stays up.
+std::string counting_run(const ScanTree& tree, const std::string& name) {
+  return "echo $$ >> " + tree.out(name + ".starts") + "\nexec sleep 1000\n";
+}
+
+size_t starts(const ScanTree& tree, const std::string& name) {
+  return count_lines(read_file(tree.out(name + ".starts")), "\n");
+}
+
+pid_t last_start_pid(const ScanTree& tree, const std::string& name) {
+  std::istringstream lines(read_file(tree.out(name + ".starts")));
+  std::string line;
+  pid_t pid = 0;
+  while (std::getline(lines, line))
+    if (!line.empty()) pid = static_cast<pid_t>(std::atoi(line.c_str()));
+  return pid;
+}
+
+TEST(Svscan, StartsExistingServicesAndSkipsDotNamesAndFiles) {
+  ScanTree tree;
+  tree.add_service("a", counting_run(tree, "a"));
+  tree.add_service(".hidden", counting_run(tree, "hidden"));
+  write_file(tree.scan() + "/not-a-dir", "x");
+  // A symlink to a service directory elsewhere is a service too.
+  tree.add_service("elsewhere", counting_run(tree, "linked"), "", false);
+  ASSERT_EQ(::symlink((tree.staging() + "/elsewhere").c_str(), (tree.scan() + "/linked").c_str()), 0);
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1 && starts(tree, "linked") == 1; }))
+      << tree.log();
+  EXPECT_EQ(starts(tree, "hidden"), 0u);
+  EXPECT_EQ(tree.count_in_log("supervising "), 2u) << tree.log();
+  EXPECT_EQ(tree.log().find("not-a-dir"), std::string::npos);
+}
+
+TEST(Svscan, AddThenRemove) {
+  ScanTree tree;
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("scanning") == 1; }));
+  tree.add_service("a", counting_run(tree, "a"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const pid_t run = last_start_pid(tree, "a");
+  const pid_t supervise = tree.supervise_pid("a");
+  ASSERT_TRUE(pid_alive(run));
+  // Removal: supervise brings run down and exits; svscan does not restart it.
+  make_dirs(tree.staging() + "/trash");
+  ASSERT_EQ(::rename((tree.scan() + "/a").c_str(), (tree.staging() + "/trash/a").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return !pid_alive(run) && !pid_alive(supervise); })) << tree.log();
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("a removed") == 1; })) << tree.log();
+  EXPECT_TRUE(wait_until([&] { return tree.count_in_log("supervise a ended") == 1; }))
+      << tree.log();
+  EXPECT_EQ(starts(tree, "a"), 1u);  // not restarted
+  EXPECT_EQ(tree.count_in_log("restarting"), 0u) << tree.log();
+  EXPECT_TRUE(tree.svscan().running());
+}
+
+// DESIGN.md §1 / issue 3: a service is its device+inode, so a rename is not a restart.
+TEST(Svscan, RenameIsNotARestart) {
+  ScanTree tree;
+  tree.add_service("a", counting_run(tree, "a"));
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const pid_t run = last_start_pid(tree, "a");
+  const pid_t supervise = tree.supervise_pid("a");
+  ASSERT_EQ(::rename((tree.scan() + "/a").c_str(), (tree.scan() + "/b").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("a renamed to b") == 1; })) << tree.log();
+  // Give a wrongly exiting supervise every chance to show up before checking.
+  tree.add_service("marker", counting_run(tree, "marker"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "marker") == 1; })) << tree.log();
+  EXPECT_TRUE(pid_alive(supervise)) << "supervise must not exit when its directory is renamed\n"
+                                    << tree.log();
+  EXPECT_TRUE(pid_alive(run));
+  EXPECT_EQ(starts(tree, "a"), 1u);
+  EXPECT_EQ(tree.count_in_log("supervising b"), 0u) << tree.log();
+}
+
+TEST(Svscan, DeadSuperviseIsRestartedAndAdoptsTheRun) {
+  ScanTree tree;
+  tree.add_service("a", counting_run(tree, "a"));
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const pid_t first = tree.supervise_pid("a");
+  const pid_t run = last_start_pid(tree, "a");
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] {
+    const pid_t now = tree.supervise_pid("a");
+    return now != 0 && now != first && pid_alive(now);
+  })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("supervise a ended (signal 9); restarting"), 1u) << tree.log();
+  EXPECT_TRUE(pid_alive(run));
+  EXPECT_EQ(starts(tree, "a"), 1u);  // adopted, not started twice
+}
+
+TEST(Svscan, LogAddedThenRemoved) {
+  ScanTree tree;
+  tree.add_service("a", "echo $$ >> " + tree.out("a.starts") +
+                            "\necho \"hello from $$\"\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const pid_t first_run = last_start_pid(tree, "a");
+  const pid_t first_supervise = tree.supervise_pid("a");
+  ASSERT_TRUE(wait_until([&] {
+    return tree.svscan().stdout_text().find("hello from " + std::to_string(first_run)) !=
+           std::string::npos;
+  }));
+
+  // log/ appears: a logger starts and a new supervise takes over the running service.
+  make_dirs(tree.staging() + "/log");
+  write_script(tree.staging() + "/log/run", "exec cat >> " + tree.out("a.log") + "\n");
+  ASSERT_EQ(::rename((tree.staging() + "/log").c_str(), (tree.scan() + "/a/log").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] {
+    return tree.supervise_pid("a/log") != 0 && tree.supervise_pid("a") != first_supervise;
+  })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("a: log/ added"), 1u);
+  EXPECT_FALSE(pid_alive(first_supervise));
+  EXPECT_TRUE(pid_alive(first_run));  // adopted
+  // The next run writes into the logger.
+  ::kill(first_run, SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 2; })) << tree.log();
+  const pid_t second_run = last_start_pid(tree, "a");
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(tree.out("a.log")).find("hello from " + std::to_string(second_run)) !=
+           std::string::npos;
+  })) << tree.log();
+
+  // log/ goes: the logger stops, the service's supervise is replaced again.
+  const pid_t logger_supervise = tree.supervise_pid("a/log");
+  const pid_t second_supervise = tree.supervise_pid("a");
+  ASSERT_EQ(::rename((tree.scan() + "/a/log").c_str(), (tree.staging() + "/oldlog").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] {
+    return !pid_alive(logger_supervise) && tree.supervise_pid("a") != second_supervise;
+  })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("a: log/ removed"), 1u);
+  ::kill(second_run, SIGTERM);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 3; })) << tree.log();
+  const pid_t third_run = last_start_pid(tree, "a");
+  ASSERT_TRUE(wait_until([&] {
+    return tree.svscan().stdout_text().find("hello from " + std::to_string(third_run)) !=
+           std::string::npos;
+  })) << tree.log();
+}
+
+// Lines that are in the pipe survive SIGKILL of the logger, the service, and both
+// supervise processes: svscan holds both ends. The logger reads nothing until the gate
+// file exists, so every line written before is in the pipe when the kills happen.
+TEST(Svscan, LogPipeLosesNoLineAcrossSigkills) {
+  ScanTree tree;
+  const std::string count = tree.out("count");
+  const std::string gate = tree.out("gate");
+  tree.add_service(
+      "a",
+      "echo $$ > " + tree.out("run.pid") + "\n" +
+          "i=$(cat " + count + " 2>/dev/null || echo 0)\n"
+          "while :; do i=$((i+1)); echo \"line $i\"; echo $i > " + count + ".new; mv " + count +
+          ".new " + count + "; sleep 0.01; done\n",
+      "echo $$ > " + tree.out("logger.pid") + "\n" + "while [ ! -e " + gate +
+          " ]; do sleep 0.02; done\nexec cat >> " + tree.out("a.log") + "\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return std::atoi(read_file(count).c_str()) >= 20; })) << tree.log();
+  // Kill everything on both sides of the pipe.
+  const pid_t logger = pid_from_file(tree.out("logger.pid"));
+  const pid_t run = pid_from_file(tree.out("run.pid"));
+  const pid_t log_supervise = tree.supervise_pid("a/log");
+  const pid_t service_supervise = tree.supervise_pid("a");
+  ASSERT_GT(logger, 0);
+  ASSERT_GT(run, 0);
+  ASSERT_EQ(::kill(logger, SIGKILL), 0);
+  ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
+  ASSERT_EQ(::kill(service_supervise, SIGKILL), 0);
+  ASSERT_EQ(::kill(run, SIGKILL), 0);
+  const int written_before = std::atoi(read_file(count).c_str());
+  // New supervise processes, a new run and a new logger come up; then the logger reads.
+  ASSERT_TRUE(wait_until([&] {
+    return tree.supervise_pid("a") != service_supervise &&
+           tree.supervise_pid("a/log") != log_supervise &&
+           pid_from_file(tree.out("run.pid")) != run &&
+           pid_from_file(tree.out("logger.pid")) != logger;
+  })) << tree.log();
+  write_file(gate, "");
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(tree.out("a.log")).find("line " + std::to_string(written_before + 10) + "\n") !=
+           std::string::npos;
+  })) << tree.log();
+  std::set<int> seen;
+  std::istringstream lines(read_file(tree.out("a.log")));
+  std::string line;
+  while (std::getline(lines, line))
+    if (line.rfind("line ", 0) == 0) seen.insert(std::atoi(line.c_str() + 5));
+  for (int i = 1; i <= written_before + 10; ++i) ASSERT_TRUE(seen.count(i)) << "lost line " << i;
+}
+
+TEST(Svscan, ThousandServices) {
+  ScanTree tree;
+  make_dirs(tree.out("up"));
+  // Build the whole directory first: a realistic boot, and one scan.
+  for (int i = 0; i < 1000; ++i) {
+    const std::string dir = tree.scan() + "/s" + std::to_string(i);
+    make_dirs(dir);
+    write_script(dir + "/run", ": > " + tree.out("up") + "/${PWD##*/}\nexec sleep 1000\n");
+  }
+  tree.start();
+  auto up = [&] {
+    size_t n = 0;
+    for (int i = 0; i < 1000; ++i)
+      if (file_exists(tree.out("up") + "/s" + std::to_string(i))) ++n;
+    return n;
+  };
+  ASSERT_TRUE(wait_until([&] { return up() == 1000; }, std::chrono::seconds(60)))
+      << up() << " of 1000 up";
+  EXPECT_EQ(tree.count_in_log("supervising "), 1000u);
+  tree.svscan().signal(SIGTERM);
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << tree.log();
+  EXPECT_EQ(tree.count_in_log("grace time of"), 0u);
+}
+
+TEST(Svscan, MainCommandStatusEndsTheTree) {
+  ScanTree tree;
+  tree.add_service("a", "trap 'echo term > " + tree.out("a.term") +
+                            "; exit 0' TERM\necho $$ > " + tree.out("a.pid") +
+                            "\nsleep 1000 & wait\n");
+  tree.start({}, {"--", "/bin/sh", "-c",
+                  "while [ ! -s " + tree.out("a.pid") + " ]; do sleep 0.02; done; echo main-out; exit 7"});
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 7) << tree.log();
+  EXPECT_EQ(read_file(tree.out("a.term")), "term\n");
+  EXPECT_NE(tree.svscan().stdout_text().find("main-out"), std::string::npos);
+}
+
+TEST(Svscan, MainCommandKilledBySignalGives128PlusSignal) {
+  ScanTree tree;
+  tree.start({}, {"--", "sh", "-c", "kill -USR1 $$"});  // found through PATH
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 128 + SIGUSR1) << tree.log();
+}
+
+TEST(Svscan, MainCommandNotFoundIs127) {
+  ScanTree tree;
+  tree.start({}, {"--", "no-such-command-svtree"});
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 127) << tree.log();
+}
+
+TEST(Svscan, SigtermWhileMainCommandRunsExitsZero) {
+  ScanTree tree;
+  tree.start({}, {"--", "sh", "-c", "echo $$ > " + tree.out("main.pid") + "; exec sleep 1000"});
+  ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("main.pid")) > 0; }));
+  tree.svscan().signal(SIGTERM);
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << tree.log();
+  EXPECT_FALSE(pid_alive(pid_from_file(tree.out("main.pid"))));
+}
+
+TEST(Svscan, EssentialServiceEndsTheTreeWithItsStatus) {
+  ScanTree tree;
+  tree.add_service("side", "trap 'echo term > " + tree.out("side.term") +
+                               "; exit 0' TERM\necho $$ > " + tree.out("side.pid") +
+                               "\nsleep 1000 & wait\n");
+  tree.add_service("main", "while [ ! -s " + tree.out("side.pid") +
+                               " ]; do sleep 0.02; done\nexit 5\n", "", false);
+  write_file(tree.staging() + "/main/essential", "");
+  tree.move_in_service("main");
+  tree.start();
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 5) << tree.log();
+  EXPECT_EQ(read_file(tree.out("side.term")), "term\n");
+  EXPECT_EQ(tree.count_in_log("essential service main ended"), 1u) << tree.log();
+}
+
+TEST(Svscan, UsageErrorsExit100) {
+  const std::string svscan = binary_from_env("SVTREE_SVSCAN");
+  EXPECT_EQ(run_command({svscan, "-g"}).exit_code, 100);
+  EXPECT_EQ(run_command({svscan, "-g", "soon"}).exit_code, 100);
+  EXPECT_EQ(run_command({svscan, "-x", "/tmp"}).exit_code, 100);
+  EXPECT_EQ(run_command({svscan, "/tmp", "/var"}).exit_code, 100);
+}
+
+TEST(Svscan, MissingDirectoryExits111NamingIt) {
+  TempDir dir;
+  const auto result = run_command({binary_from_env("SVTREE_SVSCAN"), dir / "nope"});
+  EXPECT_EQ(result.exit_code, 111);
+  EXPECT_NE(result.err.find(dir / "nope"), std::string::npos) << result.err;
+}
+
+TEST(Svscan, NeverTakesSuperviseFromPath) {
+  // With SVTREE_SUPERVISE empty, svscan looks beside itself only (the build tree has no
+  // supervise next to svscan), even though PATH has daemontools' supervise.
+  TempDir dir;
+  const std::string svscan = binary_from_env("SVTREE_SVSCAN");
+  const auto result = run_command({"/usr/bin/env", "SVTREE_SUPERVISE=", "PATH=/usr/bin:/bin",
+                                   svscan, dir.path()});
+  const std::string beside = svscan.substr(0, svscan.rfind('/') + 1) + "supervise";
+  if (file_exists(beside)) GTEST_SKIP() << "a supervise sits beside svscan: " << beside;
+  EXPECT_EQ(result.exit_code, 111);
+  EXPECT_NE(result.err.find(beside), std::string::npos) << result.err;
+}
+
+TEST(Svscan, HupRescans) {
+  ScanTree tree;
+  tree.start({"-t", "0"});
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("scanning") == 1; }));
+  tree.svscan().signal(SIGHUP);
+  tree.svscan().signal(SIGALRM);
+  tree.add_service("a", counting_run(tree, "a"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  EXPECT_TRUE(tree.svscan().running());
+}
+
+}  // namespace
+}  // namespace svtree::svscan::testing

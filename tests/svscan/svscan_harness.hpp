@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// A scan directory and a real svscan over it, for the svscan and pidns suites.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "reaper.hpp"
+#include "support/test_support.hpp"
+
+namespace svtree::svscan::testing {
+
+using namespace svtree::testing;
+
+/// TempDir layout: service/ (the scan directory), staging/ (where services are built
+/// before one rename moves them in, so svscan never sees half a service), out/ (what the
+/// run scripts report).
+class ScanTree {
+ public:
+  ScanTree() {
+    make_dirs(scan());
+    make_dirs(staging());
+    make_dirs(out());
+  }
+  ~ScanTree() { stop_everything(); }
+  ScanTree(const ScanTree&) = delete;
+  ScanTree& operator=(const ScanTree&) = delete;
+
+  [[nodiscard]] std::string scan() const { return root_ / "service"; }
+  [[nodiscard]] std::string staging() const { return root_ / "staging"; }
+  [[nodiscard]] std::string out() const { return root_ / "out"; }
+  [[nodiscard]] std::string out(const std::string& name) const { return out() + "/" + name; }
+
+  /// Builds NAME (and NAME/log when log_body is not empty) in staging, then renames it in.
+  void add_service(const std::string& name, const std::string& run_body,
+                   const std::string& log_body = "", bool move_in = true) {
+    const std::string dir = staging() + "/" + name;
+    make_dirs(dir);
+    write_script(dir + "/run", run_body);
+    if (!log_body.empty()) {
+      make_dirs(dir + "/log");
+      write_script(dir + "/log/run", log_body);
+    }
+    if (move_in) move_in_service(name);
+  }
+  void move_in_service(const std::string& name) {
+    ASSERT_EQ(::rename((staging() + "/" + name).c_str(), (scan() + "/" + name).c_str()), 0);
+  }
+
+  /// Starts svscan on scan() with args before the directory and after it.
+  void start(const std::vector<std::string>& options = {},
+             const std::vector<std::string>& after = {}) {
+    const std::string svscan = binary_from_env("SVTREE_SVSCAN");
+    ASSERT_FALSE(svscan.empty()) << "SVTREE_SVSCAN is not set: run through meson test";
+    std::vector<std::string> argv = {svscan};
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.push_back(scan());
+    argv.insert(argv.end(), after.begin(), after.end());
+    process_ = std::make_unique<Process>(argv);
+  }
+
+  Process& svscan() { return *process_; }
+  [[nodiscard]] std::string log() const { return process_ ? process_->stderr_text() : ""; }
+
+  /// The pid of the last supervise svscan started for dir ("a", "a/log"), from its log.
+  [[nodiscard]] pid_t supervise_pid(const std::string& dir) const {
+    const std::string text = log();
+    const std::string needle = "supervising " + dir + " (supervise pid ";
+    const size_t at = text.rfind(needle);
+    if (at == std::string::npos) return 0;
+    return static_cast<pid_t>(std::atoi(text.c_str() + at + needle.size()));
+  }
+  [[nodiscard]] size_t count_in_log(const std::string& needle) const {
+    const std::string text = log();
+    size_t count = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+      ++count;
+    return count;
+  }
+
+  /// Leaves no process behind, whatever the test did: TERM svscan and give the tree time
+  /// to stop; then KILL every descendant that is left.
+  void stop_everything() {
+    if (!process_) return;
+    if (process_->running()) {
+      process_->signal(SIGTERM);
+      process_->wait(std::chrono::seconds(15));
+    }
+    if (process_->running()) {
+      for (const pid_t pid : list_descendants(process_->pid(), {})) ::kill(pid, SIGKILL);
+    }
+    process_.reset();
+  }
+
+ private:
+  TempDir root_;
+  std::unique_ptr<Process> process_;
+};
+
+inline bool pid_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+inline pid_t pid_from_file(const std::string& path) {
+  return static_cast<pid_t>(std::atoi(read_file(path).c_str()));
+}
+
+inline size_t count_lines(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+}  // namespace svtree::svscan::testing

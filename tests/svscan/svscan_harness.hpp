@@ -55,18 +55,36 @@ class ScanTree {
   }
 
   /// Starts svscan on scan() with args before the directory and after it.
+  /// With in_pid_namespace, svscan runs as PID 1 under `unshare --pid --fork --mount-proc`.
   void start(const std::vector<std::string>& options = {},
-             const std::vector<std::string>& after = {}) {
+             const std::vector<std::string>& after = {}, bool in_pid_namespace = false) {
     const std::string svscan = binary_from_env("SVTREE_SVSCAN");
     ASSERT_FALSE(svscan.empty()) << "SVTREE_SVSCAN is not set: run through meson test";
-    std::vector<std::string> argv = {svscan};
+    in_pid_namespace_ = in_pid_namespace;
+    std::vector<std::string> argv;
+    if (in_pid_namespace) argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc"};
+    argv.push_back(svscan);
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back(scan());
     argv.insert(argv.end(), after.begin(), after.end());
     process_ = std::make_unique<Process>(argv);
   }
 
+  /// The process the test started (unshare in a PID namespace, else svscan itself).
   Process& svscan() { return *process_; }
+  /// svscan's pid as this test sees it: unshare's only child in a PID namespace.
+  [[nodiscard]] pid_t svscan_pid() const {
+    if (!process_) return 0;
+    if (!in_pid_namespace_) return process_->pid();
+    const std::string id = std::to_string(process_->pid());
+    return static_cast<pid_t>(
+        std::atoi(read_file("/proc/" + id + "/task/" + id + "/children").c_str()));
+  }
+  /// Signals svscan itself (unshare ignores SIGTERM while it waits).
+  void signal_svscan(int signo) const {
+    const pid_t pid = svscan_pid();
+    if (pid > 0) ::kill(pid, signo);
+  }
   [[nodiscard]] std::string log() const { return process_ ? process_->stderr_text() : ""; }
 
   /// The pid of the last supervise svscan started for dir ("a", "a/log"), from its log.
@@ -90,10 +108,12 @@ class ScanTree {
   void stop_everything() {
     if (!process_) return;
     if (process_->running()) {
-      process_->signal(SIGTERM);
+      signal_svscan(SIGTERM);
       process_->wait(std::chrono::seconds(15));
     }
-    if (process_->running()) {
+    // In a PID namespace, Process's SIGKILL of unshare's group reaches svscan, PID 1, and
+    // the kernel empties the namespace; outside one, kill what svscan left.
+    if (process_->running() && !in_pid_namespace_) {
       for (const pid_t pid : list_descendants(process_->pid(), {})) ::kill(pid, SIGKILL);
     }
     process_.reset();
@@ -102,6 +122,7 @@ class ScanTree {
  private:
   TempDir root_;
   std::unique_ptr<Process> process_;
+  bool in_pid_namespace_ = false;
 };
 
 inline bool pid_alive(pid_t pid) {

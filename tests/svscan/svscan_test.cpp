@@ -316,6 +316,20 @@ TEST(Svscan, NeverTakesSuperviseFromPath) {
   EXPECT_NE(result.err.find(beside), std::string::npos) << result.err;
 }
 
+TEST(Svscan, ReapsOrphansAsChildSubreaper) {
+  ScanTree tree;
+  tree.add_service("forker",
+                   "( sleep 0.05 & echo $! > " + tree.out("orphan.pid") + " )\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("orphan.pid")) > 0; })) << tree.log();
+  const std::string orphan = std::to_string(pid_from_file(tree.out("orphan.pid")));
+  ASSERT_TRUE(wait_until([&] {
+    return tree.count_in_log("reaped orphan pid " + orphan + " (exit code 0)") == 1;
+  })) << tree.log();
+  EXPECT_FALSE(file_exists("/proc/" + orphan));
+  EXPECT_EQ(tree.count_in_log("as a child subreaper"), 1u);
+}
+
 TEST(Svscan, HupRescans) {
   ScanTree tree;
   tree.start({"-t", "0"});

@@ -168,7 +168,9 @@ Result<void> LogDir::rotate() {
 Result<void> LogDir::reopen() {
   if (auto closed = close_current(); !closed) return closed;
   if (auto loaded = load_config(); !loaded) return loaded;
-  return open_current();
+  if (auto opened = open_current(); !opened) return opened;
+  info("reopened " + path_ + "/current and reread its config");
+  return {};
 }
 
 Result<void> LogDir::close_current() {

@@ -211,6 +211,7 @@ void ServiceRunner::on_inotify_readable() {
   bool run_changed = false;
   for (const InotifyEvent& event : *events) {
     if (event.watch == dir_watch_ && (event.mask & (kDirGoneMask | IN_IGNORED)) != 0) gone = true;
+    if (event.watch == parent_watch_ && event.name == dir_name_ && !dir_still_ours()) gone = true;
     if (event.name == "run") run_changed = true;
     if (event.watch == -1) run_changed = true;  // overflow: look again
   }
@@ -221,6 +222,11 @@ void ServiceRunner::on_inotify_readable() {
     return;
   }
   if (run_changed) supervisor_->on_run_may_have_appeared();
+}
+
+bool ServiceRunner::dir_still_ours() const {
+  struct stat st {};
+  return ::stat(dir_.c_str(), &st) == 0 && st.st_dev == dir_device_ && st.st_ino == dir_inode_;
 }
 
 void ServiceRunner::update_inotify() {
@@ -234,6 +240,22 @@ void ServiceRunner::update_inotify() {
     inotify_watch_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ,
                                                [this](int) { on_inotify_readable(); });
     inotify_watch_->start();
+  }
+  if (parent_watch_ < 0) {
+    // DIR's own IN_DELETE_SELF waits until no process has DIR as its cwd any more, and
+    // run does: the parent's IN_DELETE / IN_MOVED_FROM of DIR's name come at once.
+    const size_t slash = dir_.find_last_of('/');
+    const std::string parent = slash == std::string::npos ? "."
+                               : slash == 0               ? "/"
+                                                          : dir_.substr(0, slash);
+    dir_name_ = slash == std::string::npos ? dir_ : dir_.substr(slash + 1);
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) == 0) {
+      dir_device_ = st.st_dev;
+      dir_inode_ = st.st_ino;
+    }
+    auto watch = inotify_->add_watch(parent, IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
+    if (watch) parent_watch_ = *watch;
   }
   const uint32_t mask = kDirGoneMask | (watching_for_run_ ? kRunAppearsMask : 0);
   auto watch = inotify_->add_watch(dir_, mask | IN_ONLYDIR);
@@ -272,8 +294,8 @@ const std::vector<std::string>* ServiceRunner::service_environment() {
 }
 
 Result<pid_t> ServiceRunner::spawn_in_service_dir(const std::string& program,
-                                                  std::vector<std::string> argv,
-                                                  bool new_session, int notification_child_fd,
+                                                  std::vector<std::string> argv, bool new_session,
+                                                  int notification_child_fd,
                                                   int notification_parent_fd) {
   SpawnRequest request;
   request.path = program;  // relative to cwd = DIR, as runit runs ./run
@@ -295,8 +317,7 @@ Result<pid_t> ServiceRunner::start_run(const ServiceKnobs& knobs) {
     if (!made) return made.error();
     readiness.emplace(std::move(*made));
   }
-  auto pid = spawn_in_service_dir("./run", {"./run"}, true,
-                                  readiness ? *knobs.notification_fd : -1,
+  auto pid = spawn_in_service_dir("./run", {"./run"}, true, readiness ? *knobs.notification_fd : -1,
                                   readiness ? readiness->write_end.get() : -1);
   if (pid && readiness) {
     notification_ = std::move(readiness->read_end);
@@ -309,8 +330,8 @@ Result<pid_t> ServiceRunner::start_run(const ServiceKnobs& knobs) {
 
 Result<pid_t> ServiceRunner::start_finish(int code, int status) {
   if (!is_executable_file(paths_.finish())) return pid_t{0};
-  return spawn_in_service_dir("./finish", {"./finish", std::to_string(code), std::to_string(status)},
-                              true, -1, -1);
+  return spawn_in_service_dir(
+      "./finish", {"./finish", std::to_string(code), std::to_string(status)}, true, -1, -1);
 }
 
 Result<pid_t> ServiceRunner::start_control_script(char letter) {
@@ -335,9 +356,12 @@ void ServiceRunner::send_group_signal(pid_t leader, int signo) {
 
 TimerWatch& ServiceRunner::timer(TimerKind kind) {
   switch (kind) {
-    case TimerKind::kRestart: return restart_timer_;
-    case TimerKind::kKill: return kill_timer_;
-    case TimerKind::kFinishTimeout: break;
+    case TimerKind::kRestart:
+      return restart_timer_;
+    case TimerKind::kKill:
+      return kill_timer_;
+    case TimerKind::kFinishTimeout:
+      break;
   }
   return finish_timer_;
 }

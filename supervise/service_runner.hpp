@@ -64,6 +64,7 @@ class ServiceRunner final : public Effects {
   void on_inotify_readable();
   void on_child(pid_t pid, int wait_status);
   void update_inotify();
+  [[nodiscard]] bool dir_still_ours() const;
   TimerWatch& timer(TimerKind kind);
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
 
@@ -88,12 +89,16 @@ class ServiceRunner final : public Effects {
 
   UniqueFd notification_;  // read end of run's readiness pipe
   IoWatch notification_watch_;
-  UniqueFd pidfd_;         // an adopted run, which is not our child
+  UniqueFd pidfd_;  // an adopted run, which is not our child
   IoWatch pidfd_watch_;
 
   std::optional<Inotify> inotify_;
   std::unique_ptr<IoWatch> inotify_watch_;
   int dir_watch_ = -1;
+  int parent_watch_ = -1;
+  std::string dir_name_;  // DIR's last component, as the parent's events name it
+  dev_t dir_device_ = 0;
+  ino_t dir_inode_ = 0;
   bool watching_for_run_ = false;
 
   std::vector<std::string> environment_;

@@ -26,17 +26,22 @@ constexpr size_t kMaxQueuedControl = 256;
 constexpr int64_t kSpawnErrorRetryFloorMs = 1000;
 
 bool is_run_file_problem(int code) {
-  return code == ENOENT || code == EACCES || code == ENOEXEC || code == ENOTDIR ||
-         code == EISDIR || code == ELOOP || code == ETXTBSY;
+  return code == ENOENT || code == EACCES || code == ENOEXEC || code == ENOTDIR || code == EISDIR ||
+         code == ELOOP || code == ETXTBSY;
 }
 
 std::string spawn_hint(int code, const std::string& run_path) {
   switch (code) {
-    case ENOENT: return "; create it and make it executable: chmod +x " + run_path;
-    case EACCES: return "; make it executable: chmod +x " + run_path;
-    case ENOEXEC: return "; start it with a #! line naming its interpreter";
-    case ETXTBSY: return "; it is still being written; retrying";
-    default: return "; retrying";
+    case ENOENT:
+      return "; create it and make it executable: chmod +x " + run_path;
+    case EACCES:
+      return "; make it executable: chmod +x " + run_path;
+    case ENOEXEC:
+      return "; start it with a #! line naming its interpreter";
+    case ETXTBSY:
+      return "; it is still being written; retrying";
+    default:
+      return "; retrying";
   }
 }
 
@@ -170,8 +175,10 @@ void Supervisor::run_default_action(Command command, bool overridden) {
       return;
     case Command::kDown:
     case Command::kExit:
-      if (service_running()) stop_service(overridden);
-      else if (command == Command::kExit && state_ == RunState::kDown) finish_exiting(0);
+      if (service_running())
+        stop_service(overridden);
+      else if (command == Command::kExit && state_ == RunState::kDown)
+        finish_exiting(0);
       return;
     case Command::kRestart:
       // s6's r: stop run as d would, but keep wanting it up, so it starts again.

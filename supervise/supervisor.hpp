@@ -116,9 +116,7 @@ class Supervisor {
   void signal_run(int signo);
   void publish();
   void finish_exiting(int code);
-  [[nodiscard]] bool service_running() const {
-    return run_pid_ != 0 && state_ == RunState::kRun;
-  }
+  [[nodiscard]] bool service_running() const { return run_pid_ != 0 && state_ == RunState::kRun; }
 
   std::string dir_;
   Effects& effects_;
@@ -134,12 +132,12 @@ class Supervisor {
   bool got_term_ = false;
   bool ready_ = false;
   bool adopted_ = false;
-  bool asked_ = false;         // a control letter or shutdown signalled run since its start
-  bool hangup_exit_ = false;   // SIGHUP: exit when run has ended on its own
+  bool asked_ = false;        // a control letter or shutdown signalled run since its start
+  bool hangup_exit_ = false;  // SIGHUP: exit when run has ended on its own
   bool essential_ended_ = false;
-  bool run_missing_ = false;   // the last start failed: run missing or not executable
+  bool run_missing_ = false;  // the last start failed: run missing or not executable
   bool exiting_ = false;
-  int spawn_error_code_ = 0;   // errno of the last failed start of run
+  int spawn_error_code_ = 0;  // errno of the last failed start of run
   Tai64n since_;
   Tai64n ready_since_;
   uint32_t last_wait_status_ = StatusExtension::kNoWaitStatus;

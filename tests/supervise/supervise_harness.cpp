@@ -2,7 +2,9 @@
 // Harness for tests that run the real supervise binary.
 #include "supervise_harness.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,8 +21,8 @@ std::optional<StatusRecord> read_status(const std::string& service_dir) {
 }
 
 bool send_control(const std::string& service_dir, const std::string& bytes) {
-  const int fd = ::open((service_dir + "/supervise/control").c_str(),
-                        O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  const int fd =
+      ::open((service_dir + "/supervise/control").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return false;
   const bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
   ::close(fd);
@@ -52,6 +54,28 @@ bool process_alive(pid_t pid) {
 }
 
 ServiceFixture::ServiceFixture(const std::string& name) : dir_(temp_ / name) { make_dirs(dir_); }
+
+ServiceFixture::~ServiceFixture() { kill_processes_under(temp_.path()); }
+
+void kill_processes_under(const std::string& path) {
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) return;
+  const std::string prefix = real;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return;
+  while (const dirent* entry = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 1 || pid == ::getpid()) continue;
+    char cwd[PATH_MAX];
+    const std::string link = "/proc/" + std::string(entry->d_name) + "/cwd";
+    const ssize_t n = ::readlink(link.c_str(), cwd, sizeof cwd - 1);
+    if (n <= 0) continue;
+    const std::string where(cwd, static_cast<size_t>(n));
+    // The temp dir's name is unique, so a prefix match is ours.
+    if (where.rfind(prefix, 0) == 0) ::kill(pid, SIGKILL);
+  }
+  ::closedir(proc);
+}
 
 void ServiceFixture::write_run(const std::string& body) const { write_script(file("run"), body); }
 

@@ -31,10 +31,19 @@ std::string program_path(const std::string& name);
 /// Is pid alive and not a zombie?
 bool process_alive(pid_t pid);
 
+/// SIGKILLs every process whose cwd is path or below it (a removed cwd reads
+/// "PATH (deleted)", which still starts with path).
+void kill_processes_under(const std::string& path);
+
 /// A service dir under a TempDir, plus helpers to start supervise on it.
 class ServiceFixture {
  public:
   explicit ServiceFixture(const std::string& name = "svc");
+  /// SIGKILLs every process whose cwd is inside the temp dir (runs live in their own
+  /// sessions: killing supervise's process group does not reach them).
+  ~ServiceFixture();
+  ServiceFixture(const ServiceFixture&) = delete;
+  ServiceFixture& operator=(const ServiceFixture&) = delete;
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] std::string file(const std::string& name) const { return dir_ + "/" + name; }
   [[nodiscard]] const TempDir& temp() const { return temp_; }

@@ -117,9 +117,11 @@ TEST(Supervise, KilledLongRunningServiceRestartsAtOnceWithAnotherPid) {
   auto supervise = service.start();
   const pid_t first = service.wait_running();
   ASSERT_NE(first, 0);
-  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
-    return r.since.unix_seconds() + 2 <= Tai64n::now().unix_seconds();
-  }, 30s));
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) {
+        return r.since.unix_seconds() + 2 <= Tai64n::now().unix_seconds();
+      },
+      30s));
   ASSERT_TRUE(send_control(service.dir(), "k"));
   const pid_t second = service.wait_running(first);
   ASSERT_NE(second, 0);
@@ -156,9 +158,8 @@ TEST(Supervise, StatusShowsFinishAndItsPidWhileFinishRuns) {
   write_file(service.file("timeout-finish"), "0\n");
   service.write_run("exit 0\n");
   auto supervise = service.start();
-  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
-    return r.state == RunState::kFinish && r.pid != 0;
-  }));
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return r.state == RunState::kFinish && r.pid != 0; }));
   EXPECT_EQ(read_file(service.file("supervise/stat")), "finish\n");
 }
 
@@ -186,6 +187,7 @@ TEST(Supervise, OnceStartsButNeverRestarts) {
   ASSERT_NE(pid, 0);
   EXPECT_FALSE(read_status(service.dir())->want_up);
   EXPECT_EQ(read_file(service.file("supervise/stat")), "run, want down\n");
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\n"; }));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ASSERT_TRUE(service.wait_down());
   // A restart would be immediate: the next control byte is handled after it would happen.
@@ -288,10 +290,12 @@ TEST(Supervise, ExitWhileDownExitsAtOnce) {
 
 TEST(Supervise, SigtermActsAsExit) {
   ServiceFixture service;
-  service.write_run("trap 'echo TERM > got; exit 0' TERM\nwhile :; do sleep 0.05; done\n");
+  service.write_run(
+      "trap 'echo TERM > got; exit 0' TERM\necho > ready\nwhile :; do sleep 0.05; done\n");
   auto supervise = service.start();
   const pid_t pid = service.wait_running();
   ASSERT_NE(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return file_exists(service.file("ready")); }));
   supervise->signal(SIGTERM);
   EXPECT_EQ(supervise->wait_exit_code(), 0);
   EXPECT_EQ(read_file(service.file("got")), "TERM\n");

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+// Bad input never kills or spins the real supervise (issue 2, "Bad input").
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "supervise_harness.hpp"
+#include "svtree/status_record.hpp"
+
+namespace svtree::testing {
+namespace {
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+/// CPU time (user + system clock ticks) a process has used so far.
+long cpu_ticks(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream in(stat.substr(close_paren + 2));
+  std::string field;
+  long utime = 0;
+  long stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+TEST(SuperviseBadInput, MissingRunWarnsOnceStaysControllableAndStartsWhenWritten) {
+  ServiceFixture service;
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] {
+    return supervise->stderr_text().find("unable to start ./run in " + service.dir()) !=
+           std::string::npos;
+  })) << supervise->stderr_text();
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return r.state == RunState::kDown && r.want_up; }));
+  // Controllable while it waits: o changes the wish, u restores it.
+  ASSERT_TRUE(send_control(service.dir(), "p"));
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return r.paused; }));
+  ASSERT_TRUE(send_control(service.dir(), "c"));
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return !r.paused; }));
+  // The dir existed before run: run starts as soon as it is written (inotify, not the
+  // slow retry timer, which is a minute).
+  service.write_run("exec sleep 1000\n");
+  EXPECT_NE(service.wait_running(), 0);
+  EXPECT_EQ(count_of(supervise->stderr_text(), "unable to start"), 1u) << supervise->stderr_text();
+}
+
+TEST(SuperviseBadInput, NonExecutableRunNamesTheFixAndStartsAfterChmod) {
+  ServiceFixture service;
+  write_file(service.file("run"), "#!/bin/sh\nexec sleep 1000\n", 0644);
+  write_script(service.file("finish"), "echo \"$@\" >> finish.args\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] {
+    return supervise->stderr_text().find("make it executable: chmod +x " + service.dir() +
+                                         "/run") != std::string::npos;
+  })) << supervise->stderr_text();
+  // A run that cannot be executed counts as an exit with code 111 (runit).
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("finish.args")) == "111 0\n"; }))
+      << read_file(service.file("finish.args"));
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return r.state == RunState::kDown && r.extension->last_wait_status == (111u << 8);
+  }));
+  ASSERT_EQ(::chmod(service.file("run").c_str(), 0755), 0);
+  EXPECT_NE(service.wait_running(), 0);
+  EXPECT_EQ(count_of(supervise->stderr_text(), "unable to start"), 1u);
+}
+
+TEST(SuperviseBadInput, RunExitingAtOnceForeverBurnsNoCpu) {
+  ServiceFixture service;
+  service.write_run("exit 1\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return r.extension && r.extension->start_count >= 1; }));
+  const long ticks_before = cpu_ticks(supervise->pid());
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(
+      service.wait_status([](const StatusRecord& r) { return r.extension->start_count >= 4; }));
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  // Three more starts take three throttled seconds, and supervise sleeps in between.
+  EXPECT_GE(elapsed, 2900ms);
+  EXPECT_LE(cpu_ticks(supervise->pid()) - ticks_before, 10) << "more than 0.1 s of CPU";
+}
+
+TEST(SuperviseBadInput, SuperviseDirMayBeASymlinkIntoAWritablePlace) {
+  ServiceFixture service;
+  make_dirs(service.temp() / "run-state/web");
+  ASSERT_EQ(
+      ::symlink((service.temp() / "run-state/web").c_str(), service.file("supervise").c_str()), 0);
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  EXPECT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  EXPECT_TRUE(file_exists(service.temp() / "run-state/web/status"));
+  EXPECT_TRUE(S_ISLNK([&] {
+    struct stat st {};
+    ::lstat(service.file("supervise").c_str(), &st);
+    return st.st_mode;
+  }()));
+}
+
+TEST(SuperviseBadInput, DanglingSuperviseSymlinkGetsItsTargetCreated) {
+  ServiceFixture service;
+  ASSERT_EQ(::symlink("../fresh-run/svc-state", service.file("supervise").c_str()), 0);
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  EXPECT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  struct stat st {};
+  ASSERT_EQ(::stat((service.temp() / "fresh-run/svc-state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_TRUE(file_exists(service.temp() / "fresh-run/svc-state/status"));
+}
+
+TEST(SuperviseBadInput, ServiceDirRemovedWhileSupervisedStopsAndExits) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  std::filesystem::remove_all(service.dir());
+  EXPECT_EQ(supervise->wait_exit_code(), 0) << supervise->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(pid); }));
+  EXPECT_NE(supervise->stderr_text().find(service.dir() + " was removed or renamed"),
+            std::string::npos)
+      << supervise->stderr_text();
+}
+
+TEST(SuperviseBadInput, ServiceDirRenamedWhileSupervisedStopsAndExits) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  ASSERT_EQ(::rename(service.dir().c_str(), (service.temp() / "elsewhere").c_str()), 0);
+  EXPECT_EQ(supervise->wait_exit_code(), 0) << supervise->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(pid); }));
+}
+
+TEST(SuperviseBadInput, BadKnobFilesWarnNamingTheFileAndKeepDefaults) {
+  ServiceFixture service;
+  write_file(service.file("timeout-kill"), "soon\n");
+  write_file(service.file("down-signal"), "NOPE\n");
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0);
+  const std::string err = supervise->stderr_text();
+  EXPECT_NE(err.find(service.file("timeout-kill")), std::string::npos) << err;
+  EXPECT_NE(err.find(service.file("down-signal")), std::string::npos) << err;
+  ASSERT_TRUE(send_control(service.dir(), "d"));  // default TERM still stops it
+  EXPECT_TRUE(service.wait_down());
+}
+
+}  // namespace
+}  // namespace svtree::testing

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+// The real supervise with the service-dir knobs of DESIGN.md §2: timeout-finish,
+// timeout-kill, down-signal, notification-fd, control/C, restart-delay(-max), essential,
+// and orphan adoption (§3).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "supervise_harness.hpp"
+#include "svtree/status_record.hpp"
+
+namespace svtree::testing {
+namespace {
+
+std::vector<long long> numbers_in(const std::string& text) {
+  std::vector<long long> out;
+  std::istringstream in(text);
+  long long value = 0;
+  while (in >> value) out.push_back(value);
+  return out;
+}
+
+TEST(SuperviseKnobs, TimeoutFinishKillsAHangingFinishAndRestartsRun) {
+  ServiceFixture service;
+  write_file(service.file("timeout-finish"), "200\n");
+  write_script(service.file("finish"), "echo $$ > finish.pid\nexec sleep 1000\n");
+  service.write_run("echo x >> starts\nexit 1\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\nx\n"; }))
+      << supervise->stderr_text();
+  const auto finish_pid = numbers_in(read_file(service.file("finish.pid")));
+  ASSERT_FALSE(finish_pid.empty());
+  EXPECT_NE(supervise->stderr_text().find("timeout-finish"), std::string::npos)
+      << supervise->stderr_text();
+}
+
+TEST(SuperviseKnobs, TimeoutKillSigkillsRunsWholeProcessGroup) {
+  ServiceFixture service;
+  write_file(service.file("timeout-kill"), "300\n");
+  // run ignores TERM and has a child in its process group that ignores it too.
+  service.write_run(
+      "trap '' TERM\n"
+      "sh -c \"trap '' TERM; echo \\$\\$ > child.pid; while :; do sleep 0.05; done\" &\n"
+      "while :; do sleep 0.05; done\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  ASSERT_TRUE(
+      wait_until([&] { return !numbers_in(read_file(service.file("child.pid"))).empty(); }));
+  const pid_t child = static_cast<pid_t>(numbers_in(read_file(service.file("child.pid")))[0]);
+  ASSERT_TRUE(send_control(service.dir(), "d"));
+  ASSERT_TRUE(service.wait_down()) << supervise->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return !process_alive(child); }));
+  const auto record = read_status(service.dir());
+  EXPECT_EQ(record->extension->last_wait_status, static_cast<uint32_t>(SIGKILL));
+  EXPECT_NE(supervise->stderr_text().find("timeout-kill"), std::string::npos);
+}
+
+TEST(SuperviseKnobs, DownSignalIsSentThenCont) {
+  ServiceFixture service;
+  write_file(service.file("down-signal"), "USR1\n");
+  service.write_run(
+      "trap 'echo USR1 >> got; exit 0' USR1\n"
+      "trap 'echo TERM >> got' TERM\n"
+      "echo > ready\n"
+      "while :; do sleep 0.05; done\n");
+  write_script(service.file("finish"), "echo \"$@\" > finish.args\n");
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0);
+  ASSERT_TRUE(wait_until([&] { return file_exists(service.file("ready")); }));
+  ASSERT_TRUE(send_control(service.dir(), "d"));
+  ASSERT_TRUE(service.wait_down());
+  EXPECT_EQ(read_file(service.file("got")), "USR1\n");
+  EXPECT_EQ(read_file(service.file("finish.args")), "0 0\n");
+}
+
+TEST(SuperviseKnobs, NotificationFdSetsReadyFlagAndStamp) {
+  ServiceFixture service;
+  write_file(service.file("notification-fd"), "3\n");
+  service.write_run("while [ ! -e go ]; do sleep 0.02; done\necho >&3\nexec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  auto record = read_status(service.dir());
+  ASSERT_TRUE(record && record->extension);
+  EXPECT_FALSE(record->extension->ready());
+  EXPECT_TRUE(record->extension->ready_since.is_zero());
+  write_file(service.file("go"), "");
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return r.extension->ready(); }));
+  record = read_status(service.dir());
+  EXPECT_EQ(record->pid, pid);
+  const Tai64n& ready = record->extension->ready_since;
+  EXPECT_TRUE(
+      ready.seconds > record->since.seconds ||
+      (ready.seconds == record->since.seconds && ready.nanoseconds >= record->since.nanoseconds));
+}
+
+TEST(SuperviseKnobs, ControlScriptExitingZeroSuppressesTheSignal) {
+  ServiceFixture service;
+  make_dirs(service.file("control"));
+  write_script(service.file("control/t"), "echo t >> scripts\nexit 0\n");
+  write_script(service.file("control/d"), "echo d >> scripts\nexit 1\n");
+  write_script(service.file("control/h"), "echo h >> scripts\nexit 1\n");
+  service.write_run(
+      "trap 'echo TERM >> got' TERM\ntrap 'echo HUP >> got' HUP\n"
+      "echo > ready\n"
+      "while :; do sleep 0.05; done\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return file_exists(service.file("ready")); }));
+  // h: control/h exits 1, so HUP is sent.
+  ASSERT_TRUE(send_control(service.dir(), "h"));
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("got")) == "HUP\n"; }));
+  // d: control/t exits 0 (no TERM), then control/d runs; the service keeps running.
+  ASSERT_TRUE(send_control(service.dir(), "d"));
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("scripts")) == "h\nt\nd\n"; }))
+      << read_file(service.file("scripts"));
+  const auto record = read_status(service.dir());
+  EXPECT_EQ(record->pid, pid);
+  EXPECT_FALSE(record->want_up);
+  EXPECT_FALSE(record->got_term);
+  EXPECT_EQ(read_file(service.file("got")), "HUP\n");
+}
+
+TEST(SuperviseKnobs, ControlScriptDoesNotBlockTheSupervisor) {
+  ServiceFixture service;
+  make_dirs(service.file("control"));
+  write_script(service.file("control/h"), "while [ ! -e release ]; do sleep 0.02; done\nexit 0\n");
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t first = service.wait_running();
+  ASSERT_NE(first, 0);
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) {
+        return r.since.unix_seconds() + 2 <= Tai64n::now().unix_seconds();
+      },
+      30s));
+  ASSERT_TRUE(send_control(service.dir(), "hp"));  // p waits behind control/h
+  // While control/h runs, run's death is still handled and run restarted.
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  const pid_t second = service.wait_running(first);
+  ASSERT_NE(second, 0);
+  EXPECT_FALSE(read_status(service.dir())->paused);
+  write_file(service.file("release"), "");
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return r.paused; }));
+  ASSERT_TRUE(send_control(service.dir(), "c"));
+}
+
+TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
+  ServiceFixture service;
+  write_file(service.file("restart-delay"), "100\n");
+  write_file(service.file("restart-delay-max"), "400\n");
+  service.write_run("date +%s%N >> starts\nexit 0\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(
+      wait_until([&] { return numbers_in(read_file(service.file("starts"))).size() >= 6; }));
+  const auto starts = numbers_in(read_file(service.file("starts")));
+  // Delays: 100, 200, 400, 400, 400 ms (lower bounds; a loaded machine only adds).
+  const long long expected_ms[] = {100, 200, 400, 400, 400};
+  for (size_t i = 1; i < 6; ++i)
+    EXPECT_GE(starts[i] - starts[i - 1], (expected_ms[i - 1] - 10) * 1'000'000LL) << "gap " << i;
+}
+
+TEST(SuperviseKnobs, EssentialRunEndingUnaskedEndsSupervise99) {
+  ServiceFixture service;
+  write_file(service.file("essential"), "");
+  write_script(service.file("finish"), "echo \"$@\" > finish.args\n");
+  service.write_run("while [ ! -e stop ]; do sleep 0.02; done\nexit 3\n");
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0);
+  EXPECT_NE(read_status(service.dir())->extension->flags & StatusExtension::kFlagEssential, 0);
+  write_file(service.file("stop"), "");
+  EXPECT_EQ(supervise->wait_exit_code(), 99);
+  EXPECT_EQ(read_file(service.file("finish.args")), "3 0\n");
+  const auto record = read_status(service.dir());
+  EXPECT_EQ(record->state, RunState::kDown);
+  EXPECT_EQ(record->extension->last_wait_status, 3u << 8);
+}
+
+TEST(SuperviseKnobs, EssentialRunKilledByControlLetterIsRestarted) {
+  ServiceFixture service;
+  write_file(service.file("essential"), "");
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t first = service.wait_running();
+  ASSERT_NE(first, 0);
+  ASSERT_TRUE(send_control(service.dir(), "k"));
+  EXPECT_NE(service.wait_running(first), 0);
+  EXPECT_TRUE(supervise->running());
+}
+
+TEST(SuperviseKnobs, AdoptsRunLeftByAKilledSupervisor) {
+  ServiceFixture service;
+  write_script(service.file("finish"), "echo \"$@\" >> finish.args\n");
+  service.write_run("echo x >> starts\nexec sleep 1000\n");
+  auto first = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  const Tai64n since = read_status(service.dir())->since;
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\n"; }));
+  first->signal(SIGKILL);
+  ASSERT_TRUE(first->wait());
+  ASSERT_TRUE(process_alive(pid));
+
+  auto second = service.start();
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return r.extension && (r.extension->flags & StatusExtension::kFlagAdopted) != 0;
+  })) << second->stderr_text();
+  auto record = read_status(service.dir());
+  EXPECT_EQ(record->pid, pid);
+  EXPECT_EQ(record->since, since);
+  EXPECT_EQ(record->extension->start_count, 0u);
+  EXPECT_EQ(read_file(service.file("starts")), "x\n");
+  // It can signal the adopted run, and acts on its death: finish -1 0, status unknown.
+  ASSERT_TRUE(send_control(service.dir(), "k"));
+  const pid_t next = service.wait_running(pid);
+  ASSERT_NE(next, 0);
+  EXPECT_EQ(read_file(service.file("finish.args")), "-1 0\n");
+  record = read_status(service.dir());
+  EXPECT_EQ(record->extension->last_wait_status, StatusExtension::kNoWaitStatus);
+  EXPECT_EQ(record->extension->flags & StatusExtension::kFlagAdopted, 0);
+  EXPECT_EQ(read_file(service.file("starts")), "x\nx\n");
+}
+
+TEST(SuperviseKnobs, StaleStatusPidIsNotAdopted) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  {
+    auto first = service.start();
+    ASSERT_NE(service.wait_running(), 0);
+    first->signal(SIGKILL);
+    ASSERT_TRUE(first->wait());
+  }
+  // The first run dies too (it lives in its own session: kill it); its pid stays in status.
+  const pid_t stale = read_status(service.dir())->pid;
+  ASSERT_EQ(::kill(stale, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return !process_alive(stale); }));
+  auto second = service.start();
+  const pid_t pid = service.wait_running(stale);
+  ASSERT_NE(pid, 0);
+  EXPECT_EQ(read_status(service.dir())->extension->flags & StatusExtension::kFlagAdopted, 0);
+}
+
+}  // namespace
+}  // namespace svtree::testing

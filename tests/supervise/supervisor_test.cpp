@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+// Supervisor, the pure state machine, driven with a fake clock and fake effects: each test
+// is one (state, event) cell or a short sequence of them.
+#include "supervisor.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "svtree/diag.hpp"
+
+namespace svtree::supervise {
+namespace {
+
+class FakeClock final : public Clock {
+ public:
+  [[nodiscard]] int64_t monotonic_ms() const override { return now_ms; }
+  [[nodiscard]] Tai64n wall() const override {
+    return Tai64n{Tai64n::kUnixEpochLabel + 1'700'000'000 + static_cast<uint64_t>(now_ms / 1000),
+                  static_cast<uint32_t>((now_ms % 1000) * 1'000'000)};
+  }
+  int64_t now_ms = 10'000;
+};
+
+int exited(int code) { return code << 8; }
+int killed(int signo) { return signo; }
+
+/// Records every effect; spawns succeed with increasing pids unless told otherwise.
+class FakeEffects final : public Effects {
+ public:
+  ServiceKnobs load_knobs() override { return knobs; }
+  Result<pid_t> start_run(const ServiceKnobs&) override {
+    if (run_error != 0) return SysError{run_error, "spawn ./run"};
+    runs.push_back(++next_pid);
+    return next_pid;
+  }
+  Result<pid_t> start_finish(int code, int status) override {
+    finish_args.push_back(std::to_string(code) + " " + std::to_string(status));
+    if (!have_finish) return pid_t{0};
+    return ++next_pid;
+  }
+  Result<pid_t> start_control_script(char letter) override {
+    if (scripts.find(letter) == std::string::npos) return pid_t{0};
+    scripts_started += letter;
+    return ++next_pid;
+  }
+  void release_run() override { ++released; }
+  void send_signal(pid_t pid, int signo) override { signals.push_back({pid, signo}); }
+  void send_group_signal(pid_t leader, int signo) override {
+    group_signals.push_back({leader, signo});
+  }
+  void arm_timer(TimerKind kind, int64_t delay_ms) override { timers[kind] = delay_ms; }
+  void cancel_timer(TimerKind kind) override { timers.erase(kind); }
+  void watch_for_run(bool on) override { watching_for_run = on; }
+  void publish(const StatusRecord& record, bool exit_wanted) override {
+    published.push_back(record);
+    stat = record.stat_text(exit_wanted);
+  }
+  void warn(std::string_view text) override { warnings.emplace_back(text); }
+  void exit(int code) override { exit_code = code; }
+
+  [[nodiscard]] const StatusRecord& last() const { return published.back(); }
+  [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
+    std::vector<int> out;
+    for (const auto& [to, signo] : signals)
+      if (to == pid) out.push_back(signo);
+    return out;
+  }
+
+  ServiceKnobs knobs;
+  int run_error = 0;
+  bool have_finish = false;
+  std::string scripts;  // letters with a control/C script
+  std::string scripts_started;
+  pid_t next_pid = 100;
+  std::vector<pid_t> runs;
+  std::vector<std::string> finish_args;
+  std::vector<std::pair<pid_t, int>> signals;
+  std::vector<std::pair<pid_t, int>> group_signals;
+  std::map<TimerKind, int64_t> timers;
+  bool watching_for_run = false;
+  std::vector<StatusRecord> published;
+  std::string stat;
+  std::vector<std::string> warnings;
+  int released = 0;
+  std::optional<int> exit_code;
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void start() { supervisor.start(std::nullopt); }
+  /// Lets the clock run, then fires the restart timer if it is armed and due.
+  void fire_restart_after(int64_t ms) {
+    clock.now_ms += ms;
+    ASSERT_TRUE(effects.timers.count(TimerKind::kRestart)) << "no restart timer armed";
+    effects.timers.erase(TimerKind::kRestart);
+    supervisor.on_timer(TimerKind::kRestart);
+  }
+
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+};
+
+TEST_F(SupervisorTest, StartsRunAndPublishesRunWantUp) {
+  start();
+  ASSERT_EQ(effects.runs.size(), 1u);
+  const StatusRecord& r = effects.last();
+  EXPECT_EQ(r.state, RunState::kRun);
+  EXPECT_EQ(r.pid, effects.runs[0]);
+  EXPECT_TRUE(r.want_up);
+  EXPECT_EQ(r.extension->start_count, 1u);
+  EXPECT_TRUE(r.extension->ready());
+  EXPECT_EQ(r.extension->ready_since, r.since);
+  EXPECT_EQ(effects.stat, "run\n");
+}
+
+TEST_F(SupervisorTest, DownFileMeansNoStartAndWantDown) {
+  effects.knobs.down = true;
+  start();
+  EXPECT_TRUE(effects.runs.empty());
+  EXPECT_EQ(effects.last().state, RunState::kDown);
+  EXPECT_FALSE(effects.last().want_up);
+  supervisor.on_control_bytes("u");
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, NotificationFdMeansNotReadyUntilTheNewline) {
+  effects.knobs.notification_fd = 3;
+  start();
+  EXPECT_FALSE(effects.last().extension->ready());
+  EXPECT_TRUE(effects.last().extension->ready_since.is_zero());
+  const Tai64n since = effects.last().since;
+  clock.now_ms += 250;
+  supervisor.on_ready();
+  EXPECT_TRUE(effects.last().extension->ready());
+  EXPECT_EQ(effects.last().since, since) << "readiness does not move the start stamp";
+  EXPECT_EQ(effects.last().extension->ready_since, clock.wall());
+}
+
+TEST_F(SupervisorTest, QuickDeathRestartsOneSecondAfterTheStart) {
+  start();
+  clock.now_ms += 300;
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.last().state, RunState::kDown);
+  EXPECT_EQ(effects.last().extension->last_wait_status, static_cast<uint32_t>(exited(1)));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 700);
+  fire_restart_after(700);
+  EXPECT_EQ(effects.runs.size(), 2u);
+}
+
+TEST_F(SupervisorTest, LongRunRestartsAtOnce) {
+  start();
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(killed(SIGKILL));
+  EXPECT_EQ(effects.runs.size(), 2u);
+  EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
+}
+
+TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterALongRun) {
+  effects.knobs.restart_delay_ms = 100;
+  effects.knobs.restart_delay_max_ms = 400;
+  start();
+  const int64_t expected[] = {100, 200, 400, 400};
+  for (const int64_t delay : expected) {
+    supervisor.on_run_exit(exited(1));
+    EXPECT_EQ(effects.timers.at(TimerKind::kRestart), delay);
+    fire_restart_after(delay);
+  }
+  clock.now_ms += 400;  // lived as long as the cap
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.runs.size(), 6u) << "a run that lived past the cap restarts at once";
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 100) << "and the delay is reset";
+}
+
+TEST_F(SupervisorTest, FinishGetsRunitArgumentsAndStatusShowsFinish) {
+  effects.have_finish = true;
+  start();
+  clock.now_ms += 2000;
+  supervisor.on_run_exit(killed(SIGTERM));
+  ASSERT_EQ(effects.finish_args, std::vector<std::string>{"-1 15"});
+  EXPECT_EQ(effects.last().state, RunState::kFinish);
+  EXPECT_EQ(effects.last().pid, supervisor.finish_pid());
+  EXPECT_EQ(effects.timers.at(TimerKind::kFinishTimeout), 5000);
+  EXPECT_EQ(effects.runs.size(), 1u) << "no restart while finish runs";
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.runs.size(), 2u);
+  EXPECT_FALSE(effects.timers.count(TimerKind::kFinishTimeout));
+}
+
+TEST_F(SupervisorTest, FinishExiting125MeansDoNotRestart) {
+  effects.have_finish = true;
+  start();
+  clock.now_ms += 2000;
+  supervisor.on_run_exit(exited(0));
+  supervisor.on_finish_exit(exited(125));
+  EXPECT_EQ(effects.runs.size(), 1u);
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_EQ(effects.last().state, RunState::kDown);
+}
+
+TEST_F(SupervisorTest, FinishTimeoutKillsFinish) {
+  effects.have_finish = true;
+  start();
+  supervisor.on_run_exit(exited(0));
+  const pid_t finish = supervisor.finish_pid();
+  supervisor.on_timer(TimerKind::kFinishTimeout);
+  EXPECT_EQ(effects.signals_to(finish), std::vector<int>{SIGKILL});
+  ASSERT_EQ(effects.group_signals.size(), 1u);
+  EXPECT_EQ(effects.group_signals[0], std::make_pair(finish, SIGKILL));
+}
+
+TEST_F(SupervisorTest, DownSendsDownSignalThenContAndArmsTimeoutKill) {
+  effects.knobs.down_signal = SIGINT;
+  effects.knobs.timeout_kill_ms = 3000;
+  start();
+  const pid_t run = effects.runs[0];
+  supervisor.on_control_bytes("d");
+  EXPECT_EQ(effects.signals_to(run), (std::vector<int>{SIGINT, SIGCONT}));
+  EXPECT_TRUE(effects.last().got_term);
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_EQ(effects.stat, "run, got TERM, want down\n");
+  EXPECT_EQ(effects.timers.at(TimerKind::kKill), 3000);
+  supervisor.on_timer(TimerKind::kKill);
+  EXPECT_EQ(effects.group_signals, (std::vector<std::pair<pid_t, int>>{{run, SIGKILL}}));
+  supervisor.on_run_exit(killed(SIGKILL));
+  EXPECT_FALSE(effects.timers.count(TimerKind::kKill));
+  EXPECT_FALSE(effects.last().got_term);
+  EXPECT_EQ(effects.runs.size(), 1u);
+  EXPECT_EQ(effects.stat, "down\n");
+}
+
+TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
+  start();
+  const Tai64n started = effects.last().since;
+  clock.now_ms += 1500;
+  supervisor.on_control_bytes("p");
+  supervisor.on_control_bytes("c");
+  supervisor.on_control_bytes("o");
+  EXPECT_EQ(effects.last().since, started);
+  supervisor.on_control_bytes("d");
+  EXPECT_EQ(effects.last().since, started);
+  clock.now_ms += 100;
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_EQ(effects.last().since, clock.wall());
+}
+
+TEST_F(SupervisorTest, SignalLettersGoToRunOnly) {
+  start();
+  const pid_t run = effects.runs[0];
+  supervisor.on_control_bytes("haiq12k");
+  EXPECT_EQ(effects.signals_to(run),
+            (std::vector<int>{SIGHUP, SIGALRM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL}));
+  EXPECT_TRUE(effects.last().want_up);
+}
+
+TEST_F(SupervisorTest, TermWhileWantedUpSendsOnlyTerm) {
+  start();
+  supervisor.on_control_bytes("t");
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGTERM});
+  EXPECT_TRUE(effects.last().got_term);
+}
+
+TEST_F(SupervisorTest, PauseAndContinue) {
+  start();
+  supervisor.on_control_bytes("p");
+  EXPECT_TRUE(effects.last().paused);
+  EXPECT_EQ(effects.stat, "run, paused\n");
+  supervisor.on_control_bytes("c");
+  EXPECT_FALSE(effects.last().paused);
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGSTOP, SIGCONT}));
+}
+
+TEST_F(SupervisorTest, GarbageBytesAreIgnored) {
+  start();
+  const size_t before = effects.published.size();
+  supervisor.on_control_bytes(std::string("\0\xff zZ?\n", 7));
+  EXPECT_EQ(effects.published.size(), before);
+  EXPECT_TRUE(effects.signals.empty());
+}
+
+TEST_F(SupervisorTest, OnceRunsWithoutRestart) {
+  effects.knobs.down = true;
+  start();
+  supervisor.on_control_bytes("o");
+  ASSERT_EQ(effects.runs.size(), 1u);
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_EQ(effects.stat, "run, want down\n");
+  supervisor.on_run_exit(exited(0));
+  EXPECT_EQ(effects.runs.size(), 1u);
+  EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
+}
+
+TEST_F(SupervisorTest, ExitWhileRunningWaitsForRunAndFinishThenExitsZero) {
+  effects.have_finish = true;
+  start();
+  supervisor.on_control_bytes("x");
+  EXPECT_EQ(effects.stat, "run, got TERM, want exit\n");
+  EXPECT_FALSE(effects.exit_code);
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_FALSE(effects.exit_code) << "finish first";
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.exit_code, 0);
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, ExitWhileDownExitsAtOnce) {
+  effects.knobs.down = true;
+  start();
+  supervisor.on_terminate_signal();
+  EXPECT_EQ(effects.exit_code, 0);
+}
+
+TEST_F(SupervisorTest, ExitWhileWaitingForARestartCancelsIt) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
+  supervisor.on_control_bytes("x");
+  EXPECT_EQ(effects.exit_code, 0);
+  EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
+}
+
+TEST_F(SupervisorTest, HangupSendsNothingAndExitsWhenRunEndsOnItsOwn) {
+  start();
+  supervisor.on_hangup_signal();
+  EXPECT_TRUE(effects.signals.empty());
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_FALSE(effects.exit_code);
+  supervisor.on_run_exit(exited(0));
+  EXPECT_EQ(effects.exit_code, 0);
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, HangupWhileDownExitsAtOnce) {
+  effects.knobs.down = true;
+  start();
+  supervisor.on_hangup_signal();
+  EXPECT_EQ(effects.exit_code, 0);
+}
+
+TEST_F(SupervisorTest, RestartLetterStopsAndStartsAgain) {
+  start();
+  clock.now_ms += 2000;
+  supervisor.on_control_bytes("r");
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGTERM, SIGCONT}));
+  EXPECT_TRUE(effects.last().want_up);
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_EQ(effects.runs.size(), 2u);
+}
+
+TEST_F(SupervisorTest, EssentialRunEndingUnaskedExits99AfterFinish) {
+  effects.knobs.essential = true;
+  effects.have_finish = true;
+  start();
+  EXPECT_NE(effects.last().extension->flags & StatusExtension::kFlagEssential, 0);
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(exited(3));
+  EXPECT_EQ(effects.finish_args, std::vector<std::string>{"3 0"});
+  EXPECT_FALSE(effects.exit_code);
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.exit_code, diag::kExitEssentialEnded);
+  EXPECT_EQ(effects.last().extension->last_wait_status, static_cast<uint32_t>(exited(3)));
+  EXPECT_EQ(effects.last().state, RunState::kDown);
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, EssentialRunStoppedByALetterIsNotTheEnd) {
+  effects.knobs.essential = true;
+  start();
+  clock.now_ms += 5000;
+  supervisor.on_control_bytes("t");
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_FALSE(effects.exit_code);
+  EXPECT_EQ(effects.runs.size(), 2u);
+  supervisor.on_control_bytes("d");
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_FALSE(effects.exit_code);
+}
+
+TEST_F(SupervisorTest, SpawnFailureWarnsOnceCountsAs111AndWaitsForRun) {
+  effects.run_error = EACCES;
+  effects.have_finish = true;
+  start();
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_EQ(effects.warnings[0],
+            "unable to start ./run in /srv/web: Permission denied; make it executable: chmod +x "
+            "/srv/web/run");
+  EXPECT_EQ(effects.finish_args, std::vector<std::string>{"111 0"});
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.last().extension->last_wait_status, static_cast<uint32_t>(exited(111)));
+  EXPECT_EQ(effects.last().extension->start_count, 0u);
+  EXPECT_TRUE(effects.watching_for_run);
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), Supervisor::kMissingRunRetryMs);
+  // The slow timer fires: still broken, no second warning.
+  fire_restart_after(Supervisor::kMissingRunRetryMs);
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.warnings.size(), 1u);
+  // run appears: a start within the restart throttle, not after the slow timer.
+  effects.run_error = 0;
+  supervisor.on_run_may_have_appeared();
+  EXPECT_LE(effects.timers.at(TimerKind::kRestart), 2000);
+  fire_restart_after(effects.timers.at(TimerKind::kRestart));
+  EXPECT_EQ(effects.runs.size(), 1u);
+  EXPECT_FALSE(effects.watching_for_run);
+}
+
+TEST_F(SupervisorTest, ControlScriptOverridesTheSignalWithoutBlocking) {
+  effects.scripts = "h";
+  start();
+  const pid_t run = effects.runs[0];
+  supervisor.on_control_bytes("hp");
+  EXPECT_EQ(effects.scripts_started, "h");
+  EXPECT_TRUE(effects.signals.empty()) << "waits for control/h";
+  EXPECT_FALSE(effects.last().paused) << "p waits behind the script";
+  // Meanwhile run dies and restarts.
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(killed(SIGKILL));
+  ASSERT_EQ(effects.runs.size(), 2u);
+  supervisor.on_control_script_exit(exited(0));
+  EXPECT_EQ(effects.signals_to(run), std::vector<int>{});
+  EXPECT_EQ(effects.signals_to(effects.runs[1]), std::vector<int>{SIGSTOP});
+  EXPECT_TRUE(effects.last().paused);
+}
+
+TEST_F(SupervisorTest, ControlScriptFailingLetsTheSignalGo) {
+  effects.scripts = "k";
+  start();
+  supervisor.on_control_bytes("k");
+  supervisor.on_control_script_exit(exited(1));
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGKILL});
+}
+
+TEST_F(SupervisorTest, DownRunsControlTThenStopsThenControlD) {
+  effects.scripts = "td";
+  start();
+  const pid_t run = effects.runs[0];
+  supervisor.on_control_bytes("d");
+  EXPECT_FALSE(effects.last().want_up) << "want is set before the scripts run";
+  EXPECT_EQ(effects.scripts_started, "t");
+  supervisor.on_control_script_exit(exited(0));  // t overrides the down signal
+  EXPECT_EQ(effects.signals_to(run), std::vector<int>{SIGCONT});
+  EXPECT_EQ(effects.scripts_started, "td");
+  EXPECT_FALSE(effects.last().got_term);
+  supervisor.on_control_script_exit(exited(0));
+  EXPECT_EQ(supervisor.script_pid(), 0);
+}
+
+TEST_F(SupervisorTest, OnceUsesControlU) {
+  effects.scripts = "u";
+  effects.knobs.down = true;
+  start();
+  supervisor.on_control_bytes("o");
+  EXPECT_EQ(effects.scripts_started, "u");
+  EXPECT_TRUE(effects.runs.empty());
+  supervisor.on_control_script_exit(exited(0));
+  EXPECT_EQ(effects.runs.size(), 1u) << "u and o start whatever control/u says";
+  EXPECT_FALSE(effects.last().want_up);
+}
+
+TEST_F(SupervisorTest, AdoptionKeepsStampAndWishesAndFinishGetsMinusOneZero) {
+  effects.have_finish = true;
+  StatusRecord previous;
+  previous.since = Tai64n{Tai64n::kUnixEpochLabel + 1'600'000'000, 5};
+  previous.pid = 4242;
+  previous.want_up = true;
+  previous.state = RunState::kRun;
+  supervisor.start(Adoption{4242, previous});
+  EXPECT_TRUE(effects.runs.empty());
+  const StatusRecord& r = effects.last();
+  EXPECT_EQ(r.pid, 4242);
+  EXPECT_EQ(r.since, previous.since);
+  EXPECT_EQ(r.extension->start_count, 0u);
+  EXPECT_NE(r.extension->flags & StatusExtension::kFlagAdopted, 0);
+  supervisor.on_control_bytes("t");
+  EXPECT_EQ(effects.signals_to(4242), std::vector<int>{SIGTERM});
+  supervisor.on_run_exit(std::nullopt);
+  EXPECT_EQ(effects.finish_args, std::vector<std::string>{"-1 0"});
+  supervisor.on_finish_exit(exited(0));
+  EXPECT_EQ(effects.last().extension->last_wait_status, StatusExtension::kNoWaitStatus);
+  EXPECT_EQ(effects.last().extension->flags & StatusExtension::kFlagAdopted, 0);
+  EXPECT_EQ(effects.runs.size(), 1u) << "restarted at once";
+}
+
+TEST_F(SupervisorTest, ServiceDirGoneWarnsAndActsAsExit) {
+  start();
+  supervisor.on_service_dir_gone();
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("/srv/web was removed or renamed"), std::string::npos);
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGTERM, SIGCONT}));
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_EQ(effects.exit_code, 0);
+}
+
+TEST_F(SupervisorTest, UpWhileWaitingForARestartStartsAtOnce) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
+  supervisor.on_control_bytes("u");
+  EXPECT_EQ(effects.runs.size(), 2u);
+  EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
+}
+
+TEST_F(SupervisorTest, EventsAfterExitAreIgnored) {
+  effects.knobs.down = true;
+  start();
+  supervisor.on_control_bytes("xu");
+  EXPECT_EQ(effects.exit_code, 0);
+  EXPECT_TRUE(effects.runs.empty());
+}
+
+}  // namespace
+}  // namespace svtree::supervise

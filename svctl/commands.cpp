@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+// Verbs, options and exit codes exactly as runit's sv(8) defines them, plus svctl's
+// additions (status table and JSON, check as a probe). Facts from sv(8) and runit 2.1.2.
+#include "commands.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+
+#include "service.hpp"
+#include "status_format.hpp"
+#include "svtree/event_loop.hpp"
+#include "svtree/io.hpp"
+#include "waiter.hpp"
+
+namespace svtree::svctl {
+namespace {
+
+constexpr int kMaxFailures = 99;
+constexpr int kLsbNotRunning = 3;
+constexpr int kLsbUnknown = 4;
+
+Action control(std::string bytes, bool waits = false, bool kill = false) {
+  Action action;
+  action.mode = Mode::kControl;
+  action.conditions = bytes;
+  action.bytes = std::move(bytes);
+  action.waits = waits;
+  action.kill_on_timeout = kill;
+  return action;
+}
+
+std::optional<double> parse_seconds(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(copy.c_str(), &end);
+  if (errno != 0 || end == copy.c_str() || *end != '\0' || !(value >= 0) || value > 1e7)
+    return std::nullopt;
+  return value;
+}
+
+void write_out(std::string_view text) {
+  if (!text.empty()) (void)write_all(STDOUT_FILENO, text);
+}
+
+int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
+
+std::vector<ServiceRef> named_services(const Invocation& inv) {
+  std::vector<ServiceRef> services;
+  services.reserve(inv.services.size());
+  for (const auto& name : inv.services) services.push_back({name, resolve_service_dir(name, inv.svdir)});
+  return services;
+}
+
+int capped(int failures) { return std::min(failures, kMaxFailures); }
+
+int run_status(const Invocation& inv) {
+  const int64_t now = now_unix();
+  int failures = 0;
+  if (inv.json || inv.services.empty()) {
+    std::vector<ServiceRef> services;
+    if (inv.services.empty()) {
+      auto listed = list_services(inv.svdir, true);
+      if (!listed) {
+        (void)write_all(STDERR_FILENO, "svctl: fatal: " + listed.error().message() + "\n");
+        return kMaxFailures + 1;
+      }
+      services = std::move(*listed);
+    } else {
+      for (auto& ref : named_services(inv)) {
+        std::string log_dir = ref.dir + (ref.dir.back() == '/' ? "log" : "/log");
+        const bool has_log = path_exists(log_dir);
+        std::string log_name = ref.name + "/log";
+        services.push_back(std::move(ref));
+        if (has_log) services.push_back({std::move(log_name), std::move(log_dir)});
+      }
+    }
+    std::vector<StatusRow> rows;
+    rows.reserve(services.size());
+    for (auto& ref : services) {
+      Snapshot snapshot = read_snapshot(ref.dir);
+      if (snapshot.presence != Presence::kSupervised) ++failures;
+      rows.push_back({std::move(ref), std::move(snapshot)});
+    }
+    write_out(inv.json ? status_json(rows, now) : status_table(rows, now));
+    return capped(failures);
+  }
+  std::string out;
+  for (const auto& ref : named_services(inv)) out += sv_status_line(ref, now, failures);
+  write_out(out);
+  if (inv.lsb) {
+    // sv's init-script codes: 0 running, 3 down, 4 unknown; not supervised stays 1.
+    const Snapshot snapshot = read_snapshot(named_services(inv).front().dir);
+    switch (snapshot.presence) {
+      case Presence::kSupervised: return snapshot.record->pid != 0 ? 0 : kLsbNotRunning;
+      case Presence::kNotSupervised:
+      case Presence::kNoDir: return 1;
+      default: return kLsbUnknown;
+    }
+  }
+  return capped(failures);
+}
+
+int run_control(const Invocation& inv) {
+  const Action& action = inv.action;
+  const bool is_check = action.mode == Mode::kCheck;
+  // `check` is a health probe: it answers from one reading unless told to wait.
+  const bool waiting = is_check ? inv.verbose : (action.waits || inv.verbose);
+  std::vector<ServiceRef> services;
+  if (inv.services.empty()) {
+    auto listed = list_services(inv.svdir, true);
+    if (!listed) {
+      (void)write_all(STDERR_FILENO, "svctl: fatal: " + listed.error().message() + "\n");
+      return inv.lsb ? 151 : kMaxFailures + 1;
+    }
+    services = std::move(*listed);
+  } else {
+    services = named_services(inv);
+  }
+
+  Loop& loop = Loop::default_loop();
+  WaitOptions options;
+  options.conditions = action.conditions;
+  options.timeout_seconds = inv.wait_seconds;
+  options.kill_on_timeout = action.kill_on_timeout;
+  options.patient = waiting;
+  options.emit = write_out;
+  Waiter waiter(loop, options);
+  const bool exit_command = !action.bytes.empty() && action.bytes.front() == 'x';
+
+  int failures = 0;
+  bool armed_any = false;
+  for (const auto& ref : services) {
+    const bool arm = waiting || is_check;
+    const Snapshot snapshot = arm ? waiter.arm(ref) : read_snapshot(ref.dir);
+    if (snapshot.presence != Presence::kSupervised) {
+      if (exit_command && snapshot.presence == Presence::kNotSupervised) {
+        write_out("ok: " + ref.name + ": supervisor not running\n");
+      } else {
+        write_out("fail: " + ref.name + ": " + describe_problem(ref.dir, snapshot) + "\n");
+        ++failures;
+      }
+      continue;
+    }
+    armed_any = armed_any || arm;
+    if (is_check) continue;
+    // sv sends nothing when the wish is already recorded: "up" on a service wanted up,
+    // "down" on one wanted down unless a TERM is still pending.
+    const char first = action.bytes.front();
+    const char want = snapshot.record->want_up ? 'u' : 'd';
+    if (want == first && (first != 'd' || snapshot.record->got_term)) continue;
+    auto sent = send_control(ref.dir, action.bytes);
+    if (!sent) {
+      if (arm) waiter.disarm_last();
+      if (sent.error().code == ENXIO && exit_command) {
+        write_out("ok: " + ref.name + ": supervisor not running\n");
+        continue;
+      }
+      Snapshot failed;
+      failed.presence = sent.error().code == ENXIO ? Presence::kNotSupervised
+                        : sent.error().code == EACCES ? Presence::kDenied
+                                                      : Presence::kError;
+      failed.error = sent.error();
+      write_out("fail: " + ref.name + ": " + describe_problem(ref.dir, failed) + "\n");
+      ++failures;
+    }
+  }
+  if (armed_any) failures += waiter.run();
+  if (inv.lsb) return failures > 0 ? 1 : 0;
+  return capped(failures);
+}
+
+}  // namespace
+
+std::optional<Action> parse_action(std::string_view verb, bool lsb) {
+  if (verb.empty()) return std::nullopt;
+  switch (verb.front()) {
+    case 'x':
+    case 'e': return control("x");
+    case 'X':
+    case 'E': return control("x", true, true);
+    case 'D': return control("d", true, true);
+    case 'T': return control("tc", true, true);
+    case 's':
+      if (verb == "shutdown") return control("x", true);
+      if (verb == "start") return control("u", true);
+      if (verb == "stop") return control("d", true);
+      if (lsb && verb != "status") return std::nullopt;
+      {
+        Action action;
+        action.mode = Mode::kStatus;
+        return action;
+      }
+    case 'r':
+      if (verb == "restart") return control("tcu", true);
+      if (verb == "reload") return control("h", true);
+      return std::nullopt;
+    case 'f':
+      if (verb == "force-reload") return control("tc", true, true);
+      if (verb == "force-restart") return control("tcu", true, true);
+      if (verb == "force-shutdown") return control("x", true, true);
+      if (verb == "force-stop") return control("d", true, true);
+      return std::nullopt;
+    case 't':
+      if (verb == "try-restart") return control("tc", true);
+      return control("t");
+    case 'c':
+      if (verb == "check") {
+        Action action;
+        action.mode = Mode::kCheck;
+        action.conditions = "C";
+        action.waits = true;
+        return action;
+      }
+      return control("c");
+    case 'u':
+    case 'd':
+    case 'o':
+    case 'p':
+    case 'h':
+    case 'a':
+    case 'i':
+    case 'k':
+    case 'q':
+    case '1':
+    case '2': return control(std::string(1, verb.front()));
+    default: return std::nullopt;
+  }
+}
+
+std::string usage_text(std::string_view program, bool lsb) {
+  std::string text(program);
+  text += lsb ? " [-w SEC] COMMAND" : " [-v] [-w SEC] COMMAND [SERVICE...]";
+  return text;
+}
+
+std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
+                                           const char* svdir_env, const char* svwait_env,
+                                           std::string& error) {
+  Invocation inv;
+  std::string program = argv.empty() ? "svctl" : argv.front();
+  if (const size_t slash = program.rfind('/'); slash != std::string::npos)
+    program = program.substr(slash + 1);
+  inv.lsb = program != "svctl" && program != "sv";
+  if (svdir_env != nullptr && *svdir_env != '\0') inv.svdir = svdir_env;
+  if (svwait_env != nullptr) {
+    if (auto seconds = parse_seconds(svwait_env)) inv.wait_seconds = *seconds;
+  }
+  size_t at = 1;
+  for (; at < argv.size(); ++at) {
+    const std::string& arg = argv[at];
+    if (arg == "--") {
+      ++at;
+      break;
+    }
+    if (arg == "--json") {
+      inv.json = true;
+      continue;
+    }
+    if (arg.size() < 2 || arg[0] != '-') break;
+    for (size_t i = 1; i < arg.size(); ++i) {
+      const char option = arg[i];
+      if (option == 'v') {
+        inv.verbose = true;
+      } else if (option == 'w') {
+        std::string value = arg.substr(i + 1);
+        if (value.empty()) {
+          if (++at >= argv.size()) {
+            error = "option -w needs a number of seconds";
+            return std::nullopt;
+          }
+          value = argv[at];
+        }
+        auto seconds = parse_seconds(value);
+        if (!seconds) {
+          error = "-w " + value + ": not a number of seconds (write e.g. -w 10)";
+          return std::nullopt;
+        }
+        inv.wait_seconds = *seconds;
+        inv.verbose = true;
+        inv.explicit_wait = true;
+        break;
+      } else {
+        error = std::string("unknown option -") + option;
+        return std::nullopt;
+      }
+    }
+  }
+  if (at >= argv.size()) {
+    error = "no command given";
+    return std::nullopt;
+  }
+  inv.verb = argv[at++];
+  auto action = parse_action(inv.verb, inv.lsb);
+  if (!action) {
+    error = "unknown command " + inv.verb;
+    return std::nullopt;
+  }
+  inv.action = *action;
+  if (inv.lsb) {
+    inv.services = {program};
+    return inv;
+  }
+  for (; at < argv.size(); ++at) {
+    if (argv[at] == "--json" && inv.action.mode == Mode::kStatus) {
+      inv.json = true;
+      continue;
+    }
+    inv.services.push_back(argv[at]);
+  }
+  if (inv.json && inv.action.mode != Mode::kStatus) {
+    error = "--json goes with status only";
+    return std::nullopt;
+  }
+  if (inv.services.empty() && inv.action.mode == Mode::kControl) {
+    error = "which service? name at least one (only status and check mean every service)";
+    return std::nullopt;
+  }
+  for (const auto& name : inv.services) {
+    if (name.empty()) {
+      error = "empty service name";
+      return std::nullopt;
+    }
+  }
+  return inv;
+}
+
+int run_invocation(const Invocation& invocation) {
+  if (invocation.action.mode == Mode::kStatus) return run_status(invocation);
+  return run_control(invocation);
+}
+
+}  // namespace svtree::svctl

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// svctl: control and inspect supervised services; a drop-in for runit's sv(8).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "svtree/diag.hpp"
+#include "svtree/event_loop.hpp"
+#include "svtree/io.hpp"
+
+int main(int argc, char** argv) {
+  using namespace svtree;
+  sanitize_standard_fds();
+  neutralise_sigpipe();
+  diag::set_program(argc > 0 ? argv[0] : "svctl");
+  const std::vector<std::string> args(argv, argv + argc);
+  std::string error;
+  auto invocation = svctl::parse_invocation(args, std::getenv("SVDIR"), std::getenv("SVWAIT"),
+                                            error);
+  if (!invocation) {
+    const bool lsb = diag::program() != "svctl" && diag::program() != "sv";
+    (void)write_all(STDERR_FILENO, std::string(diag::program()) + ": usage: " +
+                                       svctl::usage_text(diag::program(), lsb) + " (" + error +
+                                       ")\n");
+    return lsb ? 2 : diag::kExitUsage;
+  }
+  return svctl::run_invocation(*invocation);
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+// Reading service directories without blocking and without chdir (sv chdirs; we use paths).
+#include "service.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#include "svtree/io.hpp"
+
+namespace svtree::svctl {
+namespace {
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string join(const std::string& dir, const char* name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+Presence presence_of_errno(int code) {
+  switch (code) {
+    case ENXIO: return Presence::kNotSupervised;
+    case EACCES:
+    case EPERM: return Presence::kDenied;
+    case ENOTDIR: return Presence::kNotDir;
+    default: return Presence::kError;
+  }
+}
+
+void read_status_into(const std::string& dir, Snapshot& snapshot) {
+  const std::string path = join(dir, "supervise/status");
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd) {
+    snapshot.presence = presence_of_errno(fd.error().code);
+    if (snapshot.presence == Presence::kNotSupervised) snapshot.presence = Presence::kError;
+    snapshot.error = SysError{fd.error().code, "open " + path};
+    return;
+  }
+  // Our record is 42 bytes, runit's 20; a later extension may append more.
+  std::array<char, 256> buffer{};
+  size_t have = 0;
+  for (;;) {
+    auto n = read_some(fd->get(), std::span<char>(buffer.data() + have, buffer.size() - have));
+    if (!n) {
+      snapshot.presence = Presence::kError;
+      snapshot.error = SysError{n.error().code, "read " + path};
+      return;
+    }
+    if (*n == 0 || have + *n == buffer.size()) {
+      have += *n;
+      break;
+    }
+    have += *n;
+  }
+  auto record = StatusRecord::unpack(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(buffer.data()), have));
+  // sv insists on runit's 20 bytes; daemontools' 18 cannot say finish from run.
+  if (!record || have < StatusRecord::kRunitSize) {
+    snapshot.presence = Presence::kError;
+    snapshot.error = SysError{EPROTO, "read " + path + ": bad format (" + std::to_string(have) +
+                                          " bytes, expected 20 or more)"};
+    return;
+  }
+  snapshot.presence = Presence::kSupervised;
+  snapshot.record = *record;
+}
+
+}  // namespace
+
+std::string resolve_service_dir(const std::string& name, const std::string& svdir) {
+  if (name.empty() || name.front() == '.' || name.front() == '/' || name.back() == '/')
+    return name;
+  return join(svdir, name.c_str());
+}
+
+Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool with_loggers) {
+  DIR* dir = ::opendir(svdir.c_str());
+  if (dir == nullptr) return errno_error("open service directory " + svdir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string name = entry->d_name;
+    if (entry->d_type == DT_DIR || is_directory(join(svdir, name.c_str()))) names.push_back(name);
+  }
+  const int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) return SysError{read_errno, "read service directory " + svdir};
+  std::sort(names.begin(), names.end());
+  std::vector<ServiceRef> services;
+  services.reserve(names.size() * (with_loggers ? 2 : 1));
+  for (const auto& name : names) {
+    std::string dir_path = join(svdir, name.c_str());
+    if (with_loggers) {
+      std::string log_dir = dir_path + "/log";
+      services.push_back({name, std::move(dir_path)});
+      if (is_directory(log_dir)) services.push_back({name + "/log", std::move(log_dir)});
+    } else {
+      services.push_back({name, std::move(dir_path)});
+    }
+  }
+  return services;
+}
+
+Snapshot read_status_only(const std::string& dir, bool normally_up) {
+  Snapshot snapshot;
+  snapshot.normally_up = normally_up;
+  read_status_into(dir, snapshot);
+  return snapshot;
+}
+
+Snapshot read_snapshot(const std::string& dir) {
+  Snapshot snapshot;
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    const int code = errno;
+    snapshot.presence = code == ENOENT ? Presence::kNoDir : presence_of_errno(code);
+    snapshot.error = SysError{code, "change to service directory " + dir};
+    return snapshot;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snapshot.presence = Presence::kNotDir;
+    snapshot.error = SysError{ENOTDIR, "change to service directory " + dir};
+    return snapshot;
+  }
+  const std::string ok_path = join(dir, "supervise/ok");
+  auto ok = open_file(ok_path, O_WRONLY | O_NONBLOCK);
+  if (!ok) {
+    const int code = ok.error().code;
+    snapshot.presence = code == ENOENT ? Presence::kNeverStarted : presence_of_errno(code);
+    snapshot.error = SysError{code, "open " + ok_path};
+    return snapshot;
+  }
+  ok->reset();
+  // `down` decides "normally up/down" exactly as sv does: by existence.
+  struct stat down {};
+  snapshot.normally_up = ::stat(join(dir, "down").c_str(), &down) != 0;
+  read_status_into(dir, snapshot);
+  return snapshot;
+}
+
+Result<UniqueFd> open_ok_writer(const std::string& dir) {
+  return open_file(join(dir, "supervise/ok"), O_WRONLY | O_NONBLOCK);
+}
+
+std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
+  switch (snapshot.presence) {
+    case Presence::kSupervised: return "supervised";
+    case Presence::kNotSupervised:
+      return "not supervised: no supervisor is running on " + dir;
+    case Presence::kNeverStarted:
+      return "not supervised: " + join(dir, "supervise/ok") +
+             " does not exist (no supervisor has run here; start svscan or supervise)";
+    case Presence::kNoDir: return "service directory " + dir + " does not exist";
+    case Presence::kNotDir: return dir + " is not a directory";
+    case Presence::kDenied:
+      return "permission denied: cannot " + snapshot.error.context +
+             " (supervise/ is 0700: run as its owner or root)";
+    case Presence::kError: break;
+  }
+  return snapshot.error.message();
+}
+
+}  // namespace svtree::svctl
+
+namespace svtree::svctl {
+
+Result<void> send_control(const std::string& dir, std::string_view bytes) {
+  const std::string path = dir + (dir.empty() || dir.back() != '/' ? "/" : "") +
+                           "supervise/control";
+  auto fd = open_file(path, O_WRONLY | O_NONBLOCK);
+  if (!fd) return fd.error();
+  auto written = write_all(fd->get(), bytes);
+  if (!written) return SysError{written.error().code, "write to " + path};
+  if (*written != bytes.size()) return SysError{EAGAIN, "write to " + path};
+  return {};
+}
+
+}  // namespace svtree::svctl

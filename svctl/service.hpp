@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// Service directories as svctl sees them: sv's name resolution, SVDIR listing, and one
+// consistent reading of supervise/ (is it supervised? the status record, normally up/down).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "svtree/result.hpp"
+#include "svtree/status_record.hpp"
+#include "svtree/unique_fd.hpp"
+
+namespace svtree::svctl {
+
+/// One service as named on the command line (name, printed as given, like sv) and the
+/// directory it resolves to.
+struct ServiceRef {
+  std::string name;
+  std::string dir;
+};
+
+/// sv's rule (sv(8)): a name that starts with '.' or '/' or ends with '/' is a path used as
+/// is; any other name is looked up in svdir.
+std::string resolve_service_dir(const std::string& name, const std::string& svdir);
+
+/// The services of svdir for "every service" commands: directories (symlinks followed) whose
+/// names do not start with '.', as runsvdir and svscan skip those, sorted by name. Each is
+/// followed by NAME/log when that is a directory.
+Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool with_loggers);
+
+/// What svctl can tell about a service directory.
+enum class Presence {
+  kSupervised,     // a supervisor holds supervise/ok; record is set
+  kNotSupervised,  // supervise/ok exists, nobody reads it (ENXIO)
+  kNeverStarted,   // no supervise/ok: no supervisor ever ran here
+  kNoDir,          // the service directory does not exist
+  kNotDir,         // it is not a directory
+  kDenied,         // EACCES somewhere (supervise/ is 0700, as runit makes it)
+  kError,          // anything else, or a status file that cannot be decoded
+};
+
+/// One reading of a service: the facts every command and every output format start from.
+struct Snapshot {
+  Presence presence = Presence::kError;
+  SysError error;                      // what failed, when presence is not kSupervised
+  std::optional<StatusRecord> record;  // set when kSupervised
+  bool normally_up = true;             // no `down` file
+};
+
+/// Reads dir: probes supervise/ok (open O_WRONLY|O_NONBLOCK, as sv does), reads
+/// supervise/status, and stats `down`. Never blocks, never fails: errors land in presence.
+Snapshot read_snapshot(const std::string& dir);
+
+/// Reads supervise/status alone (after a change notification).
+Snapshot read_status_only(const std::string& dir, bool normally_up);
+
+/// Opens supervise/ok for writing (non-blocking). Held by a waiter, the descriptor reports
+/// an error condition (EPOLLERR) the moment the supervisor, the FIFO's only reader, exits.
+Result<UniqueFd> open_ok_writer(const std::string& dir);
+
+/// One line naming the problem for a snapshot that is not kSupervised, without the
+/// "fail: NAME: " prefix: "not supervised: no supervisor is running on /srv/web".
+std::string describe_problem(const std::string& dir, const Snapshot& snapshot);
+
+}  // namespace svtree::svctl
+
+namespace svtree::svctl {
+
+/// Writes bytes to DIR/supervise/control in one write(2), opened O_WRONLY|O_NONBLOCK so a
+/// missing supervisor is ENXIO at once instead of a hang.
+Result<void> send_control(const std::string& dir, std::string_view bytes);
+
+}  // namespace svtree::svctl

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: MIT
+// The wait loop. Idle costs nothing: between a command and its effect svctl sleeps in
+// epoll_wait on an inotify descriptor, an epoll descriptor and one timer. The only
+// repeated work is re-running a failing ./check, which is itself a probe (with back-off).
+#include "waiter.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+#include "status_format.hpp"
+#include "svtree/io.hpp"
+#include "svtree/spawn.hpp"
+
+namespace svtree::svctl {
+namespace {
+
+constexpr double kFirstCheckRetry = 0.02;
+constexpr double kMaxCheckRetry = 0.5;
+constexpr uint32_t kStatusEvents = IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
+
+double monotonic_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+int64_t now_unix() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec;
+}
+
+bool is_running(const Snapshot& s) {
+  return s.record->pid != 0 && s.record->state == RunState::kRun;
+}
+
+bool is_ready(const Snapshot& s) {
+  // Without the extension (runsv) a running service counts as ready, as DESIGN.md §2
+  // defines readiness for a service without notification-fd.
+  return !s.record->extension || s.record->extension->ready();
+}
+
+bool stamp_newer(const Tai64n& a, const Tai64n& b) {
+  return a.seconds != b.seconds ? a.seconds > b.seconds : a.nanoseconds > b.nanoseconds;
+}
+
+// A start happened after `before` was read: the stamp moved forward (it is set at each
+// start and each stop), or our supervise counted another start.
+bool started_since(const Snapshot& before, const Snapshot& now) {
+  if (!before.record) return true;
+  const StatusRecord& b = *before.record;
+  const StatusRecord& n = *now.record;
+  if (b.extension && n.extension && n.extension->start_count != b.extension->start_count)
+    return true;
+  return stamp_newer(n.since, b.since);
+}
+
+std::string join(const std::string& dir, const char* name) {
+  if (!dir.empty() && dir.back() == '/') return dir + name;
+  return dir + "/" + name;
+}
+
+}  // namespace
+
+Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
+                          const Snapshot& now) {
+  if (now.presence != Presence::kSupervised) return {Progress::kGone, {}};
+  const StatusRecord& rec = *now.record;
+  bool needs_check = false;
+  for (char letter : conditions) {
+    if (letter == 'C') letter = rec.want_up ? 'u' : 'd';
+    switch (letter) {
+      case 'x': return {Progress::kWaiting, "supervisor still running"};
+      case 'u':
+        if (!is_running(now)) return {Progress::kWaiting, "not up"};
+        if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
+        needs_check = true;
+        break;
+      case 'd':
+        if (rec.pid != 0 || rec.state != RunState::kDown) return {Progress::kWaiting, "not down"};
+        break;
+      case 't':
+      case 'k':
+        if (rec.pid == 0 && !rec.want_up) break;
+        if (!started_since(before, now) || !is_running(now) || rec.got_term)
+          return {Progress::kWaiting, "not restarted"};
+        if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
+        needs_check = true;
+        break;
+      case 'o':
+        if (rec.pid != 0 && rec.want_up) return {Progress::kWaiting, "not started once"};
+        if (rec.pid == 0 && !started_since(before, now))
+          return {Progress::kWaiting, "not started once"};
+        break;
+      case 'p':
+        if (rec.pid != 0 && !rec.paused) return {Progress::kWaiting, "not paused"};
+        break;
+      case 'c':
+        if (rec.pid != 0 && rec.paused) return {Progress::kWaiting, "paused"};
+        break;
+      default: break;
+    }
+  }
+  return {needs_check ? Progress::kNeedsCheckScript : Progress::kDone, {}};
+}
+
+struct Waiter::Target {
+  Target(Waiter& waiter, Loop& loop, ServiceRef ref)
+      : service(std::move(ref)), retry(loop, [this, &waiter] { waiter.evaluate(*this); }) {}
+  ServiceRef service;
+  Snapshot before;
+  Snapshot last;
+  UniqueFd ok_writer;
+  int watch = -1;
+  bool active = true;
+  pid_t check_pid = 0;
+  bool dirty = false;  // the status changed while ./check ran
+  double retry_delay = kFirstCheckRetry;
+  std::string reason;
+  std::unique_ptr<ChildWatch> check_watch;
+  TimerWatch retry;
+};
+
+Waiter::Waiter(Loop& loop, WaitOptions options)
+    : loop_(loop), options_(std::move(options)), deadline_(loop, [this] { on_deadline(); }) {
+  start_time_ = monotonic_seconds();
+  auto inotify = Inotify::create();
+  if (inotify) {
+    inotify_ = std::make_unique<Inotify>(std::move(*inotify));
+    inotify_watch_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ,
+                                               [this](int) { on_inotify(); });
+    inotify_watch_->start();
+  }
+  epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (epoll_) {
+    epoll_watch_ = std::make_unique<IoWatch>(loop_, epoll_.get(), EV_READ,
+                                             [this](int) { on_supervisor_gone(); });
+    epoll_watch_->start();
+  }
+  // Without inotify (exhausted instances, old kernels) svctl still works: it re-reads
+  // every service on a slow timer, like sv.
+  poll_ = std::make_unique<TimerWatch>(loop_, [this] {
+    for (auto& target : targets_) evaluate(*target);
+    if (pending_ > 0) poll_->start_after(0.25);
+  });
+}
+
+Waiter::~Waiter() = default;
+
+Snapshot Waiter::arm(const ServiceRef& service) {
+  auto target = std::make_unique<Target>(*this, loop_, service);
+  // Watch first, read second: a change between the two cannot be missed.
+  if (inotify_) {
+    auto watch = inotify_->add_watch(join(service.dir, "supervise"), kStatusEvents);
+    if (watch) target->watch = *watch;
+  }
+  auto writer = open_ok_writer(service.dir);
+  Snapshot snapshot = read_snapshot(service.dir);
+  if (snapshot.presence != Presence::kSupervised || !writer) return snapshot;
+  target->ok_writer = std::move(*writer);
+  if (epoll_) {
+    epoll_event event{};
+    event.events = 0;  // EPOLLERR (no reader left) is always reported
+    event.data.u64 = targets_.size();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, target->ok_writer.get(), &event);
+  }
+  if (target->watch < 0) needs_poll_ = true;
+  target->before = snapshot;
+  target->last = snapshot;
+  targets_.push_back(std::move(target));
+  ++pending_;
+  return snapshot;
+}
+
+void Waiter::disarm_last() {
+  if (targets_.empty()) return;
+  Target& target = *targets_.back();
+  if (target.ok_writer && epoll_)
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, target.ok_writer.get(), nullptr);
+  targets_.pop_back();
+  --pending_;
+}
+
+int Waiter::run() {
+  if (pending_ > 0) {
+    const double left = options_.timeout_seconds - (monotonic_seconds() - start_time_);
+    deadline_.start_after(std::max(left, 0.0));
+    if (needs_poll_ || !inotify_) poll_->start_after(0.25);
+    // sv looks once right after sending; so do we, in argument order.
+    for (auto& target : targets_) evaluate(*target);
+  }
+  if (pending_ > 0) loop_.run();
+  deadline_.stop();
+  poll_->stop();
+  return failures_;
+}
+
+void Waiter::on_inotify() {
+  auto events = inotify_->read_events();
+  if (!events) return;
+  std::vector<int> changed;
+  bool everything = false;
+  for (const auto& event : *events) {
+    if (event.watch < 0) everything = true;
+    else if (event.name == "status" || event.name.empty()) changed.push_back(event.watch);
+  }
+  for (auto& target : targets_) {
+    if (everything || std::find(changed.begin(), changed.end(), target->watch) != changed.end())
+      evaluate(*target);
+  }
+}
+
+void Waiter::on_supervisor_gone() {
+  std::array<epoll_event, 16> events{};
+  const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i) {
+    const auto index = static_cast<size_t>(events[static_cast<size_t>(i)].data.u64);
+    if (index >= targets_.size()) continue;
+    Target& target = *targets_[index];
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, target.ok_writer.get(), nullptr);
+    target.ok_writer.reset();
+    evaluate(target);
+    // A new supervisor may already hold a fresh FIFO: follow it.
+    if (target.active) {
+      auto writer = open_ok_writer(target.service.dir);
+      if (writer) {
+        target.ok_writer = std::move(*writer);
+        epoll_event event{};
+        event.data.u64 = index;
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, target.ok_writer.get(), &event);
+      }
+    }
+  }
+}
+
+void Waiter::evaluate(Target& target) {
+  if (!target.active) return;
+  if (target.check_pid != 0) {
+    target.dirty = true;
+    return;
+  }
+  target.retry.stop();
+  target.last = read_snapshot(target.service.dir);
+  const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
+  switch (verdict.progress) {
+    case Progress::kDone:
+      finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
+                                                       now_unix()) + "\n");
+      return;
+    case Progress::kGone:
+      if (!options_.conditions.empty() && options_.conditions.front() == 'x')
+        finish(target, true, "ok: " + target.service.name + ": supervisor not running\n");
+      else
+        finish(target, false, "fail: " + target.service.name + ": " +
+                                  describe_problem(target.service.dir, target.last) + "\n");
+      return;
+    case Progress::kNeedsCheckScript: {
+      struct stat st {};
+      if (::stat(join(target.service.dir, "check").c_str(), &st) != 0) {
+        finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
+                                                         now_unix()) + "\n");
+        return;
+      }
+      start_check_script(target);
+      return;
+    }
+    case Progress::kWaiting:
+      target.reason = verdict.reason;
+      if (!options_.patient)
+        finish(target, false, "fail: " + target.service.name + ": " + verdict.reason + " (" +
+                                  sv_status_fragment(target.service.name, target.last,
+                                                     now_unix()) + ")\n");
+      return;
+  }
+}
+
+void Waiter::start_check_script(Target& target) {
+  auto devnull = open_file("/dev/null", O_WRONLY);
+  SpawnRequest request;
+  request.path = join(target.service.dir, "check");
+  request.argv = {"./check"};
+  request.cwd = target.service.dir;
+  request.new_process_group = true;  // so a deadline can kill all of it
+  // sv closes the script's stdout; /dev/null is the safe form of that.
+  if (devnull) request.fds.emplace_back(1, devnull->get());
+  auto pid = spawn_process(request);
+  if (!pid) {
+    target.reason = "unable to run " + request.path + ": " + pid.error().message();
+    if (!options_.patient) {
+      finish(target, false, "fail: " + target.service.name + ": " + target.reason + "\n");
+    } else {
+      target.retry.start_after(target.retry_delay);
+      target.retry_delay = std::min(target.retry_delay * 2, kMaxCheckRetry);
+    }
+    return;
+  }
+  target.check_pid = *pid;
+  target.check_watch = std::make_unique<ChildWatch>(
+      loop_, *pid, [this, &target](pid_t, int status) { on_check_script_exit(target, status); });
+}
+
+void Waiter::on_check_script_exit(Target& target, int wait_status) {
+  target.check_pid = 0;
+  // The watcher cannot be destroyed from inside its own callback: stop it later.
+  spent_child_watches_.push_back(std::move(target.check_watch));
+  if (!target.active) return;
+  if (target.dirty) {
+    target.dirty = false;
+    evaluate(target);
+    return;
+  }
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+    finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
+                                                     now_unix()) + "\n");
+    return;
+  }
+  target.reason = WIFEXITED(wait_status)
+                      ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
+                      : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
+  if (!options_.patient) {
+    finish(target, false, "fail: " + target.service.name + ": " + target.reason + " (" +
+                              sv_status_fragment(target.service.name, target.last, now_unix()) +
+                              ")\n");
+    return;
+  }
+  target.retry.start_after(target.retry_delay);
+  target.retry_delay = std::min(target.retry_delay * 2, kMaxCheckRetry);
+}
+
+void Waiter::on_deadline() {
+  for (auto& owned : targets_) {
+    Target& target = *owned;
+    if (!target.active) continue;
+    if (target.check_pid != 0) {
+      ::kill(-target.check_pid, SIGKILL);
+      target.check_pid = 0;
+    }
+    // One last look: a change that raced the deadline still counts.
+    target.last = read_snapshot(target.service.dir);
+    const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
+    if (verdict.progress == Progress::kGone) {
+      evaluate(target);
+      continue;
+    }
+    const bool has_check =
+        path_exists(join(target.service.dir, "check"));
+    if (verdict.progress == Progress::kDone ||
+        (verdict.progress == Progress::kNeedsCheckScript && !has_check)) {
+      finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
+                                                       now_unix()) + "\n");
+      continue;
+    }
+    std::string line = options_.kill_on_timeout ? "kill: " : "timeout: ";
+    line += sv_status_fragment(target.service.name, target.last, now_unix()) + "\n";
+    if (options_.kill_on_timeout) (void)send_control(target.service.dir, "k");
+    finish(target, false, line);
+  }
+}
+
+void Waiter::finish(Target& target, bool success, const std::string& line) {
+  if (!target.active) return;
+  target.active = false;
+  target.retry.stop();
+  if (target.check_pid != 0) ::kill(-target.check_pid, SIGKILL);
+  if (target.ok_writer && epoll_)
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, target.ok_writer.get(), nullptr);
+  target.ok_writer.reset();
+  if (options_.emit) options_.emit(line);
+  if (!success) ++failures_;
+  --pending_;
+  if (pending_ == 0) {
+    deadline_.stop();
+    poll_->stop();
+    loop_.break_loop();
+  }
+}
+
+}  // namespace svtree::svctl

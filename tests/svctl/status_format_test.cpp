@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// sv's status line, flag by flag, and the table and JSON built on the same facts.
+#include "status_format.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+namespace svtree::svctl {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'100;
+
+Snapshot snapshot(RunState state, pid_t pid, bool want_up, bool normally_up = true) {
+  Snapshot snap;
+  snap.presence = Presence::kSupervised;
+  snap.normally_up = normally_up;
+  StatusRecord rec;
+  rec.since = Tai64n{Tai64n::kUnixEpochLabel + 1'700'000'000, 5};
+  rec.state = state;
+  rec.pid = pid;
+  rec.want_up = want_up;
+  snap.record = rec;
+  return snap;
+}
+
+TEST(SvStatusFragment, RunningService) {
+  EXPECT_EQ(sv_status_fragment("web", snapshot(RunState::kRun, 42, true), kNow),
+            "run: web: (pid 42) 100s");
+}
+
+TEST(SvStatusFragment, FlagsInSvOrder) {
+  auto snap = snapshot(RunState::kRun, 42, false, false);
+  snap.record->paused = true;
+  snap.record->got_term = true;
+  EXPECT_EQ(sv_status_fragment("web", snap, kNow),
+            "run: web: (pid 42) 100s, normally down, paused, want down, got TERM");
+}
+
+TEST(SvStatusFragment, DownWantedUpAndNormallyUp) {
+  EXPECT_EQ(sv_status_fragment("db", snapshot(RunState::kDown, 0, true), kNow),
+            "down: db: 100s, normally up, want up");
+  // Down as wanted and normally down: no flag at all.
+  EXPECT_EQ(sv_status_fragment("db", snapshot(RunState::kDown, 0, false, false), kNow),
+            "down: db: 100s");
+}
+
+TEST(SvStatusFragment, FinishShowsFinishPid) {
+  EXPECT_EQ(sv_status_fragment("db", snapshot(RunState::kFinish, 77, true), kNow),
+            "finish: db: (pid 77) 100s");
+}
+
+TEST(SvStatusFragment, StampInTheFutureCountsAsZero) {
+  EXPECT_EQ(sv_status_fragment("db", snapshot(RunState::kRun, 9, true), kNow - 1000),
+            "run: db: (pid 9) 0s");
+}
+
+TEST(HumanDuration, Units) {
+  EXPECT_EQ(human_duration(0), "0s");
+  EXPECT_EQ(human_duration(59), "59s");
+  EXPECT_EQ(human_duration(187), "3m07s");
+  EXPECT_EQ(human_duration(7500), "2h05m");
+  EXPECT_EQ(human_duration(4 * 86400 + 3 * 3600 + 5), "4d03h");
+}
+
+TEST(DescribeLastExit, FromTheExtension) {
+  auto snap = snapshot(RunState::kRun, 1, true);
+  EXPECT_EQ(describe_last_exit(snap), "");  // runsv: no extension
+  snap.record->extension = StatusExtension{};
+  EXPECT_EQ(describe_last_exit(snap), "");  // none yet
+  snap.record->extension->last_wait_status = 3 << 8;
+  EXPECT_EQ(describe_last_exit(snap), "exit 3");
+  snap.record->extension->last_wait_status = 9;
+  EXPECT_EQ(describe_last_exit(snap), "signal KILL");
+}
+
+TEST(StatusTable, AlignedWithReadinessAndProblems) {
+  std::vector<StatusRow> rows;
+  auto web = snapshot(RunState::kRun, 1234, true);
+  web.record->extension = StatusExtension{};
+  web.record->extension->flags = StatusExtension::kFlagReady;
+  web.record->extension->last_wait_status = 1 << 8;
+  rows.push_back({{"web", "/s/web"}, web});
+  rows.push_back({{"web/log", "/s/web/log"}, snapshot(RunState::kRun, 7, true)});
+  Snapshot gone;
+  gone.presence = Presence::kNotSupervised;
+  rows.push_back({{"cron", "/s/cron"}, gone});
+  const std::string table = status_table(rows, kNow);
+  EXPECT_EQ(table,
+            "SERVICE  STATE  PID   TIME   READY  LAST-EXIT  NOTES\n"
+            "web      run    1234  1m40s  yes    exit 1\n"
+            "web/log  run    7     1m40s  -      -\n"
+            "cron     ?      -     -      -      -          not supervised: no supervisor is "
+            "running on /s/cron\n");
+}
+
+TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
+  std::vector<StatusRow> rows;
+  auto web = snapshot(RunState::kRun, 12, true);
+  web.record->extension = StatusExtension{};
+  web.record->extension->start_count = 3;
+  web.record->extension->last_wait_status = 15;  // killed by TERM
+  rows.push_back({{"we\"b", "/s/web"}, web});
+  rows.push_back({{"we\"b/log", "/s/web/log"}, snapshot(RunState::kDown, 0, false, false)});
+  const std::string json = status_json(rows, kNow);
+  EXPECT_EQ(json,
+            "[\n{\"name\":\"we\\\"b\",\"dir\":\"/s/web\",\"supervised\":true,\"state\":\"run\","
+            "\"pid\":12,\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"up\","
+            "\"paused\":false,\"got_term\":false,\"ready\":false,\"normally\":\"up\","
+            "\"last_exit\":{\"signal\":\"TERM\",\"core\":false},\"start_count\":3,"
+            "\"error\":null,\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
+            "\"supervised\":true,\"state\":\"down\",\"pid\":null,"
+            "\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"down\","
+            "\"paused\":false,\"got_term\":false,\"ready\":null,\"normally\":\"down\","
+            "\"last_exit\":null,\"start_count\":null,\"error\":null}}\n]\n");
+  EXPECT_EQ(status_json({}, kNow), "[]\n");
+}
+
+}  // namespace
+}  // namespace svtree::svctl

@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: MIT
+// svctl against real supervisors: runit's runsv and our supervise, side by side with
+// runit's own sv on identical services. Real processes and FIFOs; waits have deadlines.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "support/test_support.hpp"
+#include "svtree/fifo.hpp"
+#include "svtree/status_record.hpp"
+
+namespace svtree::testing {
+namespace {
+
+enum class Supervisor { kRunsv, kOurs };
+
+std::string supervisor_name(const ::testing::TestParamInfo<Supervisor>& info) {
+  return info.param == Supervisor::kRunsv ? "runsv" : "supervise";
+}
+
+// sv and svctl print seconds and pids that legitimately differ between two services and
+// two moments: compare everything else byte for byte.
+std::string normalise(std::string text) {
+  text = std::regex_replace(text, std::regex(R"(\(pid \d+\))"), "(pid N)");
+  text = std::regex_replace(text, std::regex(R"((\) |: )\d+s)"), "$1Ns");
+  return text;
+}
+
+std::optional<StatusRecord> read_status(const std::string& dir) {
+  const std::string bytes = read_file(dir + "/supervise/status");
+  return StatusRecord::unpack(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+pid_t running_pid(const std::string& dir) {
+  auto rec = read_status(dir);
+  return rec && rec->state == RunState::kRun ? rec->pid : 0;
+}
+
+pid_t pid_in(const std::string& line) {
+  const size_t at = line.find("(pid ");
+  return at == std::string::npos ? 0 : static_cast<pid_t>(std::stoi(line.substr(at + 5)));
+}
+
+class SvctlTest : public ::testing::TestWithParam<Supervisor> {
+ protected:
+  void SetUp() override {
+    svctl_ = binary_from_env("SVTREE_SVCTL");
+    if (svctl_.empty()) GTEST_SKIP() << "SVTREE_SVCTL not set: run through meson test";
+    if (GetParam() == Supervisor::kRunsv) {
+      if (::access("/usr/bin/runsv", X_OK) != 0) GTEST_SKIP() << "runit's runsv is not installed";
+      supervisor_ = "/usr/bin/runsv";
+    } else {
+      supervisor_ = binary_from_env("SVTREE_SUPERVISE");
+      if (supervisor_.empty()) GTEST_SKIP() << "our supervise is not built";
+    }
+    ::chmod(root_.path().c_str(), 0755);
+    make_dirs(svdir());
+  }
+
+  void TearDown() override {
+    // Supervisors first (no restarts behind our back), then whatever they left running.
+    supervisors_.clear();
+    for (const auto& dir : dirs_) {
+      if (auto rec = read_status(dir); rec && rec->pid > 0) {
+        ::kill(-rec->pid, SIGKILL);
+        ::kill(rec->pid, SIGKILL);
+      }
+    }
+  }
+
+  std::string svdir() const { return root_ / "service"; }
+  std::string dir(const std::string& name) const { return svdir() + "/" + name; }
+
+  /// A service whose run script is body (after #!/bin/sh).
+  std::string make_service(const std::string& name, const std::string& body) {
+    const std::string path = dir(name);
+    make_dirs(path);
+    write_script(path + "/run", body);
+    return path;
+  }
+
+  /// Starts the supervisor on the service (and on its log/ if there is one: runsv does
+  /// that itself, our standalone supervise leaves pairing to svscan) and waits until
+  /// supervise/ok answers and status exists.
+  void supervise(const std::string& name) {
+    const std::string path = dir(name);
+    supervisors_.push_back(std::make_unique<Process>(std::vector<std::string>{supervisor_, path}));
+    dirs_.push_back(path);
+    if (file_exists(path + "/log")) {
+      dirs_.push_back(path + "/log");
+      if (GetParam() == Supervisor::kOurs)
+        supervisors_.push_back(
+            std::make_unique<Process>(std::vector<std::string>{supervisor_, path + "/log"}));
+    }
+    for (const auto& d : {path, path + "/log"}) {
+      if (!file_exists(d)) continue;
+      ASSERT_TRUE(wait_until([&] {
+        return probe_supervisor(d + "/supervise/ok") == SupervisorPresence::kRunning &&
+               read_status(d).has_value();
+      })) << "supervisor did not come up on " << d;
+    }
+  }
+
+  void wait_running(const std::string& name) {
+    ASSERT_TRUE(wait_until([&] { return running_pid(dir(name)) != 0; })) << name;
+  }
+
+  CommandResult svctl(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.begin(), svctl_);
+    env.push_back("SVDIR=" + svdir());
+    return run_command(args, 60s, env);
+  }
+
+  CommandResult sv(std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/sv");
+    return run_command(args, 60s, {"SVDIR=" + svdir()});
+  }
+
+  Process::Options env_options() const {
+    Process::Options options;
+    options.extra_env = {"SVDIR=" + svdir()};
+    return options;
+  }
+
+  bool have_sv() const { return ::access("/usr/bin/sv", X_OK) == 0; }
+
+  TempDir root_;
+  std::string svctl_;
+  std::string supervisor_;
+  std::vector<std::unique_ptr<Process>> supervisors_;
+  std::vector<std::string> dirs_;
+};
+
+constexpr const char* kSleeper = "exec sleep 1000\n";
+
+TEST_P(SvctlTest, StatusIsByteForByteSvs) {
+  if (!have_sv()) GTEST_SKIP() << "runit's sv is not installed";
+  make_service("web", kSleeper);
+  make_dirs(dir("web/log"));
+  write_script(dir("web/log/run"), kSleeper);
+  make_service("idle", kSleeper);
+  write_file(dir("idle/down"), "");
+  make_service("napping", kSleeper);
+  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  make_service("onetime", kSleeper);
+  write_file(dir("onetime/down"), "");
+  make_service("finishing", "exit 3\n");
+  write_script(dir("finishing/finish"), "exec sleep 1000\n");
+  for (const char* name : {"web", "idle", "napping", "stubborn", "onetime", "finishing"})
+    supervise(name);
+  for (const char* name : {"web", "napping", "stubborn"}) wait_running(name);
+  ASSERT_EQ(svctl({"pause", "napping"}).exit_code, 0);
+  ASSERT_EQ(svctl({"down", "stubborn"}).exit_code, 0);
+  ASSERT_EQ(svctl({"once", "onetime"}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    auto napping = read_status(dir("napping"));
+    auto stubborn = read_status(dir("stubborn"));
+    auto finishing = read_status(dir("finishing"));
+    return napping && napping->paused && stubborn && stubborn->got_term &&
+           running_pid(dir("onetime")) != 0 && finishing &&
+           finishing->state == RunState::kFinish;
+  }));
+
+  const std::vector<std::string> names = {"web", "idle", "napping", "stubborn", "onetime",
+                                          "finishing", dir("web") + "/", dir("idle")};
+  std::vector<std::string> args = {"status"};
+  args.insert(args.end(), names.begin(), names.end());
+  const auto ours = svctl(args);
+  const auto theirs = sv(args);
+  EXPECT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_EQ(theirs.exit_code, 0);
+  EXPECT_EQ(normalise(ours.out), normalise(theirs.out));
+  // And the flags are really there (normalise must not hide a blank output).
+  EXPECT_NE(ours.out.find("run: napping: (pid "), std::string::npos);
+  EXPECT_NE(ours.out.find(", paused"), std::string::npos);
+  EXPECT_NE(ours.out.find(", want down, got TERM"), std::string::npos);
+  EXPECT_NE(ours.out.find("down: idle: "), std::string::npos);
+  EXPECT_NE(ours.out.find(", normally down, want down"), std::string::npos);
+  EXPECT_NE(ours.out.find("finish: finishing: (pid "), std::string::npos);
+  EXPECT_NE(ours.out.find("; run: log: (pid "), std::string::npos);
+  ASSERT_EQ(svctl({"cont", "napping"}).exit_code, 0);
+}
+
+TEST_P(SvctlTest, WaitingVerbsPrintWhatSvPrints) {
+  if (!have_sv()) GTEST_SKIP() << "runit's sv is not installed";
+  make_service("mine", kSleeper);
+  make_service("theirs", kSleeper);
+  supervise("mine");
+  supervise("theirs");
+  wait_running("mine");
+  wait_running("theirs");
+  const std::vector<std::vector<std::string>> steps = {
+      {"-v", "down"}, {"-v", "up"},      {"-v", "pause"},        {"-v", "cont"},
+      {"-v", "hup"},  {"reload"},        {"restart"},            {"stop"},
+      {"start"},      {"try-restart"},   {"force-restart"},      {"force-reload"},
+      {"-v", "term"}, {"-v", "once"},    {"-v", "up"},           {"check"},
+      {"force-stop"}, {"-v", "2"},       {"start"},              {"shutdown"}};
+  for (const auto& step : steps) {
+    std::vector<std::string> ours_args = step;
+    std::vector<std::string> theirs_args = step;
+    ours_args.push_back("mine");
+    theirs_args.push_back("theirs");
+    const pid_t theirs_before = running_pid(dir("theirs"));
+    const auto ours = svctl(ours_args);
+    const auto theirs = sv(theirs_args);
+    // sv may report a restart before it happened (its same-second race): let it happen
+    // before the next step, and let both services settle.
+    const std::string& verb = step.back();
+    if (verb == "restart" || verb == "try-restart" || verb == "force-restart" ||
+        verb == "force-reload" || verb == "term") {
+      wait_until([&] {
+        const pid_t now = running_pid(dir("theirs"));
+        return now != 0 && now != theirs_before;
+      });
+    }
+    for (const char* name : {"mine", "theirs"}) {
+      wait_until([&] {
+        auto rec = read_status(dir(name));
+        if (!rec || rec->got_term) return false;
+        return rec->want_up ? rec->state == RunState::kRun : rec->state != RunState::kFinish;
+      });
+    }
+    std::string theirs_text = normalise(theirs.out);
+    theirs_text = std::regex_replace(theirs_text, std::regex("theirs"), "mine");
+    theirs_text = std::regex_replace(theirs_text, std::regex("runsv not running"),
+                                     "supervisor not running");
+    SCOPED_TRACE(verb);
+    EXPECT_EQ(ours.exit_code, theirs.exit_code) << ours.out << ours.err;
+    EXPECT_EQ(normalise(ours.out), theirs_text);
+    EXPECT_EQ(ours.err, "");
+  }
+  // shutdown: both supervisors are gone.
+  EXPECT_EQ(supervisors_[0]->wait_exit_code(20s).has_value(), true);
+  EXPECT_EQ(probe_supervisor(dir("mine") + "/supervise/ok"), SupervisorPresence::kNotRunning);
+}
+
+TEST_P(SvctlTest, SignalVerbsReachTheService) {
+  make_service("sig",
+               "for s in HUP ALRM INT QUIT USR1 USR2; do trap \"echo $s >> got\" $s; done\n"
+               "trap 'echo TERM >> got; kill $! 2>/dev/null; exit 0' TERM\n"
+               "while :; do sleep 5 & wait $!; done\n");
+  supervise("sig");
+  wait_running("sig");
+  const std::vector<std::pair<std::string, std::string>> verbs = {
+      {"hup", "HUP"}, {"alarm", "ALRM"}, {"interrupt", "INT"}, {"quit", "QUIT"},
+      {"1", "USR1"},  {"2", "USR2"},     {"term", "TERM"}};
+  std::string expected;
+  for (const auto& [verb, name] : verbs) {
+    EXPECT_EQ(svctl({verb, "sig"}).exit_code, 0) << verb;
+    expected += name + "\n";
+    EXPECT_TRUE(wait_until([&] { return read_file(dir("sig/got")) == expected; }))
+        << verb << ": got " << read_file(dir("sig/got"));
+  }
+  // term makes it exit; want is still up, so the supervisor restarts it.
+  wait_running("sig");
+  const pid_t before = running_pid(dir("sig"));
+  EXPECT_EQ(svctl({"kill", "sig"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] {
+    const pid_t now = running_pid(dir("sig"));
+    return now != 0 && now != before;
+  }));
+  EXPECT_EQ(svctl({"pause", "sig"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return read_status(dir("sig"))->paused; }));
+  EXPECT_EQ(svctl({"cont", "sig"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return !read_status(dir("sig"))->paused; }));
+  EXPECT_EQ(svctl({"down", "sig"}).exit_code, 0);
+  EXPECT_TRUE(wait_until([&] { return read_status(dir("sig"))->state == RunState::kDown; }));
+  EXPECT_EQ(svctl({"up", "sig"}).exit_code, 0);
+  wait_running("sig");
+  EXPECT_EQ(svctl({"exit", "sig"}).exit_code, 0);
+  EXPECT_TRUE(supervisors_[0]->wait_exit_code(20s).has_value());
+}
+
+TEST_P(SvctlTest, RestartNeverReportsTheOldProcess) {
+  make_service("web", kSleeper);
+  supervise("web");
+  wait_running("web");
+  for (int round = 0; round < 5; ++round) {
+    const pid_t before = running_pid(dir("web"));
+    const auto result = svctl({"-w", "20", "restart", "web"});
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+    ASSERT_EQ(result.out.rfind("ok: run: web: (pid ", 0), 0u) << result.out;
+    const pid_t reported = pid_in(result.out);
+    EXPECT_NE(reported, before) << "round " << round << ": " << result.out;
+    EXPECT_EQ(reported, running_pid(dir("web")));
+  }
+}
+
+TEST_P(SvctlTest, TimeoutsPrintTimeoutOrKill) {
+  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  supervise("stubborn");
+  wait_running("stubborn");
+  const pid_t pid = running_pid(dir("stubborn"));
+  auto stop = svctl({"-w", "1", "stop", "stubborn"});
+  EXPECT_EQ(stop.exit_code, 1);
+  EXPECT_EQ(normalise(stop.out), "timeout: run: stubborn: (pid N) Ns, want down, got TERM\n");
+  EXPECT_EQ(pid_in(stop.out), pid);
+  auto force = svctl({"-w", "1", "force-stop", "stubborn"});
+  EXPECT_EQ(force.exit_code, 1);
+  EXPECT_EQ(normalise(force.out), "kill: run: stubborn: (pid N) Ns, want down, got TERM\n");
+  EXPECT_TRUE(wait_until([&] { return read_status(dir("stubborn"))->state == RunState::kDown; }));
+}
+
+TEST_P(SvctlTest, CheckScriptDecidesStartAndCheck) {
+  make_service("web", kSleeper);
+  write_script(dir("web/check"), "[ -e healthy ]\n");
+  supervise("web");
+  wait_running("web");
+  auto start = svctl({"-w", "1", "start", "web"});
+  EXPECT_EQ(start.exit_code, 1);
+  EXPECT_EQ(normalise(start.out), "timeout: run: web: (pid N) Ns\n");
+  // check without -w answers at once, from one reading.
+  const auto begin = std::chrono::steady_clock::now();
+  auto probe = svctl({"check", "web"});
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
+  EXPECT_EQ(probe.exit_code, 1);
+  EXPECT_EQ(normalise(probe.out), "fail: web: ./check failed (exit 1) (run: web: (pid N) Ns)\n");
+  // With -w it waits for ./check to pass: let it pass while svctl waits.
+  Process waiting({svctl_, "-w", "30", "start", "web"}, env_options());
+  write_file(dir("web/healthy"), "");
+  EXPECT_EQ(waiting.wait_exit_code(30s), 0);
+  EXPECT_EQ(normalise(waiting.stdout_text()), "ok: run: web: (pid N) Ns\n");
+  EXPECT_EQ(svctl({"check", "web"}).exit_code, 0);
+}
+
+TEST_P(SvctlTest, CheckProbesEveryServiceInSvdir) {
+  make_service("web", kSleeper);
+  make_service("idle", kSleeper);
+  write_file(dir("idle/down"), "");
+  supervise("web");
+  supervise("idle");
+  wait_running("web");
+  auto all = svctl({"check"});
+  EXPECT_EQ(all.exit_code, 0) << all.out;
+  EXPECT_EQ(normalise(all.out), "ok: down: idle: Ns\nok: run: web: (pid N) Ns\n");
+  // A service wanted up that keeps dying is unhealthy; so is one nobody supervises.
+  make_service("finishing", "exit 0\n");
+  write_script(dir("finishing/finish"), "exec sleep 1000\n");
+  supervise("finishing");
+  ASSERT_TRUE(wait_until([&] {
+    auto rec = read_status(dir("finishing"));
+    return rec && rec->state == RunState::kFinish;
+  }));
+  make_service("orphan", kSleeper);
+  auto bad = svctl({"check"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("fail: finishing: not up (finish: finishing: (pid "), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("fail: orphan: not supervised: "), std::string::npos) << bad.out;
+  // Named services only.
+  EXPECT_EQ(svctl({"check", "web", "idle"}).exit_code, 0);
+}
+
+TEST_P(SvctlTest, ExitCodesCountFailuresUpTo99) {
+  make_service("web", kSleeper);
+  supervise("web");
+  auto three = svctl({"up", "web", "nope1", "nope2", "./nope3"});
+  EXPECT_EQ(three.exit_code, 3);
+  EXPECT_NE(three.out.find("fail: nope1: service directory " + dir("nope1") + " does not exist\n"),
+            std::string::npos);
+  EXPECT_NE(three.out.find("fail: ./nope3: service directory ./nope3 does not exist\n"),
+            std::string::npos);
+  std::vector<std::string> many = {"status"};
+  for (int i = 0; i < 120; ++i) many.push_back("missing" + std::to_string(i));
+  EXPECT_EQ(svctl(many).exit_code, 99);
+  EXPECT_EQ(svctl({}).exit_code, 100);
+  EXPECT_EQ(svctl({"frobnicate", "web"}).exit_code, 100);
+  auto usage = svctl({"-w", "x", "up", "web"});
+  EXPECT_EQ(usage.exit_code, 100);
+  EXPECT_NE(usage.err.find("usage: "), std::string::npos);
+  // Not supervised: dir exists, FIFO exists, no reader.
+  make_service("stopped", kSleeper);
+  supervise("stopped");
+  ASSERT_EQ(svctl({"shutdown", "stopped"}).exit_code, 0);
+  auto gone = svctl({"up", "stopped"});
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_EQ(gone.out, "fail: stopped: not supervised: no supervisor is running on " +
+                          dir("stopped") + "\n");
+  // exit on a service nobody supervises is what was wanted: ok.
+  auto exit = svctl({"exit", "stopped"});
+  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.out, "ok: stopped: supervisor not running\n");
+}
+
+TEST_P(SvctlTest, WaitEndsWhenTheSupervisorDies) {
+  make_service("web", kSleeper);
+  write_script(dir("web/check"), "echo >> checked\nexit 1\n");
+  supervise("web");
+  wait_running("web");
+  Process waiting({svctl_, "-w", "60", "start", "web"}, env_options());
+  // It is waiting once its ./check has run and failed twice.
+  ASSERT_TRUE(wait_until([&] { return read_file(dir("web/checked")).size() >= 2; }));
+  supervisors_[0]->signal(SIGKILL);
+  EXPECT_EQ(waiting.wait_exit_code(20s), 1);
+  EXPECT_EQ(waiting.stdout_text(),
+            "fail: web: not supervised: no supervisor is running on " + dir("web") + "\n");
+}
+
+TEST_P(SvctlTest, PermissionDeniedIsOneClearLine) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run svctl as another user";
+  if (!have_program("setpriv")) GTEST_SKIP() << "setpriv is not installed";
+  make_service("web", kSleeper);
+  supervise("web");
+  ::chmod(dir("web/supervise").c_str(), 0700);
+  auto denied = run_command({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             svctl_, "status", "web"},
+                            30s, {"SVDIR=" + svdir()});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_EQ(denied.out, "fail: web: permission denied: cannot open " + dir("web") +
+                            "/supervise/ok (supervise/ is 0700: run as its owner or root)\n");
+}
+
+TEST_P(SvctlTest, StartOrderIdiomWaitsForTheDependency) {
+  make_service("db", GetParam() == Supervisor::kOurs
+                         ? "while [ ! -e go ]; do sleep 0.02; done\necho >&3\nexec sleep 1000\n"
+                         : "while [ ! -e go ]; do sleep 0.02; done\nexec sleep 1000\n");
+  write_file(dir("db/down"), "");
+  if (GetParam() == Supervisor::kOurs) {
+    write_file(dir("db/notification-fd"), "3\n");
+  } else {
+    write_script(dir("db/check"), "[ -e go ]\n");  // runsv knows no readiness: ./check does
+  }
+  make_service("app", "\"" + svctl_ + "\" -w 30 start ../db || exit 1\n"
+                      "cat ../db/go > started\nexec sleep 1000\n");
+  write_file(dir("db/go.later"), "go\n");
+  supervise("db");
+  supervise("app");
+  // The app's start brought db up; it waits until db is ready.
+  wait_running("db");
+  EXPECT_FALSE(file_exists(dir("app/started")));
+  ASSERT_EQ(::rename(dir("db/go.later").c_str(), dir("db/go").c_str()), 0);
+  EXPECT_TRUE(wait_until([&] { return read_file(dir("app/started")) == "go\n"; }));
+}
+
+TEST_P(SvctlTest, TableAndJsonListEveryService) {
+  make_service("web", kSleeper);
+  make_dirs(dir("web/log"));
+  write_script(dir("web/log/run"), kSleeper);
+  make_service("idle", kSleeper);
+  write_file(dir("idle/down"), "");
+  make_dirs(dir(".hidden"));
+  supervise("web");
+  supervise("idle");
+  wait_running("web");
+  wait_running("web/log");
+  auto table = svctl({"status"});
+  EXPECT_EQ(table.exit_code, 0) << table.out;
+  const std::regex row_shape(
+      "SERVICE +STATE +PID +TIME +READY +LAST-EXIT +NOTES\n"
+      "idle +down +- +\\d+s +- +-\n"
+      "(.|\n)*web +run +\\d+ +\\d+s +(yes|-) +- *\n"
+      "web/log +run +\\d+ +\\d+s +(yes|-) +- *\n");
+  EXPECT_TRUE(std::regex_match(table.out, row_shape)) << table.out;
+  auto json = svctl({"status", "--json"});
+  EXPECT_EQ(json.exit_code, 0);
+  EXPECT_EQ(json.out.front(), '[');
+  EXPECT_NE(json.out.find("{\"name\":\"idle\",\"dir\":\"" + dir("idle") +
+                          "\",\"supervised\":true,\"state\":\"down\",\"pid\":null"),
+            std::string::npos)
+      << json.out;
+  EXPECT_NE(json.out.find("\"log\":{\"name\":\"web/log\""), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find(".hidden"), std::string::npos);
+  if (GetParam() == Supervisor::kOurs) {
+    EXPECT_NE(json.out.find("\"ready\":true"), std::string::npos) << json.out;
+    EXPECT_NE(json.out.find("\"start_count\":1"), std::string::npos) << json.out;
+  }
+}
+
+TEST_P(SvctlTest, InitScriptModeUsesLsbExitCodes) {
+  make_service("web", kSleeper);
+  supervise("web");
+  wait_running("web");
+  const std::string link = root_ / "web";
+  ASSERT_EQ(::symlink(svctl_.c_str(), link.c_str()), 0);
+  auto running = run_command({link, "status"}, 30s, {"SVDIR=" + svdir()});
+  EXPECT_EQ(running.exit_code, 0);
+  EXPECT_EQ(normalise(running.out), "run: web: (pid N) Ns\n");
+  EXPECT_EQ(run_command({link, "stop"}, 30s, {"SVDIR=" + svdir()}).exit_code, 0);
+  EXPECT_EQ(run_command({link, "status"}, 30s, {"SVDIR=" + svdir()}).exit_code, 3);
+  EXPECT_EQ(run_command({link, "sleep"}, 30s, {"SVDIR=" + svdir()}).exit_code, 2);
+  if (have_sv()) {
+    const std::string sv_link = root_ / "svlink";
+    make_dirs(sv_link);
+    ASSERT_EQ(::symlink("/usr/bin/sv", (sv_link + "/web").c_str()), 0);
+    auto theirs = run_command({sv_link + "/web", "status"}, 30s, {"SVDIR=" + svdir()});
+    auto ours = run_command({link, "status"}, 30s, {"SVDIR=" + svdir()});
+    EXPECT_EQ(ours.exit_code, theirs.exit_code);
+    EXPECT_EQ(normalise(ours.out), normalise(theirs.out));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Supervisors, SvctlTest,
+                         ::testing::Values(Supervisor::kRunsv, Supervisor::kOurs),
+                         supervisor_name);
+
+}  // namespace
+}  // namespace svtree::testing

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// The wait conditions, cell by cell: sv's meanings, minus sv's same-second race.
+#include "waiter.hpp"
+
+#include <gtest/gtest.h>
+
+namespace svtree::svctl {
+namespace {
+
+Snapshot snap(RunState state, pid_t pid, bool want_up, uint64_t second, uint32_t ns = 0) {
+  Snapshot s;
+  s.presence = Presence::kSupervised;
+  StatusRecord rec;
+  rec.state = state;
+  rec.pid = pid;
+  rec.want_up = want_up;
+  rec.since = Tai64n{Tai64n::kUnixEpochLabel + second, ns};
+  s.record = rec;
+  return s;
+}
+
+Progress progress(std::string_view conditions, const Snapshot& before, const Snapshot& now) {
+  return evaluate_progress(conditions, before, now).progress;
+}
+
+TEST(EvaluateProgress, UpNeedsRunningThenCheckScript) {
+  const auto down = snap(RunState::kDown, 0, true, 100);
+  EXPECT_EQ(progress("u", down, down), Progress::kWaiting);
+  EXPECT_EQ(progress("u", down, snap(RunState::kRun, 5, true, 101)), Progress::kNeedsCheckScript);
+  EXPECT_EQ(progress("u", down, snap(RunState::kFinish, 6, true, 101)), Progress::kWaiting);
+}
+
+TEST(EvaluateProgress, UpWaitsForReadinessWhenTheExtensionSaysSo) {
+  auto running = snap(RunState::kRun, 5, true, 101);
+  running.record->extension = StatusExtension{};
+  EXPECT_EQ(evaluate_progress("u", running, running).reason, "not ready");
+  running.record->extension->flags = StatusExtension::kFlagReady;
+  EXPECT_EQ(progress("u", running, running), Progress::kNeedsCheckScript);
+}
+
+TEST(EvaluateProgress, DownNeedsNoPidAndStateDown) {
+  const auto before = snap(RunState::kRun, 5, true, 100);
+  EXPECT_EQ(progress("d", before, snap(RunState::kRun, 5, false, 100)), Progress::kWaiting);
+  EXPECT_EQ(progress("d", before, snap(RunState::kFinish, 9, false, 101)), Progress::kWaiting);
+  EXPECT_EQ(progress("d", before, snap(RunState::kDown, 0, false, 101)), Progress::kDone);
+}
+
+TEST(EvaluateProgress, RestartNeverAcceptsTheOldProcessEvenInTheSameSecond) {
+  const auto before = snap(RunState::kRun, 5, true, 100, 1000);
+  // sv.c accepts this one: same second as the command, old pid.
+  EXPECT_EQ(progress("tcu", before, before), Progress::kWaiting);
+  // TERM received, process not dead yet.
+  auto dying = before;
+  dying.record->got_term = true;
+  EXPECT_EQ(progress("tcu", before, dying), Progress::kWaiting);
+  // The new process, started in the same second, a few microseconds later.
+  EXPECT_EQ(progress("tcu", before, snap(RunState::kRun, 6, true, 100, 5000)),
+            Progress::kNeedsCheckScript);
+}
+
+TEST(EvaluateProgress, RestartCountsStartsWhenStampsTie) {
+  auto before = snap(RunState::kRun, 5, true, 100, 1000);
+  before.record->extension = StatusExtension{};
+  before.record->extension->start_count = 4;
+  before.record->extension->flags = StatusExtension::kFlagReady;
+  auto after = before;
+  after.record->pid = 8;
+  EXPECT_EQ(progress("tcu", before, after), Progress::kWaiting);
+  after.record->extension->start_count = 5;
+  EXPECT_EQ(progress("tcu", before, after), Progress::kNeedsCheckScript);
+  after.record->extension->flags = 0;
+  EXPECT_EQ(evaluate_progress("tcu", before, after).reason, "not ready");
+}
+
+TEST(EvaluateProgress, TermOnAServiceWantedDownIsDoneAtOnce) {
+  const auto down = snap(RunState::kDown, 0, false, 100);
+  EXPECT_EQ(progress("tc", down, down), Progress::kDone);
+}
+
+TEST(EvaluateProgress, OnceRunningWantedDownOrRanAndEnded) {
+  const auto before = snap(RunState::kDown, 0, false, 100, 10);
+  EXPECT_EQ(progress("o", before, before), Progress::kWaiting);
+  EXPECT_EQ(progress("o", before, snap(RunState::kRun, 7, false, 100, 20)), Progress::kDone);
+  EXPECT_EQ(progress("o", before, snap(RunState::kRun, 7, true, 100, 20)), Progress::kWaiting);
+  EXPECT_EQ(progress("o", before, snap(RunState::kDown, 0, false, 100, 30)), Progress::kDone);
+}
+
+TEST(EvaluateProgress, PauseAndCont) {
+  const auto running = snap(RunState::kRun, 5, true, 100);
+  auto paused = running;
+  paused.record->paused = true;
+  EXPECT_EQ(progress("p", running, running), Progress::kWaiting);
+  EXPECT_EQ(progress("p", running, paused), Progress::kDone);
+  EXPECT_EQ(progress("c", running, paused), Progress::kWaiting);
+  EXPECT_EQ(progress("c", running, running), Progress::kDone);
+}
+
+TEST(EvaluateProgress, CheckFollowsTheWantedState) {
+  const auto up = snap(RunState::kRun, 5, true, 100);
+  const auto wanted_down_running = snap(RunState::kRun, 5, false, 100);
+  EXPECT_EQ(progress("C", up, up), Progress::kNeedsCheckScript);
+  EXPECT_EQ(progress("C", up, wanted_down_running), Progress::kWaiting);
+  EXPECT_EQ(progress("C", up, snap(RunState::kDown, 0, false, 100)), Progress::kDone);
+  EXPECT_EQ(progress("C", up, snap(RunState::kDown, 0, true, 100)), Progress::kWaiting);
+}
+
+TEST(EvaluateProgress, ExitWaitsForTheSupervisorToGo) {
+  const auto up = snap(RunState::kDown, 0, false, 100);
+  EXPECT_EQ(progress("x", up, up), Progress::kWaiting);
+  Snapshot gone;
+  gone.presence = Presence::kNotSupervised;
+  EXPECT_EQ(progress("x", up, gone), Progress::kGone);
+  EXPECT_EQ(progress("u", up, gone), Progress::kGone);
+}
+
+TEST(EvaluateProgress, SignalsAreDoneAtOnce) {
+  const auto up = snap(RunState::kRun, 5, true, 100);
+  for (const char* letters : {"h", "a", "i", "q", "1", "2"})
+    EXPECT_EQ(progress(letters, up, up), Progress::kDone) << letters;
+}
+
+}  // namespace
+}  // namespace svtree::svctl

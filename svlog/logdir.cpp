@@ -258,6 +258,12 @@ bool LogDir::delete_oldest_for_space() {
 }
 
 void LogDir::start_processor() {
+  if (config_.processor.empty() && !pending_.empty()) {
+    // The `!` line went away (SIGHUP): running nothing would turn .u into an empty .s.
+    diag::warning("no processor configured any more for " + path_ + "; " +
+                  std::to_string(pending_.size()) + " rotated file(s) stay as .u");
+    pending_.clear();
+  }
   while (processor_pid_ == 0 && !pending_.empty() && !processor_retry_.active()) {
     const std::string& base = pending_.front();
     const int dir = dir_fd_.get();

@@ -54,6 +54,7 @@ void Target::mark_rotation() {
 }
 
 void Target::request_rotation() {
+  if (!dir_) return;
   if (line_open_) rotate_requested_ = true;
   else mark_rotation();
 }

@@ -271,6 +271,18 @@ TEST_F(Svlog, PatternsSelectLinesForTheFileAndForStderr) {
   EXPECT_EQ(result.err, "web: err one\n");
 }
 
+TEST_F(Svlog, LineStartIsHeldUntilPatternsCanDecide) {
+  make_dirs(dir_);
+  write_file(dir_ + "/config", "-*\n+keep*\n");
+  RunningSvlog svlog({dir_});
+  svlog.write("keep first\nke");  // one write: "ke" comes in the same read
+  ASSERT_TRUE(wait_until([&] { return read_file(dir_ + "/current") == "keep first\n"; }));
+  svlog.write("ep it\nkeel over\nnot me\n");
+  svlog.close_input();
+  ASSERT_EQ(svlog.wait_exit(), 0);
+  EXPECT_EQ(read_file(dir_ + "/current"), "keep first\nkeep it\n");
+}
+
 TEST_F(Svlog, SameBytesAsSvlogdForPatternsAndReplacement) {
   if (!have_program("svlogd")) GTEST_SKIP() << "svlogd (runit) not installed";
   const std::string config = "-*\n+a+bc\n+*keep*\n-*drop*\n+x*\ne*\n";

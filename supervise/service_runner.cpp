@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include "svtree/atomic_file.hpp"
 #include "svtree/diag.hpp"
+#include "svtree/dir_notify.hpp"
 #include "svtree/envdir.hpp"
 #include "svtree/fifo.hpp"
 #include "svtree/io.hpp"
@@ -24,10 +24,15 @@
 namespace svtree::supervise {
 namespace {
 
-// Events on DIR itself: it went away. On DIR's entries, while run is missing: it may have
-// appeared (created, moved in, written, made executable).
-constexpr uint32_t kDirGoneMask = IN_DELETE_SELF | IN_MOVE_SELF;
-constexpr uint32_t kRunAppearsMask = IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_CLOSE_WRITE;
+// dnotify rather than inotify: an inotify instance per supervisor would exhaust the per-user
+// limit (fs.inotify.max_user_instances, 128 by default) long before a thousand services.
+// The parent reports DIR's removal or rename at once, even while run has DIR as its cwd
+// (which delays DIR's own IN_DELETE_SELF until run exits).
+constexpr unsigned long kDirGoneEvents = DN_DELETE | DN_RENAME;
+// DIR's entries, while run is missing: created, moved in, written, made executable.
+constexpr unsigned long kRunAppearsEvents = DN_CREATE | DN_RENAME | DN_ATTRIB | DN_MODIFY;
+// The signal dnotify raises; libev turns it into a loop event.
+constexpr int kDirSignal = SIGIO;
 
 /// mkdir -p for the target of a dangling supervise symlink; the last level gets mode.
 Result<void> make_directories(const std::string& path, mode_t mode) {
@@ -116,6 +121,10 @@ ServiceRunner::ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueF
                   [this](int) {
                     if (supervisor_ != nullptr) supervisor_->on_terminate_signal();
                   }),
+      directory_watch_(loop, kDirSignal,
+                       [this](int) {
+                         if (supervisor_ != nullptr) on_directory_changed();
+                       }),
       hangup_watch_(loop, SIGHUP,
                     [this](int) {
                       if (supervisor_ != nullptr) supervisor_->on_hangup_signal();
@@ -135,7 +144,7 @@ ServiceRunner::~ServiceRunner() = default;
 int ServiceRunner::run(Supervisor& supervisor) {
   supervisor_ = &supervisor;
   control_watch_.start();
-  update_inotify();
+  watch_directories();
   supervisor.start(find_orphan());
   // Bytes written to control before we started are waiting in the FIFO: the watcher sees
   // them on the first loop iteration.
@@ -204,24 +213,15 @@ void ServiceRunner::on_child(pid_t pid, int wait_status) {
   }
 }
 
-void ServiceRunner::on_inotify_readable() {
-  auto events = inotify_->read_events();
-  if (!events) return;
-  bool gone = false;
-  bool run_changed = false;
-  for (const InotifyEvent& event : *events) {
-    if (event.watch == dir_watch_ && (event.mask & (kDirGoneMask | IN_IGNORED)) != 0) gone = true;
-    if (event.watch == parent_watch_ && event.name == dir_name_ && !dir_still_ours()) gone = true;
-    if (event.name == "run") run_changed = true;
-    if (event.watch == -1) run_changed = true;  // overflow: look again
-  }
-  if (gone) {
-    inotify_watch_->stop();
-    dir_watch_ = -1;
+void ServiceRunner::on_directory_changed() {
+  // dnotify does not say what changed: look.
+  if (!dir_still_ours()) {
+    parent_notify_.reset();
+    dir_notify_.reset();
     supervisor_->on_service_dir_gone();
     return;
   }
-  if (run_changed) supervisor_->on_run_may_have_appeared();
+  if (watching_for_run_) supervisor_->on_run_may_have_appeared();
 }
 
 bool ServiceRunner::dir_still_ours() const {
@@ -229,41 +229,21 @@ bool ServiceRunner::dir_still_ours() const {
   return ::stat(dir_.c_str(), &st) == 0 && st.st_dev == dir_device_ && st.st_ino == dir_inode_;
 }
 
-void ServiceRunner::update_inotify() {
-  if (!inotify_) {
-    auto created = Inotify::create();
-    if (!created) {
-      warn(created.error().message() + "; a removed " + dir_ + " goes unnoticed");
-      return;
-    }
-    inotify_.emplace(std::move(*created));
-    inotify_watch_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ,
-                                               [this](int) { on_inotify_readable(); });
-    inotify_watch_->start();
+void ServiceRunner::watch_directories() {
+  struct stat st {};
+  if (::stat(dir_.c_str(), &st) == 0) {
+    dir_device_ = st.st_dev;
+    dir_inode_ = st.st_ino;
   }
-  if (parent_watch_ < 0) {
-    // DIR's own IN_DELETE_SELF waits until no process has DIR as its cwd any more, and
-    // run does: the parent's IN_DELETE / IN_MOVED_FROM of DIR's name come at once.
-    const size_t slash = dir_.find_last_of('/');
-    const std::string parent = slash == std::string::npos ? "."
-                               : slash == 0               ? "/"
-                                                          : dir_.substr(0, slash);
-    dir_name_ = slash == std::string::npos ? dir_ : dir_.substr(slash + 1);
-    struct stat st {};
-    if (::stat(dir_.c_str(), &st) == 0) {
-      dir_device_ = st.st_dev;
-      dir_inode_ = st.st_ino;
-    }
-    auto watch = inotify_->add_watch(parent, IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR);
-    if (watch) parent_watch_ = *watch;
-  }
-  const uint32_t mask = kDirGoneMask | (watching_for_run_ ? kRunAppearsMask : 0);
-  auto watch = inotify_->add_watch(dir_, mask | IN_ONLYDIR);
-  if (!watch) {
-    warn(watch.error().message());
+  const size_t slash = dir_.find_last_of('/');
+  const std::string parent =
+      slash == std::string::npos ? "." : dir_.substr(0, slash == 0 ? 1 : slash);
+  auto notify = DirNotify::watch(parent, kDirGoneEvents, kDirSignal);
+  if (!notify) {
+    warn(notify.error().message() + "; a removed " + dir_ + " goes unnoticed");
     return;
   }
-  dir_watch_ = *watch;
+  parent_notify_.emplace(std::move(*notify));
 }
 
 // --- effects
@@ -375,7 +355,16 @@ void ServiceRunner::cancel_timer(TimerKind kind) { timer(kind).stop(); }
 void ServiceRunner::watch_for_run(bool on) {
   if (on == watching_for_run_) return;
   watching_for_run_ = on;
-  update_inotify();
+  if (!on) {
+    dir_notify_.reset();
+    return;
+  }
+  auto notify = DirNotify::watch(dir_, kRunAppearsEvents, kDirSignal);
+  if (!notify) {
+    warn(notify.error().message() + "; retrying " + dir_ + "/run on a timer only");
+    return;
+  }
+  dir_notify_.emplace(std::move(*notify));
 }
 
 void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {

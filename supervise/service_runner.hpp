@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "supervisor.hpp"
+#include "svtree/dir_notify.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/file_lock.hpp"
-#include "svtree/inotify.hpp"
 #include "svtree/result.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/unique_fd.hpp"
@@ -61,9 +61,9 @@ class ServiceRunner final : public Effects {
                                      int notification_parent_fd);
   void on_control_readable();
   void on_notification_readable();
-  void on_inotify_readable();
+  void on_directory_changed();
   void on_child(pid_t pid, int wait_status);
-  void update_inotify();
+  void watch_directories();
   [[nodiscard]] bool dir_still_ours() const;
   TimerWatch& timer(TimerKind kind);
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
@@ -82,6 +82,7 @@ class ServiceRunner final : public Effects {
   IoWatch control_watch_;
   ChildWatch child_watch_;
   SignalWatch term_watch_;
+  SignalWatch directory_watch_;
   SignalWatch hangup_watch_;
   TimerWatch restart_timer_;
   TimerWatch kill_timer_;
@@ -92,14 +93,11 @@ class ServiceRunner final : public Effects {
   UniqueFd pidfd_;  // an adopted run, which is not our child
   IoWatch pidfd_watch_;
 
-  std::optional<Inotify> inotify_;
-  std::unique_ptr<IoWatch> inotify_watch_;
-  int dir_watch_ = -1;
-  int parent_watch_ = -1;
-  std::string dir_name_;  // DIR's last component, as the parent's events name it
+  std::optional<DirNotify> parent_notify_;  // DIR removed or renamed
+  std::optional<DirNotify> dir_notify_;     // run appears (only while it is missing)
+  bool watching_for_run_ = false;
   dev_t dir_device_ = 0;
   ino_t dir_inode_ = 0;
-  bool watching_for_run_ = false;
 
   std::vector<std::string> environment_;
   std::string last_knob_warnings_;

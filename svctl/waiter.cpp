@@ -25,7 +25,9 @@ namespace {
 
 constexpr double kFirstCheckRetry = 0.02;
 constexpr double kMaxCheckRetry = 0.5;
-constexpr uint32_t kStatusEvents = IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr double kFallbackPoll = 0.02;
+// status is replaced by rename (runsv, daemontools and ours): IN_MOVED_TO is the one event.
+constexpr uint32_t kStatusEvents = IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF;
 
 double monotonic_seconds() {
   timespec ts{};
@@ -133,6 +135,8 @@ struct Waiter::Target {
 Waiter::Waiter(Loop& loop, WaitOptions options)
     : loop_(loop), options_(std::move(options)), deadline_(loop, [this] { on_deadline(); }) {
   start_time_ = monotonic_seconds();
+  // Only a wait needs event sources; inotify instances are scarce (see below).
+  if (!options_.patient) return;
   auto inotify = Inotify::create();
   if (inotify) {
     inotify_ = std::make_unique<Inotify>(std::move(*inotify));
@@ -146,11 +150,12 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
                                              [this](int) { on_supervisor_gone(); });
     epoll_watch_->start();
   }
-  // Without inotify (exhausted instances, old kernels) svctl still works: it re-reads
-  // every service on a slow timer, like sv.
+  // Without inotify (fs.inotify.max_user_instances exhausted: 128 per user by default,
+  // shared by every process of that user) svctl still works: it re-reads the services on
+  // a short timer during the wait, as sv does every 0.42 s.
   poll_ = std::make_unique<TimerWatch>(loop_, [this] {
     for (auto& target : targets_) evaluate(*target);
-    if (pending_ > 0) poll_->start_after(0.25);
+    if (pending_ > 0) poll_->start_after(kFallbackPoll);
   });
 }
 
@@ -158,8 +163,9 @@ Waiter::~Waiter() = default;
 
 Snapshot Waiter::arm(const ServiceRef& service) {
   auto target = std::make_unique<Target>(*this, loop_, service);
-  // Watch first, read second: a change between the two cannot be missed.
-  if (inotify_) {
+  // Watch first, read second: a change between the two cannot be missed. A probe that
+  // answers from one reading watches nothing.
+  if (inotify_ && options_.patient) {
     auto watch = inotify_->add_watch(join(service.dir, "supervise"), kStatusEvents);
     if (watch) target->watch = *watch;
   }
@@ -167,13 +173,13 @@ Snapshot Waiter::arm(const ServiceRef& service) {
   Snapshot snapshot = read_snapshot(service.dir);
   if (snapshot.presence != Presence::kSupervised || !writer) return snapshot;
   target->ok_writer = std::move(*writer);
-  if (epoll_) {
+  if (epoll_ && options_.patient) {
     epoll_event event{};
     event.events = 0;  // EPOLLERR (no reader left) is always reported
     event.data.u64 = targets_.size();
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, target->ok_writer.get(), &event);
   }
-  if (target->watch < 0) needs_poll_ = true;
+  if (target->watch < 0 && options_.patient) needs_poll_ = true;
   target->before = snapshot;
   target->last = snapshot;
   targets_.push_back(std::move(target));
@@ -194,13 +200,13 @@ int Waiter::run() {
   if (pending_ > 0) {
     const double left = options_.timeout_seconds - (monotonic_seconds() - start_time_);
     deadline_.start_after(std::max(left, 0.0));
-    if (needs_poll_ || !inotify_) poll_->start_after(0.25);
+    if (needs_poll_ || (options_.patient && !inotify_)) poll_->start_after(kFallbackPoll);
     // sv looks once right after sending; so do we, in argument order.
     for (auto& target : targets_) evaluate(*target);
   }
   if (pending_ > 0) loop_.run();
   deadline_.stop();
-  poll_->stop();
+  if (poll_) poll_->stop();
   return failures_;
 }
 
@@ -379,7 +385,7 @@ void Waiter::finish(Target& target, bool success, const std::string& line) {
   --pending_;
   if (pending_ == 0) {
     deadline_.stop();
-    poll_->stop();
+    if (poll_) poll_->stop();
     loop_.break_loop();
   }
 }

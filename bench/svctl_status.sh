@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `svctl status` against runit's `sv status` over the same N services (default 1000), each
+# supervised by runit's runsv (SUPERVISOR=supervise for ours). Also times the SVDIR table
+# and --json forms of svctl, which read the same files. Median of REPEAT runs.
+# Usage: bench/svctl_status.sh [N] [REPEAT]
+. "$(dirname "$0")/svctl_lib.sh"
+N=${1:-1000}
+REPEAT=${2:-21}
+SUPERVISOR=${SUPERVISOR:-runsv}
+build
+
+export SVDIR=$WORK/service
+names=()
+for i in $(seq 0 $((N - 1))); do
+  make_service "$SVDIR/s$i"
+  names+=("s$i")
+done
+for name in "${names[@]}"; do start_supervisor "$SUPERVISOR" "$SVDIR/$name"; done
+for name in "${names[@]}"; do wait_up "$SVDIR/$name"; done
+
+# time_it LABEL CMD...: median wall time of REPEAT runs, output to /dev/null.
+time_it() {
+  local label=$1 t0 t1
+  shift
+  : >"$WORK/times"
+  for _ in $(seq "$REPEAT"); do
+    t0=$(now_us)
+    "$@" >/dev/null || true
+    t1=$(now_us)
+    echo $((t1 - t0)) >>"$WORK/times"
+  done
+  median "$WORK/times"
+}
+
+# Same bytes? (seconds may tick between the two runs)
+if ! diff <(sv status "${names[@]}" | sed 's/) [0-9]*s/) Ns/') \
+          <("$SVCTL" status "${names[@]}" | sed 's/) [0-9]*s/) Ns/') >/dev/null; then
+  echo "bench: warning: sv and svctl printed different status lines" >&2
+fi
+
+sv_us=$(time_it sv sv status "${names[@]}")
+svctl_us=$(time_it svctl "$SVCTL" status "${names[@]}")
+table_us=$(time_it table "$SVCTL" status)
+json_us=$(time_it json "$SVCTL" status --json)
+echo "$N services under $SUPERVISOR, median of $REPEAT runs:"
+printf '  %-32s %8.2f ms\n' "sv status NAME..." "$(echo "$sv_us / 1000" | bc -l)" \
+  "svctl status NAME..." "$(echo "$svctl_us / 1000" | bc -l)" \
+  "svctl status (table, all)" "$(echo "$table_us / 1000" | bc -l)" \
+  "svctl status --json (all)" "$(echo "$json_us / 1000" | bc -l)"
+printf '  ratio sv/svctl (same names, same format): %.2fx\n' "$(echo "$sv_us / $svctl_us" | bc -l)"

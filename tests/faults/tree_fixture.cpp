@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Tree fixture: a real svscan over a temp scan dir, and /proc look-ups for its parts.
+#include "faults/tree_fixture.hpp"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <sstream>
+
+namespace svtree::testing {
+
+pid_t find_process(const std::vector<std::string>& argv, const std::string& cwd) {
+  std::string wanted;
+  for (const std::string& arg : argv) {
+    wanted += arg;
+    wanted += '\0';
+  }
+  struct stat want_cwd {};
+  if (::stat(cwd.c_str(), &want_cwd) != 0) return 0;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return 0;
+  pid_t found = 0;
+  while (const dirent* entry = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0) continue;
+    const std::string base = "/proc/" + std::string(entry->d_name);
+    if (read_file(base + "/cmdline") != wanted) continue;
+    struct stat their_cwd {};
+    if (::stat((base + "/cwd").c_str(), &their_cwd) != 0) continue;
+    if (their_cwd.st_dev != want_cwd.st_dev || their_cwd.st_ino != want_cwd.st_ino) continue;
+    found = pid;
+    break;
+  }
+  ::closedir(proc);
+  return found;
+}
+
+pid_t pid_from_file(const std::string& path) {
+  return static_cast<pid_t>(std::atoi(read_file(path).c_str()));
+}
+
+std::vector<std::string> logdir_lines(const std::string& logdir) {
+  std::vector<std::string> files;
+  if (DIR* dir = ::opendir(logdir.c_str())) {
+    while (const dirent* entry = ::readdir(dir)) {
+      const std::string name = entry->d_name;
+      if (name.size() > 2 && name[0] == '@' &&
+          (name.ends_with(".s") || name.ends_with(".u")))
+        files.push_back(name);
+    }
+    ::closedir(dir);
+  }
+  std::sort(files.begin(), files.end());
+  files.push_back("current");
+  std::vector<std::string> lines;
+  for (const std::string& name : files) {
+    std::istringstream text(read_file(logdir + "/" + name));
+    for (std::string line; std::getline(text, line);)
+      if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+Tree::Tree() { make_dirs(root_ / "service"); }
+
+void Tree::start(const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{binary_from_env("SVTREE_SVSCAN")};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv.push_back(scan_dir());
+  svscan_ = std::make_unique<Process>(argv);
+}
+
+std::optional<int> Tree::stop() {
+  svscan_->signal(SIGTERM);
+  return svscan_->wait_exit_code(30s);
+}
+
+}  // namespace svtree::testing

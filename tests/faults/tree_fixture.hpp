@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// A whole svtree (svscan + supervise + svlog) in a temp dir, and ways to find its parts.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/test_support.hpp"
+
+namespace svtree::testing {
+
+/// The pid of the live process whose argv is exactly argv and whose cwd is cwd; 0 if none.
+pid_t find_process(const std::vector<std::string>& argv, const std::string& cwd);
+
+/// The pid written in a supervise/pid file (0 when empty or unreadable).
+pid_t pid_from_file(const std::string& path);
+
+/// Non-empty lines of every file of an svlog directory, oldest first: rotated files
+/// (@<tai64n>.s / .u, whose names sort by time), then current.
+std::vector<std::string> logdir_lines(const std::string& logdir);
+
+/// svscan on TempDir/service, started by start() once the services are written.
+class Tree {
+ public:
+  Tree();
+  [[nodiscard]] std::string service_dir(const std::string& name) const {
+    return root_ / ("service/" + name);
+  }
+  [[nodiscard]] std::string scan_dir() const { return root_ / "service"; }
+  [[nodiscard]] const TempDir& root() const { return root_; }
+  void start(const std::vector<std::string>& extra_args = {});
+  /// SIGTERM to svscan; its exit code (nullopt if it did not exit in time).
+  std::optional<int> stop();
+  [[nodiscard]] Process& svscan() { return *svscan_; }
+
+ private:
+  TempDir root_;
+  std::unique_ptr<Process> svscan_;
+};
+
+}  // namespace svtree::testing

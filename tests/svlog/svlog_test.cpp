@@ -12,8 +12,11 @@
 #include <unistd.h>
 
 #include <regex>
+#include <thread>
 
 #include "svlog_harness.hpp"
+#include "svtree/io.hpp"
+#include "svtree/pipe.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::svlog::testing {
@@ -362,6 +365,56 @@ TEST_F(Svlog, DashWritesToStdoutWithItsPrefixBesideADirectory) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "web: a\nweb: b\nweb: partial\n");
   EXPECT_EQ(read_file(dir_ + "/current"), "a\nb\npartial\n");
+}
+
+TEST_F(Svlog, SlowNonBlockingStdoutGetsEveryLineInOrder) {
+  auto pipe = make_pipe(O_NONBLOCK);  // both ends non-blocking: svlog sees EAGAIN
+  ASSERT_TRUE(pipe);
+  ASSERT_TRUE(set_nonblocking(pipe->read_end.get(), false));
+  std::string input;
+  for (int i = 0; i < 200000; ++i) input += "line " + std::to_string(i) + "\n";
+  auto logger_input = make_pipe();
+  ASSERT_TRUE(logger_input);
+  Process::Options options;
+  options.stdin_fd = logger_input->read_end.get();
+  options.stdout_fd = pipe->write_end.get();
+  Process svlog({svlog_binary(), "-"}, options);
+  logger_input->read_end.reset();
+  pipe->write_end.reset();
+  std::thread feeder([&] {
+    (void)write_all(logger_input->write_end.get(), input);
+    logger_input->write_end.reset();
+  });
+  std::string output;
+  char chunk[4096];  // small reads: the pipe stays full and svlog keeps hitting EAGAIN
+  for (;;) {
+    auto n = read_some(pipe->read_end.get(), chunk);
+    ASSERT_TRUE(n);
+    if (*n == 0) break;
+    output.append(chunk, *n);
+  }
+  feeder.join();
+  EXPECT_EQ(svlog.wait_exit_code(), 0) << svlog.stderr_text();
+  EXPECT_TRUE(output == input) << output.size() << " bytes of " << input.size();
+}
+
+TEST_F(Svlog, ClosedStdoutDoesNotStopTheDirectory) {
+  auto pipe = make_pipe();
+  ASSERT_TRUE(pipe);
+  pipe->read_end.reset();  // nobody reads standard output: EPIPE
+  auto logger_input = make_pipe();
+  ASSERT_TRUE(logger_input);
+  Process::Options options;
+  options.stdin_fd = logger_input->read_end.get();
+  options.stdout_fd = pipe->write_end.get();
+  Process svlog({svlog_binary(), "-", dir_}, options);
+  logger_input->read_end.reset();
+  pipe->write_end.reset();
+  ASSERT_TRUE(write_all(logger_input->write_end.get(), "one\ntwo\n"));
+  logger_input->write_end.reset();
+  EXPECT_EQ(svlog.wait_exit_code(), 0);
+  EXPECT_TRUE(contains(svlog.stderr_text(), "standard output is closed")) << svlog.stderr_text();
+  EXPECT_EQ(read_file(dir_ + "/current"), "one\ntwo\n");
 }
 
 TEST_F(Svlog, BadConfigLinesWarnWithFileAndLineAndTheRestApplies) {

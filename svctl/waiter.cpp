@@ -129,6 +129,7 @@ struct Waiter::Target {
   double retry_delay = kFirstCheckRetry;
   std::string reason;
   std::unique_ptr<ChildWatch> check_watch;
+  std::unique_ptr<DirNotify> dnotify;
   TimerWatch retry;
 };
 
@@ -143,6 +144,13 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
     inotify_watch_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ,
                                                [this](int) { on_inotify(); });
     inotify_watch_->start();
+  } else {
+    // No inotify instance left: dnotify needs none, only the directory's descriptor. The
+    // handler is in place before any directory is watched.
+    dnotify_signal_ = std::make_unique<SignalWatch>(loop_, SIGIO, [this](int) {
+      for (auto& target : targets_)
+        if (target->dnotify) evaluate(*target);
+    });
   }
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   if (epoll_) {
@@ -168,6 +176,9 @@ Snapshot Waiter::arm(const ServiceRef& service) {
   if (inotify_ && options_.patient) {
     auto watch = inotify_->add_watch(join(service.dir, "supervise"), kStatusEvents);
     if (watch) target->watch = *watch;
+  } else if (dnotify_signal_) {
+    auto notify = DirNotify::watch(join(service.dir, "supervise"), DN_RENAME, SIGIO);
+    if (notify) target->dnotify = std::make_unique<DirNotify>(std::move(*notify));
   }
   auto writer = open_ok_writer(service.dir);
   Snapshot snapshot = read_snapshot(service.dir);
@@ -179,7 +190,7 @@ Snapshot Waiter::arm(const ServiceRef& service) {
     event.data.u64 = targets_.size();
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, target->ok_writer.get(), &event);
   }
-  if (target->watch < 0 && options_.patient) needs_poll_ = true;
+  if (target->watch < 0 && !target->dnotify && options_.patient) needs_poll_ = true;
   target->before = snapshot;
   target->last = snapshot;
   targets_.push_back(std::move(target));
@@ -200,7 +211,7 @@ int Waiter::run() {
   if (pending_ > 0) {
     const double left = options_.timeout_seconds - (monotonic_seconds() - start_time_);
     deadline_.start_after(std::max(left, 0.0));
-    if (needs_poll_ || (options_.patient && !inotify_)) poll_->start_after(kFallbackPoll);
+    if (needs_poll_) poll_->start_after(kFallbackPoll);
     // sv looks once right after sending; so do we, in argument order.
     for (auto& target : targets_) evaluate(*target);
   }
@@ -376,6 +387,7 @@ void Waiter::finish(Target& target, bool success, const std::string& line) {
   if (!target.active) return;
   target.active = false;
   target.retry.stop();
+  target.dnotify.reset();
   if (target.check_pid != 0) ::kill(-target.check_pid, SIGKILL);
   if (target.ok_writer && epoll_)
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, target.ok_writer.get(), nullptr);

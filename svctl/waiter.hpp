@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Waiting for commands to take effect, driven by events instead of sv's 0.42 s polling:
-// inotify on supervise/ (status is replaced by rename: IN_MOVED_TO), an epoll error
+// inotify on supervise/ (status is replaced by rename: IN_MOVED_TO; dnotify when no inotify
+// instance is left), an epoll error
 // condition on supervise/ok when the supervisor exits, ./check runs as child events, and
 // one deadline timer.
 #pragma once
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "service.hpp"
+#include "svtree/dir_notify.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/inotify.hpp"
 
@@ -85,6 +87,7 @@ class Waiter {
   UniqueFd epoll_;
   std::unique_ptr<IoWatch> inotify_watch_;
   std::unique_ptr<IoWatch> epoll_watch_;
+  std::unique_ptr<SignalWatch> dnotify_signal_;  // only when inotify is unavailable
   TimerWatch deadline_;
   std::unique_ptr<TimerWatch> poll_;  // only without inotify
   std::vector<std::unique_ptr<Target>> targets_;

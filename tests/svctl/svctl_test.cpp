@@ -195,8 +195,9 @@ TEST_P(SvctlTest, StatusIsByteForByteSvs) {
 
 TEST_P(SvctlTest, WaitingVerbsPrintWhatSvPrints) {
   if (!have_sv()) GTEST_SKIP() << "runit's sv is not installed";
-  make_service("mine", kSleeper);
-  make_service("theirs", kSleeper);
+  // hup and 2 must not kill it (a dying service would make the next step racy).
+  make_service("mine", "trap '' HUP USR2\nexec sleep 1000\n");
+  make_service("theirs", "trap '' HUP USR2\nexec sleep 1000\n");
   supervise("mine");
   supervise("theirs");
   wait_running("mine");

@@ -87,7 +87,7 @@ Process::Process(const std::vector<std::string>& argv, Options options)
   std::vector<std::string> env = current_environment();
   for (const std::string& extra : options.extra_env) env.push_back(extra);
   SpawnRequest request;
-  request.path = argv.at(0);
+  request.path = find_program(argv.at(0));
   request.argv = argv;
   request.env = &env;
   request.cwd = options.cwd;
@@ -151,14 +151,17 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   return result;
 }
 
-bool have_program(const std::string& name) {
+std::string find_program(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
   const char* path = std::getenv("PATH");
   std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
   std::string dir;
   while (std::getline(dirs, dir, ':'))
-    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-  return false;
+    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return dir + "/" + name;
+  return name;
 }
+
+bool have_program(const std::string& name) { return find_program(name) != name; }
 
 std::vector<pid_t> pids_matching(const std::string& needle) {
   std::vector<pid_t> pids;

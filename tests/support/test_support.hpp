@@ -92,6 +92,10 @@ CommandResult run_command(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = 30s,
                           const std::vector<std::string>& extra_env = {});
 
+/// name's path on PATH (name itself when it holds a '/' or is not found). Process and
+/// run_command resolve argv[0] this way.
+std::string find_program(const std::string& name);
+
 /// Is an executable with this name on PATH (for the Debian peers: sv, svstat, runsv...)?
 bool have_program(const std::string& name);
 

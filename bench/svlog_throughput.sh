@@ -10,13 +10,14 @@
 # rotated away by n10, as configured).
 #
 # Usage: bench/svlog_throughput.sh [LINES]      (run from anywhere; builds a static svlog)
+# Each logger runs SVLOG_BENCH_REPEAT times (default 3); the fastest run is reported.
 # Needs: gcc (for a 30-line getrusage wrapper), svlogd (runit), multilog (daemontools),
 # s6-log (s6). A missing peer is reported and skipped.
 set -euo pipefail
 
 LINES=${1:-2000000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SVLOG_BENCH_BUILD:-$ROOT/build-static-bench}
+BUILD=${SVLOG_BENCH_BUILD:-$ROOT/build-static-svlog}
 
 # The fully static build the README and Docker images use (DESIGN.md §7).
 if [ ! -d "$BUILD" ]; then
@@ -83,23 +84,31 @@ verify() {
 }
 
 declare -A MBS CPU RSS
-run() {  # name, then the command (reads stdin)
+REPEAT=${SVLOG_BENCH_REPEAT:-3}
+run() {  # name, then the command (reads stdin); best of REPEAT runs (others share the CPUs)
   local name=$1; shift
-  rm -rf "$WORK/log"; mkdir "$WORK/log"
-  printf 's1000000\nn10\n' > "$WORK/log/config"
-  cat "$WORK/input" | RUSAGE_OUT="$WORK/rusage.out" "$WORK/rusage" "$@"
-  read -r wall cpu rss rc < "$WORK/rusage.out"
+  local best_wall="" best_cpu="" best_rss="" best_rc="" i
+  for ((i = 0; i < REPEAT; i++)); do
+    rm -rf "$WORK/log"; mkdir "$WORK/log"
+    printf 's1000000\nn10\n' > "$WORK/log/config"
+    cat "$WORK/input" | RUSAGE_OUT="$WORK/rusage.out" "$WORK/rusage" "$@"
+    read -r wall cpu rss rc < "$WORK/rusage.out"
+    if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+      best_wall=$wall best_cpu=$cpu best_rss=$rss best_rc=$rc
+    fi
+  done
   local check="-"
   if [ "$name" != "cat>file" ]; then check=$(verify "$WORK/log" || true); fi
-  MBS[$name]=$(awk -v b="$BYTES" -v w="$wall" 'BEGIN { printf "%.0f", b / w / 1e6 }')
-  CPU[$name]=$(awk -v c="$cpu" -v n="$LINES" 'BEGIN { printf "%.3f", c / (n / 1e6) }')
-  RSS[$name]=$rss
+  MBS[$name]=$(awk -v b="$BYTES" -v w="$best_wall" 'BEGIN { printf "%.0f", b / w / 1e6 }')
+  CPU[$name]=$(awk -v c="$best_cpu" -v n="$LINES" 'BEGIN { printf "%.3f", c / (n / 1e6) }')
+  RSS[$name]=$best_rss
   printf '%-14s %8s MB/s  %6s CPU s/Mline  %6s KiB peak RSS  exit %s  %s\n' \
-    "$name" "${MBS[$name]}" "${CPU[$name]}" "$rss" "$rc" "$check"
+    "$name" "${MBS[$name]}" "${CPU[$name]}" "$best_rss" "$best_rc" "$check"
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
 echo "input: $LINES lines, $BYTES bytes, on $(stat -f -c %T "$WORK"); $(nproc) CPUs; $(uname -r)"
+echo "best of $REPEAT runs each; MB/s = input bytes / wall time from first byte to exit"
 echo "svlog: $SVLOG ($(stat -c %s "$SVLOG") bytes, static)"
 run "cat>file" sh -c "cat > '$WORK/log/current'"
 run "svlog -tt" "$SVLOG" -tt "$WORK/log"

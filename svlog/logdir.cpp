@@ -38,7 +38,7 @@ LogDir::LogDir(Loop& loop, std::string path, bool verbose, Hooks hooks)
       verbose_(verbose),
       hooks_(std::move(hooks)),
       rotation_timer_(loop, [this] {
-        if (size_ > 0 && hooks_.rotation_due) hooks_.rotation_due();
+        if (size_ > 0 && hooks_.rotation_due) hooks_.rotation_due(*this);
         else arm_rotation_timer();
       }),
       processor_retry_(loop, [this] { start_processor(); }) {}

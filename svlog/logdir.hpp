@@ -27,7 +27,7 @@ namespace svtree::svlog {
 class LogDir {
  public:
   struct Hooks {
-    std::function<void()> rotation_due;  // the `t` age of current was reached
+    std::function<void(LogDir&)> rotation_due;  // the `t` age of current was reached
     std::function<void()> progress;      // a processor finished: pending work may proceed
   };
 

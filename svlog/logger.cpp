@@ -51,10 +51,10 @@ bool Logger::open_targets() {
       targets_.push_back(std::make_unique<Target>(STDOUT_FILENO, "standard output", spec.prefix));
       continue;
     }
-    const size_t index = targets_.size();
     LogDir::Hooks hooks;
-    hooks.rotation_due = [this, index] {
-      targets_[index]->request_rotation();
+    hooks.rotation_due = [this](LogDir& due) {
+      for (auto& target : targets_)
+        if (target->dir() == &due) target->request_rotation();
       if (!blocked_) resume();
     };
     hooks.progress = [this] { maybe_exit(); };

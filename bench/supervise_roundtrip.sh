@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Control round trip: write `k` to supervise/control (what `svc -k` does) until
+# supervise/status names the new pid; median over ROUNDS, svtree vs runsv vs s6-supervise.
+# Rounds alternate between the three so that load from elsewhere hits them alike. Each
+# round first lets the service live 1.2 s (all three throttle quicker restarts).
+#   bench/supervise_roundtrip.sh [ROUNDS]
+. "$(dirname "$0")/supervise_lib.sh"
+ROUNDS=${1:-15}
+build
+mark=300000
+for system in svtree runit s6; do
+  mark=$((mark + 1))
+  make_services "$WORK/$system" 1 "$mark"
+  group=$(start_group "$system" "$WORK/$system")
+  STARTED_PIDS="$STARTED_PIDS $group"
+  wait_services "$mark" 1
+done
+r=0
+while [ "$r" -lt "$ROUNDS" ]; do
+  for system in svtree runit s6; do
+    "$HELPER" roundtrip "$(status_format "$system")" "$WORK/$system/s0" 1 |
+      awk '/^us/ { print $2 }' >> "$WORK/$system.rt"
+  done
+  r=$((r + 1))
+done
+for system in svtree runit s6; do eval "rt_$system=$(median < "$WORK/$system.rt")"; done
+echo "control round trip k -> new pid in status, median of $ROUNDS alternating rounds (us):"
+echo "  svtree $rt_svtree  runsv $rt_runit  s6-supervise $rt_s6   svtree/runsv $(ratio "$rt_svtree" "$rt_runit")  svtree/s6 $(ratio "$rt_svtree" "$rt_s6")"

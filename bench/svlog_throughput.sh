@@ -7,7 +7,8 @@
 # 1 MB rotation and 10 old files kept, on tmpfs. For each: MB/s, ratio to s6-log and
 # svlogd, CPU seconds per million lines, peak RSS, and a check that the kept files hold a
 # contiguous, complete tail of the input ending with the last line (older lines were
-# rotated away by n10, as configured).
+# rotated away by n10, as configured); then one untimed run per logger keeping 1000
+# files checks that every line arrived, in order.
 #
 # Usage: bench/svlog_throughput.sh [LINES]      (run from anywhere; builds a static svlog)
 # Each logger runs SVLOG_BENCH_REPEAT times (default 3); the fastest run is reported.
@@ -72,49 +73,60 @@ awk -v n="$LINES" 'BEGIN { pad = sprintf("%85s", ""); gsub(/ /, "x", pad);
   for (i = 0; i < n; i++) printf "line %08d %s\n", i, pad }' > "$WORK/input"
 BYTES=$(stat -c %s "$WORK/input")
 
-# Kept files (oldest first) then current must hold lines k..LINES-1 in order, nothing else.
+# The files (oldest first) then current must hold lines FIRST..LINES-1 in order, each once.
+# With n10 (the timed runs) FIRST is wherever the kept tail starts; with everything kept
+# (the untimed check run) it must be 0: every line present.
 verify() {
-  local dir=$1
+  local dir=$1 want_all=$2
   ( cd "$dir" && ls | grep '^@' | sort; echo current ) | (cd "$dir" && xargs cat) |
-    awk -v n="$LINES" '{ for (f = 1; f <= NF; f++) if ($f == "line") { v = $(f + 1) + 0; break }
+    awk -v n="$LINES" -v all="$want_all" '
+      { for (f = 1; f <= NF; f++) if ($f == "line") { v = $(f + 1) + 0; break }
+        if (NR == 1 && all && v != 0) { print "first line " v " != 0"; bad = 1; exit }
         if (NR > 1 && v != prev + 1) { print "gap after " prev; bad = 1; exit }
         prev = v; count++ }
       END { if (!bad && prev != n - 1) { print "last line " prev " != " n - 1; bad = 1 }
-            if (!bad) print "ok " count " kept"; exit bad }'
+            if (!bad) printf "%s %d lines", all ? "all" : "tail of", count; exit bad }'
 }
 
 declare -A MBS CPU RSS
 REPEAT=${SVLOG_BENCH_REPEAT:-3}
-run() {  # name, then the command (reads stdin); best of REPEAT runs (others share the CPUs)
+# run NAME CMD...: CMD reads stdin; "KEEP" in CMD (and the config's n line) is the number
+# of old files: 10 for the REPEAT timed runs (the best is reported, others share the
+# CPUs), 1000 for one untimed run that checks every line arrived.
+run() {
   local name=$1; shift
-  local best_wall="" best_cpu="" best_rss="" best_rc="" i
-  for ((i = 0; i < REPEAT; i++)); do
+  local best_wall="" best_cpu="" best_rss="" best_rc="" i keep tail_check="-" all_check="-"
+  for ((i = 0; i <= REPEAT; i++)); do
+    keep=10; [ "$i" = "$REPEAT" ] && keep=1000
     rm -rf "$WORK/log"; mkdir "$WORK/log"
-    printf 's1000000\nn10\n' > "$WORK/log/config"
-    cat "$WORK/input" | RUSAGE_OUT="$WORK/rusage.out" "$WORK/rusage" "$@"
+    printf 's1000000\nn%s\n' "$keep" > "$WORK/log/config"
+    cat "$WORK/input" | RUSAGE_OUT="$WORK/rusage.out" "$WORK/rusage" "${@//KEEP/$keep}"
     read -r wall cpu rss rc < "$WORK/rusage.out"
+    if [ "$name" = "cat>file" ]; then :
+    elif [ "$keep" = 1000 ]; then all_check=$(verify "$WORK/log" 1 || true); continue
+    elif [ "$i" = 0 ]; then tail_check=$(verify "$WORK/log" 0 || true)
+    fi
+    [ "$keep" = 1000 ] && continue
     if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
       best_wall=$wall best_cpu=$cpu best_rss=$rss best_rc=$rc
     fi
   done
-  local check="-"
-  if [ "$name" != "cat>file" ]; then check=$(verify "$WORK/log" || true); fi
   MBS[$name]=$(awk -v b="$BYTES" -v w="$best_wall" 'BEGIN { printf "%.0f", b / w / 1e6 }')
   CPU[$name]=$(awk -v c="$best_cpu" -v n="$LINES" 'BEGIN { printf "%.3f", c / (n / 1e6) }')
   RSS[$name]=$best_rss
-  printf '%-14s %8s MB/s  %6s CPU s/Mline  %6s KiB peak RSS  exit %s  %s\n' \
-    "$name" "${MBS[$name]}" "${CPU[$name]}" "$best_rss" "$best_rc" "$check"
+  printf '%-11s %6s MB/s %7s CPU s/Mline %6s KiB RSS  exit %s  n10: %s; n1000: %s\n' \
+    "$name" "${MBS[$name]}" "${CPU[$name]}" "$best_rss" "$best_rc" "$tail_check" "$all_check"
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-echo "input: $LINES lines, $BYTES bytes, on $(stat -f -c %T "$WORK"); $(nproc) CPUs; $(uname -r)"
+echo "input: $LINES lines, $BYTES bytes, on $(stat -f -c %T "$WORK"); $(nproc) CPUs; $(uname -r); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "best of $REPEAT runs each; MB/s = input bytes / wall time from first byte to exit"
 echo "svlog: $SVLOG ($(stat -c %s "$SVLOG") bytes, static)"
 run "cat>file" sh -c "cat > '$WORK/log/current'"
 run "svlog -tt" "$SVLOG" -tt "$WORK/log"
 have svlogd && run "svlogd -tt" svlogd -tt "$WORK/log"
-have multilog && run "multilog t" multilog t s1000000 n10 "$WORK/log"
-have s6-log && run "s6-log t" s6-log t n10 s1000000 "$WORK/log"
+have multilog && run "multilog t" multilog t s1000000 nKEEP "$WORK/log"
+have s6-log && run "s6-log t" s6-log t nKEEP s1000000 "$WORK/log"
 run "svlog -t" "$SVLOG" -t "$WORK/log"
 run "svlog" "$SVLOG" "$WORK/log"
 

@@ -50,19 +50,15 @@ void read_status_into(const std::string& dir, Snapshot& snapshot) {
   // Our record is 42 bytes, runit's 20; a later extension may append more.
   std::array<char, 256> buffer{};
   size_t have = 0;
-  for (;;) {
-    auto n = read_some(fd->get(), std::span<char>(buffer.data() + have, buffer.size() - have));
-    if (!n) {
-      snapshot.presence = Presence::kError;
-      snapshot.error = SysError{n.error().code, "read " + path};
-      return;
-    }
-    if (*n == 0 || have + *n == buffer.size()) {
-      have += *n;
-      break;
-    }
-    have += *n;
+  // One read: the file is replaced by rename, never rewritten in place, so a regular
+  // file this small comes back whole.
+  auto n = read_some(fd->get(), std::span<char>(buffer.data(), buffer.size()));
+  if (!n) {
+    snapshot.presence = Presence::kError;
+    snapshot.error = SysError{n.error().code, "read " + path};
+    return;
   }
+  have = *n;
   auto record = StatusRecord::unpack(std::span<const uint8_t>(
       reinterpret_cast<const uint8_t*>(buffer.data()), have));
   // sv insists on runit's 20 bytes; daemontools' 18 cannot say finish from run.
@@ -122,24 +118,24 @@ Snapshot read_status_only(const std::string& dir, bool normally_up) {
 
 Snapshot read_snapshot(const std::string& dir) {
   Snapshot snapshot;
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    const int code = errno;
-    snapshot.presence = code == ENOENT ? Presence::kNoDir : presence_of_errno(code);
-    snapshot.error = SysError{code, "change to service directory " + dir};
-    return snapshot;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    snapshot.presence = Presence::kNotDir;
-    snapshot.error = SysError{ENOTDIR, "change to service directory " + dir};
-    return snapshot;
-  }
+  // The common case costs five system calls (open+close ok, open+read+close status is
+  // six; stat down): what went wrong is worked out only when something did.
   const std::string ok_path = join(dir, "supervise/ok");
   auto ok = open_file(ok_path, O_WRONLY | O_NONBLOCK);
   if (!ok) {
     const int code = ok.error().code;
-    snapshot.presence = code == ENOENT ? Presence::kNeverStarted : presence_of_errno(code);
-    snapshot.error = SysError{code, "open " + ok_path};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+      const int dir_code = errno;
+      snapshot.presence = dir_code == ENOENT ? Presence::kNoDir : presence_of_errno(dir_code);
+      snapshot.error = SysError{dir_code, "change to service directory " + dir};
+    } else if (!S_ISDIR(st.st_mode)) {
+      snapshot.presence = Presence::kNotDir;
+      snapshot.error = SysError{ENOTDIR, "change to service directory " + dir};
+    } else {
+      snapshot.presence = code == ENOENT ? Presence::kNeverStarted : presence_of_errno(code);
+      snapshot.error = SysError{code, "open " + ok_path};
+    }
     return snapshot;
   }
   ok->reset();
@@ -171,10 +167,6 @@ std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
   }
   return snapshot.error.message();
 }
-
-}  // namespace svtree::svctl
-
-namespace svtree::svctl {
 
 Result<void> send_control(const std::string& dir, std::string_view bytes) {
   const std::string path = dir + (dir.empty() || dir.back() != '/' ? "/" : "") +

@@ -60,16 +60,12 @@ Snapshot read_status_only(const std::string& dir, bool normally_up);
 /// an error condition (EPOLLERR) the moment the supervisor, the FIFO's only reader, exits.
 Result<UniqueFd> open_ok_writer(const std::string& dir);
 
-/// One line naming the problem for a snapshot that is not kSupervised, without the
-/// "fail: NAME: " prefix: "not supervised: no supervisor is running on /srv/web".
-std::string describe_problem(const std::string& dir, const Snapshot& snapshot);
-
-}  // namespace svtree::svctl
-
-namespace svtree::svctl {
-
 /// Writes bytes to DIR/supervise/control in one write(2), opened O_WRONLY|O_NONBLOCK so a
 /// missing supervisor is ENXIO at once instead of a hang.
 Result<void> send_control(const std::string& dir, std::string_view bytes);
+
+/// One line naming the problem for a snapshot that is not kSupervised, without the
+/// "fail: NAME: " prefix: "not supervised: no supervisor is running on /srv/web".
+std::string describe_problem(const std::string& dir, const Snapshot& snapshot);
 
 }  // namespace svtree::svctl

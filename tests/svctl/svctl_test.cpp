@@ -308,10 +308,27 @@ TEST_P(SvctlTest, TimeoutsPrintTimeoutOrKill) {
   EXPECT_EQ(stop.exit_code, 1);
   EXPECT_EQ(normalise(stop.out), "timeout: run: stubborn: (pid N) Ns, want down, got TERM\n");
   EXPECT_EQ(pid_in(stop.out), pid);
+  if (have_sv()) {
+    auto theirs = sv({"-w", "1", "stop", "stubborn"});
+    EXPECT_EQ(theirs.exit_code, 1);
+    EXPECT_EQ(normalise(theirs.out), normalise(stop.out));
+  }
   auto force = svctl({"-w", "1", "force-stop", "stubborn"});
   EXPECT_EQ(force.exit_code, 1);
   EXPECT_EQ(normalise(force.out), "kill: run: stubborn: (pid N) Ns, want down, got TERM\n");
   EXPECT_TRUE(wait_until([&] { return read_status(dir("stubborn"))->state == RunState::kDown; }));
+
+  // restart: the TERM is ignored, so no new process ever comes.
+  ASSERT_EQ(svctl({"-w", "20", "start", "stubborn"}).exit_code, 0);
+  auto restart = svctl({"-w", "1", "restart", "stubborn"});
+  EXPECT_EQ(restart.exit_code, 1);
+  EXPECT_EQ(normalise(restart.out), "timeout: run: stubborn: (pid N) Ns, got TERM\n");
+
+  // force-shutdown: KILL on timeout, after which the supervisor exits.
+  auto shutdown = svctl({"-w", "1", "force-shutdown", "stubborn"});
+  EXPECT_EQ(shutdown.exit_code, 1);
+  EXPECT_EQ(normalise(shutdown.out), "kill: run: stubborn: (pid N) Ns, want down, got TERM\n");
+  EXPECT_TRUE(supervisors_[0]->wait_exit_code(20s).has_value());
 }
 
 TEST_P(SvctlTest, CheckScriptDecidesStartAndCheck) {

@@ -4,7 +4,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +44,17 @@ void RunningSvlog::write(std::string_view data) {
   static const bool sigpipe_ignored = (::signal(SIGPIPE, SIG_IGN), true);
   (void)sigpipe_ignored;
   (void)write_all(input_.get(), data);
+}
+
+bool RunningSvlog::wait_drained(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int unread = 0;
+    if (::ioctl(input_.get(), FIONREAD, &unread) != 0) return false;
+    if (unread == 0) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ::sched_yield();  // a tight wait: the test drives thousands of single reads
+  }
 }
 
 CommandResult run_svlog(const std::vector<std::string>& args, std::string_view input) {

@@ -25,6 +25,8 @@ class RunningSvlog {
   struct Program {};
   RunningSvlog(Program, const std::vector<std::string>& argv);
   void write(std::string_view data);
+  /// Waits until svlog has read everything written so far (the pipe is empty).
+  bool wait_drained(std::chrono::milliseconds timeout = 20s);
   /// Closes our end of the pipe: svlog sees EOF.
   void close_input() { input_.reset(); }
   Process& process() { return *process_; }

@@ -184,7 +184,7 @@ Target::Flush Target::flush() {
   written_ = 0;
   if (blocked_) {
     blocked_ = false;
-    diag::warning("writing to " + name_ + " works again; nothing was lost");
+    diag::info("writing to " + name_ + " works again; nothing was lost");
   }
   return Flush::kDone;
 }

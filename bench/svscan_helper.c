@@ -198,7 +198,9 @@ static int stop(pid_t pid, int signo, pid_t wait_pid, int timeout_ms) {
 int main(int argc, char** argv) {
   if (argc >= 6 && strcmp(argv[1], "stop") == 0)
     return stop(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
-  if (argc == 1) return as_run_file();
+  /* s6-supervise passes run an argument of its own: recognise the name instead. */
+  const char* base = strrchr(argv[0], '/');
+  if (argc == 1 || strcmp(base != NULL ? base + 1 : argv[0], "run") == 0) return as_run_file();
   if (argc >= 3 && strcmp(argv[1], "run") == 0) return run(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "log") == 0) return copy_log(argv[2]);
   if (argc >= 6 && strcmp(argv[1], "start") == 0)

@@ -368,23 +368,21 @@ void ServiceRunner::watch_for_run(bool on) {
 }
 
 void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {
-  // stat and pid first, status last: status is what sv and svstat poll for a change.
+  // status first: it is what sv, svstat and svctl read, so a client waiting for a change
+  // sees it one step sooner; stat and pid are for people and scripts.
+  const std::vector<uint8_t> bytes = record.pack();
+  Result<void> result = write_file_atomically(
+      supervise_dir_.get(), "status",
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   std::string stat = record.stat_text(want_exit);
-  std::string pid = record.pid_text();
-  Result<void> result;
-  if (stat != last_stat_) {
+  if (result && stat != last_stat_) {
     result = write_file_atomically(supervise_dir_.get(), "stat", stat);
     if (result) last_stat_ = std::move(stat);
   }
+  std::string pid = record.pid_text();
   if (result && pid != last_pid_) {
     result = write_file_atomically(supervise_dir_.get(), "pid", pid);
     if (result) last_pid_ = std::move(pid);
-  }
-  if (result) {
-    const std::vector<uint8_t> bytes = record.pack();
-    result = write_file_atomically(
-        supervise_dir_.get(), "status",
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   if (result) {
     last_publish_error_ = 0;

@@ -248,6 +248,35 @@ TEST_F(Svlog, ProcessorRunsOnEachRotatedFileWithState) {
   EXPECT_FALSE(file_exists(dir_ + "/newstate"));
 }
 
+TEST_F(Svlog, BusyProcessorNeverBlocksTheInputAndFilesAreProcessedInOrder) {
+  make_dirs(dir_);
+  // Each processor waits for the test's go-ahead: svlogd would stop reading meanwhile.
+  write_file(dir_ + "/config",
+             "s20\nn0\n!while ! test -e ../go; do sleep 0.02; done; tr a-z A-Z\n");
+  RunningSvlog svlog({dir_});
+  const std::string input = "aaaaaaaa\nbbbbbbbb\ncccccccc\ndddddddd\neeeeeeee\nffffffff\ngg\n";
+  svlog.write(input);
+  auto unprocessed = [&] {
+    std::string text;
+    for (const auto& name : old_files(dir_)) text += read_file(dir_ + "/" + name);
+    return text + read_file(dir_ + "/current");
+  };
+  ASSERT_TRUE(wait_until([&] { return unprocessed() == input; })) << unprocessed();
+  size_t waiting = 0;  // .u files; the running processor's .t output is still empty
+  for (const auto& name : old_files(dir_)) waiting += name.substr(25) == ".u" ? 1 : 0;
+  EXPECT_EQ(waiting, 3u);
+  write_file(temp_ / "go", "");
+  svlog.close_input();
+  ASSERT_EQ(svlog.wait_exit(), 0) << svlog.process().stderr_text();
+  const auto done = old_files(dir_);
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_EQ(read_file(dir_ + "/" + done[0]), "AAAAAAAA\nBBBBBBBB\n");
+  EXPECT_EQ(read_file(dir_ + "/" + done[1]), "CCCCCCCC\nDDDDDDDD\n");
+  EXPECT_EQ(read_file(dir_ + "/" + done[2]), "EEEEEEEE\nFFFFFFFF\n");
+  for (const auto& name : done) EXPECT_EQ(name.substr(25), ".s");
+  EXPECT_EQ(read_file(dir_ + "/current"), "gg\n");
+}
+
 TEST_F(Svlog, FailedProcessorIsRetriedAndItsOutputDiscarded) {
   make_dirs(dir_);
   write_file(dir_ + "/config",

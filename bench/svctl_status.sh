@@ -6,7 +6,7 @@
 # Usage: bench/svctl_status.sh [N] [REPEAT]
 . "$(dirname "$0")/svctl_lib.sh"
 N=${1:-1000}
-REPEAT=${2:-21}
+REPEAT=${2:-51}
 SUPERVISOR=${SUPERVISOR:-runsv}
 build
 
@@ -19,18 +19,14 @@ done
 for name in "${names[@]}"; do start_supervisor "$SUPERVISOR" "$SVDIR/$name"; done
 for name in "${names[@]}"; do wait_up "$SVDIR/$name"; done
 
-# time_it LABEL CMD...: median wall time of REPEAT runs, output to /dev/null.
-time_it() {
-  local label=$1 t0 t1
+# run_timed FILE CMD...: one run, output to /dev/null; appends microseconds to FILE.
+run_timed() {
+  local file=$1 t0 t1
   shift
-  : >"$WORK/times"
-  for _ in $(seq "$REPEAT"); do
-    t0=$(now_us)
-    "$@" >/dev/null || true
-    t1=$(now_us)
-    echo $((t1 - t0)) >>"$WORK/times"
-  done
-  median "$WORK/times"
+  t0=$(now_us)
+  "$@" >/dev/null || true
+  t1=$(now_us)
+  echo $((t1 - t0)) >>"$file"
 }
 
 # Same bytes? (seconds may tick between the two runs)
@@ -39,10 +35,18 @@ if ! diff <(sv status "${names[@]}" | sed 's/) [0-9]*s/) Ns/') \
   echo "bench: warning: sv and svctl printed different status lines" >&2
 fi
 
-sv_us=$(time_it sv sv status "${names[@]}")
-svctl_us=$(time_it svctl "$SVCTL" status "${names[@]}")
-table_us=$(time_it table "$SVCTL" status)
-json_us=$(time_it json "$SVCTL" status --json)
+# Interleaved, so that a change in machine load hits every contender alike.
+for f in sv svctl table json; do : >"$WORK/$f"; done
+for _ in $(seq "$REPEAT"); do
+  run_timed "$WORK/sv" sv status "${names[@]}"
+  run_timed "$WORK/svctl" "$SVCTL" status "${names[@]}"
+  run_timed "$WORK/table" "$SVCTL" status
+  run_timed "$WORK/json" "$SVCTL" status --json
+done
+sv_us=$(median "$WORK/sv")
+svctl_us=$(median "$WORK/svctl")
+table_us=$(median "$WORK/table")
+json_us=$(median "$WORK/json")
 echo "$N services under $SUPERVISOR, median of $REPEAT runs:"
 printf '  %-32s %8.2f ms\n' "sv status NAME..." "$(echo "$sv_us / 1000" | bc -l)" \
   "svctl status NAME..." "$(echo "$svctl_us / 1000" | bc -l)" \

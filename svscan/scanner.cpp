@@ -9,7 +9,7 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <sstream>
+#include <algorithm>
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
@@ -54,14 +54,18 @@ std::string locate_supervise() {
 
 std::string find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+  const char* env = std::getenv("PATH");
+  // No iostreams here: <sstream> alone would double the static binary's text.
+  const std::string_view path = env != nullptr ? env : "/usr/local/bin:/usr/bin:/bin";
+  size_t begin = 0;
+  for (;;) {
+    const size_t end = std::min(path.find(':', begin), path.size());
+    const std::string_view dir = path.substr(begin, end - begin);
+    const std::string candidate = (dir.empty() ? std::string(".") : std::string(dir)) + "/" + name;
     if (is_executable_file(candidate)) return candidate;
+    if (end == path.size()) return {};
+    begin = end + 1;
   }
-  return {};
 }
 
 Scanner::Scanner(Options options) : options_(std::move(options)), loop_(Loop::default_loop()) {}

@@ -23,10 +23,10 @@ std::string describe_exit(int wait_status) {
 }  // namespace
 
 Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
-    : effects_(effects), clock_(clock), max_services_(max_services), slots_(max_services) {
+    : effects_(effects), clock_(clock), max_services_(max_services) {
+  // Reserved once, never reallocated; pages are touched only as slots come into use.
+  slots_.reserve(max_services);
   free_slots_.reserve(max_services);
-  for (size_t i = max_services; i > 0; --i) free_slots_.push_back(i - 1);
-  by_pid_.reserve(2 * max_services);
 }
 
 std::string Tree::dir_of(const Service& service, Role role) const {
@@ -91,6 +91,10 @@ void Tree::sync(std::span<const ScanEntry> listing) {
 }
 
 void Tree::add_service(const ScanEntry& entry) {
+  if (free_slots_.empty() && slots_.size() < max_services_) {
+    slots_.emplace_back();
+    free_slots_.push_back(slots_.size() - 1);
+  }
   if (free_slots_.empty()) {
     if (!warned_full_)
       effects_.warn("unable to supervise " + entry.name + ": already " +

@@ -132,7 +132,7 @@ class Tree {
   TreeEffects& effects_;
   const Clock& clock_;
   size_t max_services_;
-  std::vector<Service> slots_;  // allocated once: max_services entries
+  std::vector<Service> slots_;  // capacity max_services, reserved once: never reallocated
   std::vector<size_t> free_slots_;
   size_t in_use_ = 0;
   std::unordered_map<pid_t, PidRef> by_pid_;

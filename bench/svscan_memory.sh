@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Memory with 1000 services (static svtree): the scanner's USS, and the whole supervision
+# tree's USS per service (scanner + every supervisor, the services themselves excluded: they
+# are the same helper under every system), without and with log/.
+#   bench/svscan_memory.sh [SERVICES]
+. "$(dirname "$0")/svscan_lib.sh"
+N=${1:-1000}
+build
+echo "memory with $N services (USS, kB; per service = (scanner + supervisors) / $N)"
+for with_log in 0 1; do
+  wanted=$N
+  [ "$with_log" = 1 ] && wanted=$((2 * N))
+  for system in svtree runit s6; do
+    dir=$WORK/$system-mem-$with_log
+    make_tree "$dir/service" "$N" "$with_log"
+    set -- $(start_system "$system" "$dir/service" "$dir/marks" "$dir/logs" "$wanted" || true)
+    STARTED_PIDS="${STARTED_PIDS:-} $2"
+    unshare_pid=$2
+    init=$(pid_ns_init "$unshare_pid")
+    sleep 1  # let the last status writes land before reading smaps
+    scanner=$(uss_kb "$init")
+    total=$scanner
+    for pid in $(descendants "$init"); do
+      [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = run ] && continue
+      total=$((total + $(uss_kb "$pid")))
+    done
+    printf '  %-13s %-7s scanner %6d kB   tree %8d kB   per service %6.1f kB\n' \
+      "$( [ "$with_log" = 1 ] && echo 'with log/' || echo 'without log/')" "$system" \
+      "$scanner" "$total" "$(awk -v t="$total" -v n="$N" 'BEGIN { print t / n }')"
+    stop_system "$unshare_pid"
+    remove_tree "$dir"
+  done
+done

@@ -23,7 +23,7 @@ void set_program(std::string_view name);
 /// Writes "prog: warning: TEXT\n" to stderr with one write(2), so lines never interleave.
 void warning(std::string_view text);
 void warning(const SysError& error);
-/// Writes "prog: info: TEXT\n" (svscan's log of its own decisions uses this shape).
+/// Writes "prog: TEXT\n": a plain notice (svscan logs its own decisions this way).
 void info(std::string_view text);
 /// Writes "prog: fatal: TEXT\n" and exits with code. Only main and start-up call this.
 [[noreturn]] void fatal(int code, std::string_view text);

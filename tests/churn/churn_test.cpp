@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "faults/tree_fixture.hpp"
+#include "support/tree_fixture.hpp"
 
 namespace svtree::testing {
 namespace {

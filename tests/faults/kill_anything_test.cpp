@@ -4,7 +4,6 @@
 // recover by itself; the log must hold every line in order, without duplicates, except
 // at most the one chunk a SIGKILLed logger had read and not yet written; and the service
 // must never run twice at once (issue 7).
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -12,8 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "faults/tree_fixture.hpp"
-#include "svtree/io.hpp"
+#include "support/tree_fixture.hpp"
 
 namespace svtree::testing {
 namespace {
@@ -133,11 +131,7 @@ TEST(Faults, KillNineAnywhereLosesNoLineAndNeverRunsTwice) {
 
   // Stop the producer: its TERM handler logs how far it got.
   ASSERT_TRUE(wait_until(whole_tree_up, 30s));
-  {
-    auto control = open_file(service + "/supervise/control", O_WRONLY | O_NONBLOCK);
-    ASSERT_TRUE(control.ok()) << control.error().message();
-    ASSERT_TRUE(write_all(control->get(), "d").ok());
-  }
+  ASSERT_TRUE(write_into(service + "/supervise/control", "d"));
   ASSERT_TRUE(wait_until([&] {
     const auto lines = logdir_lines(logdir);
     return !lines.empty() && lines.back().rfind("END ", 0) == 0;

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "faults/tree_fixture.hpp"
+#include "support/tree_fixture.hpp"
 
 namespace svtree::testing {
 namespace {

@@ -59,6 +59,14 @@ void write_script(const std::string& path, const std::string& body) {
   write_file(path, "#!/bin/sh\n" + body, 0755);
 }
 
+bool write_into(const std::string& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  const ssize_t n = ::write(fd, content.data(), content.size());
+  ::close(fd);
+  return n == static_cast<ssize_t>(content.size());
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return {};

@@ -37,6 +37,9 @@ bool wait_until(const std::function<bool()>& predicate,
 void write_file(const std::string& path, const std::string& content, mode_t mode = 0644);
 /// Writes "#!/bin/sh\n" + body with mode 0755.
 void write_script(const std::string& path, const std::string& body);
+/// Writes into an existing file in place (a FIFO, a cgroup or /proc file), where
+/// write_file's rename would replace it. False if it cannot be opened or written.
+bool write_into(const std::string& path, const std::string& content);
 /// The file's content, or "" if it cannot be read.
 std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);

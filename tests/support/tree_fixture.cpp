@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tree fixture: a real svscan over a temp scan dir, and /proc look-ups for its parts.
-#include "faults/tree_fixture.hpp"
+#include "support/tree_fixture.hpp"
 
 #include <dirent.h>
 #include <signal.h>

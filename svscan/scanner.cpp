@@ -245,6 +245,29 @@ void Scanner::send_signal(pid_t pid, int signo) {
 
 Result<Pipe> Scanner::make_log_pipe() { return make_pipe(); }
 
+void Scanner::forward_to_stdout(UniqueFd read_end) {
+  std::erase_if(forwards_, [](const auto& f) { return !f->fd.valid(); });
+  if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
+  auto forward = std::make_unique<Forward>();
+  Forward* raw = forward.get();
+  forward->fd = std::move(read_end);
+  forward->watch = std::make_unique<IoWatch>(loop_, raw->fd.get(), EV_READ, [this, raw](int) {
+    char buffer[4096];
+    const auto n = read_some(raw->fd.get(), buffer);
+    if (n && *n > 0) {
+      (void)write_all(STDOUT_FILENO, std::string_view(buffer, *n));
+      return;
+    }
+    if (!n && n.error().code == EAGAIN) return;
+    // End of file: the last writer is gone. Freed at the next call, not from inside
+    // its own callback.
+    raw->watch->stop();
+    raw->fd.reset();
+  });
+  forward->watch->start();
+  forwards_.push_back(std::move(forward));
+}
+
 std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
   const auto bytes = read_small_file(dir + "/supervise/status", 4096);
   if (!bytes) return std::nullopt;

@@ -52,6 +52,7 @@ class Scanner final : private TreeEffects {
   Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override;
   void send_signal(pid_t pid, int signo) override;
   Result<Pipe> make_log_pipe() override;
+  void forward_to_stdout(UniqueFd read_end) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
   int watch_service(const std::string& dir) override;
   void unwatch_service(int watch) override;
@@ -79,6 +80,12 @@ class Scanner final : private TreeEffects {
   std::unique_ptr<TimerWatch> restart_timer_;
   std::unique_ptr<TimerWatch> rescan_timer_;
   std::unique_ptr<TimerWatch> grace_timer_;
+  /// Read ends of retired log pipes, copied to our stdout until end of file.
+  struct Forward {
+    UniqueFd fd;
+    std::unique_ptr<IoWatch> watch;
+  };
+  std::vector<std::unique_ptr<Forward>> forwards_;
   pid_t command_pid_ = 0;
   bool shutting_down_ = false;
   bool others_termed_ = false;

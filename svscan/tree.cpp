@@ -178,13 +178,18 @@ void Tree::remove_log(size_t slot) {
     s.logger.stopping = true;
     effects_.send_signal(s.logger.pid, SIGTERM);
   } else {
-    s.pipe_read.reset();
-    s.pipe_write.reset();
+    retire_pipe(slot);
   }
   if (s.main.pid > 0) {
     s.main.replacing = true;
     effects_.send_signal(s.main.pid, SIGKILL);
   }
+}
+
+void Tree::retire_pipe(size_t slot) {
+  Service& s = slots_[slot];
+  s.pipe_write.reset();
+  if (s.pipe_read.valid()) effects_.forward_to_stdout(std::move(s.pipe_read));
 }
 
 void Tree::replace_log(size_t slot, const FileId& log_id) {
@@ -300,8 +305,7 @@ void Tree::on_logger_exit(size_t slot, int wait_status) {
     // log/ was removed: this was its last logger. The service's new supervise writes
     // elsewhere already.
     effects_.note("supervise " + dir + " ended (" + describe_exit(wait_status) + ")");
-    s.pipe_read.reset();
-    s.pipe_write.reset();
+    retire_pipe(slot);
     return;
   }
   if (replacing) {

@@ -32,6 +32,10 @@ class TreeEffects {
                                         int stdout_fd) = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
   virtual Result<Pipe> make_log_pipe() = 0;
+  /// Takes the read end of a pipe whose logger is gone for good (log/ removed) while a run
+  /// adopted across the change may still write into it: copies what comes to our stdout
+  /// until end of file, so that run neither blocks nor dies of SIGPIPE.
+  virtual void forward_to_stdout(UniqueFd read_end) = 0;
   /// The wait status supervise recorded for DIR's last run (status bytes 33-36), for an
   /// `essential` service whose supervise exited 99. nullopt when unreadable or unknown.
   virtual std::optional<int> last_run_wait_status(const std::string& dir) = 0;
@@ -125,6 +129,7 @@ class Tree {
   void on_service_exit(size_t slot, int wait_status);
   void on_logger_exit(size_t slot, int wait_status);
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
+  void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
   void maybe_free(size_t slot);
   [[nodiscard]] std::string dir_of(const Service& service, Role role) const;
   [[nodiscard]] const Service* find(std::string_view name) const;

@@ -108,8 +108,10 @@ TEST(Svscan, DeadSuperviseIsRestartedAndAdoptsTheRun) {
 
 TEST(Svscan, LogAddedThenRemoved) {
   ScanTree tree;
+  // USR1 makes the run print a line: where it lands shows where its stdout goes.
   tree.add_service("a", "echo $$ >> " + tree.out("a.starts") +
-                            "\necho \"hello from $$\"\nexec sleep 1000\n");
+                            "\necho \"hello from $$\"\ntrap 'echo \"ping from $$\"' USR1\n"
+                            "while :; do sleep 1000 & wait $!; done\n");
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
   const pid_t first_run = last_start_pid(tree, "a");
@@ -146,6 +148,16 @@ TEST(Svscan, LogAddedThenRemoved) {
     return !pid_alive(logger_supervise) && tree.supervise_pid("a") != second_supervise;
   })) << tree.log();
   EXPECT_EQ(tree.count_in_log("a: log/ removed"), 1u);
+  // The adopted run still writes into the old pipe; with its logger gone, svscan copies
+  // that to its own output instead of letting the run block or die of SIGPIPE.
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervise a/log ended") == 1; }))
+      << tree.log();
+  ::kill(second_run, SIGUSR1);
+  ASSERT_TRUE(wait_until([&] {
+    return tree.svscan().stdout_text().find("ping from " + std::to_string(second_run)) !=
+           std::string::npos;
+  })) << tree.log();
+  EXPECT_TRUE(pid_alive(second_run));
   ::kill(second_run, SIGTERM);
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 3; })) << tree.log();
   const pid_t third_run = last_start_pid(tree, "a");

@@ -41,6 +41,7 @@ class FakeEffects final : public TreeEffects {
   }
   void send_signal(pid_t pid, int signo) override { signals.emplace_back(pid, signo); }
   Result<Pipe> make_log_pipe() override { return make_pipe(); }
+  void forward_to_stdout(UniqueFd read_end) override { forwarded.push_back(std::move(read_end)); }
   std::optional<int> last_run_wait_status(const std::string& dir) override {
     const auto found = run_status.find(dir);
     if (found == run_status.end()) return std::nullopt;
@@ -68,6 +69,7 @@ class FakeEffects final : public TreeEffects {
   std::vector<Started> started;
   std::vector<std::pair<pid_t, int>> signals;
   std::vector<int> unwatched;
+  std::vector<UniqueFd> forwarded;
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
   std::map<std::string, int> run_status;
@@ -192,9 +194,12 @@ TEST_F(TreeTest, LogRemovedStopsLoggerAndRewiresService) {
   EXPECT_TRUE(effects.signalled(old_service, SIGKILL));
   ASSERT_TRUE(tree.on_child_exit(old_service, kKilled));
   EXPECT_EQ(effects.last_start_of("a")->stdout_fd, -1);
+  EXPECT_TRUE(effects.forwarded.empty());
   ASSERT_TRUE(tree.on_child_exit(logger, kExited0));
   EXPECT_FALSE(tree.has_pipe("a"));
   EXPECT_EQ(effects.last_start_of("a/log")->pid, logger);  // not restarted
+  // The adopted run may still write into the old pipe: its read end goes to stdout.
+  EXPECT_EQ(effects.forwarded.size(), 1u);
 }
 
 TEST_F(TreeTest, LogReplacedRestartsLoggerOnTheSamePipe) {

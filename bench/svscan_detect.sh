@@ -9,8 +9,8 @@
 TRIALS=${1:-21}
 build
 echo "new-service detection latency, rename to run up (median, ms)"
-measure() {  # SYSTEM TRIALS TIMEOUT_MS TRIGGER(0|1)
-  local system=$1 trials=$2 timeout=$3 trigger=$4 dir=$WORK/$1-detect-$4
+measure() {  # SYSTEM TRIALS TIMEOUT_MS TRIGGER(0|1) [LABEL]
+  local system=$1 trials=$2 timeout=$3 trigger=$4 label=${5:-$1} dir=$WORK/$1-detect-$4-${5:+alone}
   make_tree "$dir/service" 10 0
   set -- $(start_system "$system" "$dir/service" "$dir/marks" "$dir/logs" 10 || true)
   STARTED_PIDS="${STARTED_PIDS:-} $2"
@@ -33,9 +33,14 @@ measure() {  # SYSTEM TRIALS TIMEOUT_MS TRIGGER(0|1)
   local med
   med=$(awk '{ print $1 / 1000 }' "$WORK/lat" | median)
   printf '  %-22s median %8s ms  (%d trials, %d timed out after %d ms)\n' \
-    "$system$( [ "$trigger" = 1 ] && echo ' +svscanctl -a')" "$med" "$trials" "$timeouts" "$timeout"
+    "$label$( [ "$trigger" = 1 ] && echo ' +svscanctl -a')" "$med" "$trials" "$timeouts" "$timeout"
 }
 measure svtree "$TRIALS" 10000 0
+# svscan's own share: the same, with a stand-in supervise that is the service at once.
+real_supervise=$SVTREE_SUPERVISE
+export SVTREE_SUPERVISE=$HELPER
+measure svtree "$TRIALS" 10000 0 "svscan alone"
+export SVTREE_SUPERVISE=$real_supervise
 measure runit 5 10000 0
 measure s6 2 3000 0
 measure s6 "$TRIALS" 10000 1

@@ -67,8 +67,17 @@ bool read_proc_entry(int proc_fd, const char* pid_name, ProcEntry& entry) {
 
 }  // namespace
 
+bool proc_is_ours() {
+  char link[32] = {};
+  const ssize_t n = ::readlink("/proc/self", link, sizeof link - 1);
+  return n > 0 && std::atoi(link) == ::getpid();
+}
+
 std::vector<pid_t> list_descendants(pid_t root, std::span<const pid_t> spared) {
   std::vector<pid_t> result;
+  // A /proc mounted for another PID namespace lists pids that mean other processes here:
+  // signal nothing rather than the wrong ones.
+  if (!proc_is_ours()) return result;
   const int proc_fd = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd < 0) return result;
   DIR* proc = ::fdopendir(proc_fd);

@@ -19,7 +19,10 @@ Result<bool> become_reaper();
 /// True while we have at least one child, exited or not (waitid WNOWAIT: reaps nothing).
 [[nodiscard]] bool have_children();
 
-/// Every live descendant of `root` read from /proc, minus the subtrees rooted at the pids
+/// Does /proc show our own PID namespace (/proc/self is our pid)?
+[[nodiscard]] bool proc_is_ours();
+
+/// Every live descendant of `root` read from /proc (empty when /proc is not ours), minus the subtrees rooted at the pids
 /// in `spared`. Zombies are left out (they are reaped, not signalled).
 std::vector<pid_t> list_descendants(pid_t root, std::span<const pid_t> spared);
 

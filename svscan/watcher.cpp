@@ -68,6 +68,8 @@ int Watcher::watch_service(const std::string& dir) {
   auto watch = inotify_->add_watch(
       dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
   if (!watch) {
+    // Gone already, or not a directory any more: the scan directory's watch reports that.
+    if (watch.error().code == ENOENT || watch.error().code == ENOTDIR) return -1;
     // ENOSPC: fs.inotify.max_user_watches reached. The fallback timer covers the rest.
     if (!warned_)
       diag::warning(watch.error().message() +

@@ -43,6 +43,8 @@ TEST(Reaper, DescendantsIncludeGrandchildrenAndSpareSubtrees) {
   ::kill(grandchild, SIGKILL);
 }
 
+TEST(Reaper, ProcIsOursOutsideANewNamespace) { EXPECT_TRUE(proc_is_ours()); }
+
 TEST(Reaper, HaveChildrenSeesRunningAndExitedChildren) {
   // gtest may have children of its own only through our Process objects.
   EXPECT_FALSE(have_children());

@@ -16,6 +16,7 @@
 #include "svtree/dir_notify.hpp"
 #include "svtree/envdir.hpp"
 #include "svtree/fifo.hpp"
+#include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
 #include "svtree/pipe.hpp"
 #include "svtree/process.hpp"
@@ -65,6 +66,15 @@ Result<void> prepare_supervise_dir(const std::string& dir, const std::string& pa
   if (resolved.front() != '/') resolved = dir + "/" + resolved;
   while (resolved.size() > 1 && resolved.back() == '/') resolved.pop_back();
   return make_directories(resolved, 0700);
+}
+
+/// Can path be executed by us? The errno execve would most likely give, if not.
+Result<void> check_executable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno_error("execute " + path);
+  if (!S_ISREG(st.st_mode)) return SysError{EACCES, "execute " + path};
+  if (::access(path.c_str(), X_OK) != 0) return errno_error("execute " + path);
+  return {};
 }
 
 std::string join_lines(const std::vector<std::string>& lines) {
@@ -121,6 +131,10 @@ ServiceRunner::ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueF
                   [this](int) {
                     if (supervisor_ != nullptr) supervisor_->on_terminate_signal();
                   }),
+      interrupt_watch_(loop, SIGINT,
+                       [this](int) {
+                         if (supervisor_ != nullptr) supervisor_->on_terminate_signal();
+                       }),
       directory_watch_(loop, kDirSignal,
                        [this](int) {
                          if (supervisor_ != nullptr) on_directory_changed();
@@ -286,11 +300,17 @@ Result<pid_t> ServiceRunner::spawn_in_service_dir(const std::string& program,
   // stdin, stdout and stderr pass through unchanged (svscan's log pipe, DESIGN.md §1).
   if (notification_child_fd >= 0)
     request.fds.emplace_back(notification_child_fd, notification_parent_fd);
-  return spawn_process(request);
+  // fork, not posix_spawn's vfork: we publish the new pid while the kernel loads the
+  // program, as runsv does, instead of waiting for its exec (the control round trip).
+  std::string failure = "supervise: warning: unable to start " + program + " in " + dir_;
+  return fork_exec_process(request, failure);
 }
 
 Result<pid_t> ServiceRunner::start_run(const ServiceKnobs& knobs) {
   release_run();
+  // Checked here, since a failed exec in the forked child can only show as its exit 111:
+  // this way a missing or non-executable run gets one clear warning and the slow retry.
+  if (auto usable = check_executable(paths_.run()); !usable) return usable.error();
   std::optional<Pipe> readiness;
   if (knobs.notification_fd) {
     auto made = make_pipe();
@@ -367,22 +387,27 @@ void ServiceRunner::watch_for_run(bool on) {
   dir_notify_.emplace(std::move(*notify));
 }
 
-void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {
-  // status first: it is what sv, svstat and svctl read, so a client waiting for a change
-  // sees it one step sooner; stat and pid are for people and scripts.
-  const std::vector<uint8_t> bytes = record.pack();
-  Result<void> result = write_file_atomically(
-      supervise_dir_.get(), "status",
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  std::string stat = record.stat_text(want_exit);
-  if (result && stat != last_stat_) {
-    result = write_file_atomically(supervise_dir_.get(), "stat", stat);
-    if (result) last_stat_ = std::move(stat);
+void ServiceRunner::publish(const StatusRecord& record, bool want_exit, bool transient) {
+  // runsv's order: pid, stat, then status, the record clients poll, so a client that saw
+  // status change reads matching pid and stat files.
+  Result<void> result;
+  if (!transient) {
+    std::string pid = record.pid_text();
+    if (pid != last_pid_) {
+      result = write_file_atomically(supervise_dir_.get(), "pid", pid);
+      if (result) last_pid_ = std::move(pid);
+    }
+    std::string stat = record.stat_text(want_exit);
+    if (result && stat != last_stat_) {
+      result = write_file_atomically(supervise_dir_.get(), "stat", stat);
+      if (result) last_stat_ = std::move(stat);
+    }
   }
-  std::string pid = record.pid_text();
-  if (result && pid != last_pid_) {
-    result = write_file_atomically(supervise_dir_.get(), "pid", pid);
-    if (result) last_pid_ = std::move(pid);
+  if (result) {
+    const std::vector<uint8_t> bytes = record.pack();
+    result = write_file_atomically(
+        supervise_dir_.get(), "status",
+        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
   if (result) {
     last_publish_error_ = 0;

@@ -46,7 +46,7 @@ class ServiceRunner final : public Effects {
   void arm_timer(TimerKind kind, int64_t delay_ms) override;
   void cancel_timer(TimerKind kind) override;
   void watch_for_run(bool on) override;
-  void publish(const StatusRecord& record, bool want_exit) override;
+  void publish(const StatusRecord& record, bool want_exit, bool transient) override;
   void warn(std::string_view text) override;
   void exit(int code) override;
 
@@ -82,6 +82,7 @@ class ServiceRunner final : public Effects {
   IoWatch control_watch_;
   ChildWatch child_watch_;
   SignalWatch term_watch_;
+  SignalWatch interrupt_watch_;  // Ctrl-C on a standalone supervise: as x, like SIGTERM
   SignalWatch directory_watch_;
   SignalWatch hangup_watch_;
   TimerWatch restart_timer_;

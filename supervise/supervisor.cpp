@@ -361,30 +361,34 @@ void Supervisor::on_finish_exit(int wait_status) {
 void Supervisor::enter_down() {
   state_ = RunState::kDown;
   since_ = clock_.wall();
-  publish();
+  const bool ending = essential_ended_ || want_ == Want::kExit || hangup_exit_;
+  const int64_t delay = !ending && want_ == Want::kUp ? restart_delay_ms() : -1;
+  // A down state that the restart below replaces at once is recorded in status only (the
+  // death's stamp and wait status); stat and pid go straight to the new run.
+  publish(/*transient=*/delay == 0);
   if (essential_ended_) {
     finish_exiting(diag::kExitEssentialEnded);
     return;
   }
-  if (want_ == Want::kExit || hangup_exit_) {
+  if (ending) {
     finish_exiting(0);
     return;
   }
-  if (want_ == Want::kUp) schedule_restart();
+  if (delay == 0) {
+    start_run();
+  } else if (delay > 0) {
+    effects_.arm_timer(TimerKind::kRestart, delay);
+  }
 }
 
-void Supervisor::schedule_restart() {
+int64_t Supervisor::restart_delay_ms() const {
   int64_t delay = std::max<int64_t>(0, restart_at_ms_ - clock_.monotonic_ms());
   if (run_missing_) {
-    // Retried at once when inotify reports run, else on this slow timer.
+    // Retried at once when the directory changes, else on this slow timer.
     delay = std::max(delay, is_run_file_problem(spawn_error_code_) ? kMissingRunRetryMs
                                                                    : kSpawnErrorRetryFloorMs);
   }
-  if (delay == 0) {
-    start_run();
-    return;
-  }
-  effects_.arm_timer(TimerKind::kRestart, delay);
+  return delay;
 }
 
 void Supervisor::on_run_may_have_appeared() {
@@ -397,9 +401,18 @@ void Supervisor::on_run_may_have_appeared() {
 void Supervisor::on_timer(TimerKind kind) {
   if (exiting_) return;
   switch (kind) {
-    case TimerKind::kRestart:
-      if (state_ == RunState::kDown && want_ == Want::kUp) start_run();
+    case TimerKind::kRestart: {
+      if (state_ != RunState::kDown || want_ != Want::kUp) return;
+      // The loop's timer counts from the start of its iteration: it may fire a little
+      // before the throttle's deadline, which is kept to the millisecond.
+      const int64_t early = restart_at_ms_ - clock_.monotonic_ms();
+      if (early > 0) {
+        effects_.arm_timer(TimerKind::kRestart, early);
+        return;
+      }
+      start_run();
       return;
+    }
     case TimerKind::kKill:
       if (!service_running()) return;
       effects_.warn(dir_ + "/run did not stop within " + std::to_string(knobs_.timeout_kill_ms) +
@@ -447,7 +460,9 @@ StatusRecord Supervisor::record() const {
   return record;
 }
 
-void Supervisor::publish() { effects_.publish(record(), want_ == Want::kExit); }
+void Supervisor::publish(bool transient) {
+  effects_.publish(record(), want_ == Want::kExit, transient);
+}
 
 void Supervisor::finish_exiting(int code) {
   if (exiting_) return;

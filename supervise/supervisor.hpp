@@ -47,8 +47,10 @@ class Effects {
   virtual void cancel_timer(TimerKind kind) = 0;
   /// Watches DIR for run to appear (created, moved in, made executable).
   virtual void watch_for_run(bool on) = 0;
-  /// Writes supervise/status, stat and pid.
-  virtual void publish(const StatusRecord& record, bool want_exit) = 0;
+  /// Writes supervise/stat, pid and status (runsv's order: status last). transient: the
+  /// state is replaced within the same event (a death followed by an immediate restart):
+  /// status alone records it.
+  virtual void publish(const StatusRecord& record, bool want_exit, bool transient) = 0;
   virtual void warn(std::string_view text) = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
@@ -112,9 +114,9 @@ class Supervisor {
   void start_run();
   void run_ended(std::optional<int> wait_status);
   void enter_down();
-  void schedule_restart();
+  [[nodiscard]] int64_t restart_delay_ms() const;
   void signal_run(int signo);
-  void publish();
+  void publish(bool transient = false);
   void finish_exiting(int code);
   [[nodiscard]] bool service_running() const { return run_pid_ != 0 && state_ == RunState::kRun; }
 

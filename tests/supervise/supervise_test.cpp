@@ -305,6 +305,17 @@ TEST(Supervise, SigtermActsAsExit) {
   EXPECT_EQ(read_file(service.file("got")), "TERM\n");
 }
 
+TEST(Supervise, SigintActsAsExitToo) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  auto supervise = service.start();
+  const pid_t pid = service.wait_running();
+  ASSERT_NE(pid, 0);
+  supervise->signal(SIGINT);
+  EXPECT_EQ(supervise->wait_exit_code(), 0);
+  EXPECT_TRUE(wait_until([&] { return !process_alive(pid); }));
+}
+
 TEST(Supervise, SighupWaitsForRunToEndOnItsOwnWithoutSignallingIt) {
   ServiceFixture service;
   service.write_run(

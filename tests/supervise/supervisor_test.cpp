@@ -56,9 +56,10 @@ class FakeEffects final : public Effects {
   void arm_timer(TimerKind kind, int64_t delay_ms) override { timers[kind] = delay_ms; }
   void cancel_timer(TimerKind kind) override { timers.erase(kind); }
   void watch_for_run(bool on) override { watching_for_run = on; }
-  void publish(const StatusRecord& record, bool exit_wanted) override {
+  void publish(const StatusRecord& record, bool exit_wanted, bool is_transient) override {
     published.push_back(record);
-    stat = record.stat_text(exit_wanted);
+    transient.push_back(is_transient);
+    if (!is_transient) stat = record.stat_text(exit_wanted);
   }
   void warn(std::string_view text) override { warnings.emplace_back(text); }
   void exit(int code) override { exit_code = code; }
@@ -84,6 +85,7 @@ class FakeEffects final : public Effects {
   std::map<TimerKind, int64_t> timers;
   bool watching_for_run = false;
   std::vector<StatusRecord> published;
+  std::vector<bool> transient;
   std::string stat;
   std::vector<std::string> warnings;
   int released = 0;
@@ -153,12 +155,32 @@ TEST_F(SupervisorTest, QuickDeathRestartsOneSecondAfterTheStart) {
   EXPECT_EQ(effects.runs.size(), 2u);
 }
 
+TEST_F(SupervisorTest, RestartTimerFiringEarlyIsReArmedForTheRest) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  ASSERT_EQ(effects.timers.at(TimerKind::kRestart), 1000);
+  fire_restart_after(999);
+  EXPECT_EQ(effects.runs.size(), 1u);
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 1);
+  fire_restart_after(1);
+  EXPECT_EQ(effects.runs.size(), 2u);
+}
+
 TEST_F(SupervisorTest, LongRunRestartsAtOnce) {
   start();
   clock.now_ms += 5000;
   supervisor.on_run_exit(killed(SIGKILL));
   EXPECT_EQ(effects.runs.size(), 2u);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
+  // The momentary down state went to status only; the new run to all three files.
+  const size_t n = effects.published.size();
+  ASSERT_GE(n, 2u);
+  EXPECT_EQ(effects.published[n - 2].state, RunState::kDown);
+  EXPECT_EQ(effects.published[n - 2].extension->last_wait_status,
+            static_cast<uint32_t>(killed(SIGKILL)));
+  EXPECT_TRUE(effects.transient[n - 2]);
+  EXPECT_EQ(effects.published[n - 1].state, RunState::kRun);
+  EXPECT_FALSE(effects.transient[n - 1]);
 }
 
 TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterALongRun) {

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// fork + exec with the child's set-up done before exec; the parent never waits for it.
+#include "svtree/fork_exec.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+extern char** environ;
+
+namespace svtree {
+namespace {
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+[[noreturn]] void fail_in_child(const std::string& prefix, int error) {
+  std::string line = prefix;
+  line += ": ";
+  line += std::strerror(error);
+  line += '\n';
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+  ::_exit(111);
+}
+
+}  // namespace
+
+Result<pid_t> fork_exec_process(const SpawnRequest& request,
+                                const std::string& exec_failure_prefix) {
+  // Everything the child needs is built before fork.
+  auto argv = c_strings(request.argv);
+  std::vector<char*> envp;
+  if (request.env != nullptr) envp = c_strings(*request.env);
+  char** const environment = request.env != nullptr ? envp.data() : environ;
+
+  // No handler of ours may run in the child between fork and the reset below.
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid != 0) {
+    const int fork_errno = errno;
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) return SysError{fork_errno, "fork for " + request.path};
+    return pid;
+  }
+
+  // Child.
+  struct sigaction defaults {};
+  defaults.sa_handler = SIG_DFL;
+  ::sigemptyset(&defaults.sa_mask);
+  for (int signo = 1; signo < NSIG; ++signo) ::sigaction(signo, &defaults, nullptr);
+  if (request.new_session)
+    ::setsid();
+  else if (request.new_process_group)
+    ::setpgid(0, 0);
+  if (!request.cwd.empty() && ::chdir(request.cwd.c_str()) != 0)
+    fail_in_child(exec_failure_prefix, errno);
+  // Sources that are also some mapping's target go through a spare copy first (as in
+  // spawn_process), and dup2 clears close-on-exec on the targets.
+  std::vector<std::pair<int, int>> moves = request.fds;
+  for (auto& [child_fd, parent_fd] : moves) {
+    const bool clashes = std::any_of(request.fds.begin(), request.fds.end(),
+                                     [&](const auto& m) { return m.first == parent_fd; });
+    if (clashes) {
+      parent_fd = ::fcntl(parent_fd, F_DUPFD, 64);
+      if (parent_fd < 0) fail_in_child(exec_failure_prefix, errno);
+    }
+  }
+  for (const auto& [child_fd, parent_fd] : moves) {
+    if (::dup2(parent_fd, child_fd) < 0) fail_in_child(exec_failure_prefix, errno);
+  }
+  sigset_t empty;
+  ::sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+  ::execve(request.path.c_str(), argv.data(), environment);
+  fail_in_child(exec_failure_prefix, errno);
+}
+
+}  // namespace svtree

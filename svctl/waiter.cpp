@@ -83,11 +83,15 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
     switch (letter) {
       case 'x': return {Progress::kWaiting, "supervisor still running"};
       case 'u':
+        // sv accepts a service that merely runs, and may then print "want down" after
+        // `up`; the command has taken effect only once the supervisor wants it up.
+        if (!rec.want_up) return {Progress::kWaiting, "not wanted up"};
         if (!is_running(now)) return {Progress::kWaiting, "not up"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
         needs_check = true;
         break;
       case 'd':
+        if (rec.want_up) return {Progress::kWaiting, "not wanted down"};
         if (rec.pid != 0 || rec.state != RunState::kDown) return {Progress::kWaiting, "not down"};
         break;
       case 't':
@@ -145,7 +149,8 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
                                                [this](int) { on_inotify(); });
     inotify_watch_->start();
   } else {
-    // No inotify instance left: dnotify needs none, only the directory's descriptor. The
+    // No inotify instance left (fs.inotify.max_user_instances, 128 per user by default and
+    // shared by every process of that user): dnotify needs none, only the directory's descriptor. The
     // handler is in place before any directory is watched.
     dnotify_signal_ = std::make_unique<SignalWatch>(loop_, SIGIO, [this](int) {
       for (auto& target : targets_)
@@ -158,9 +163,8 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
                                              [this](int) { on_supervisor_gone(); });
     epoll_watch_->start();
   }
-  // Without inotify (fs.inotify.max_user_instances exhausted: 128 per user by default,
-  // shared by every process of that user) svctl still works: it re-reads the services on
-  // a short timer during the wait, as sv does every 0.42 s.
+  // Last resort, when a service can be watched neither with inotify nor with dnotify:
+  // re-read it on a short timer during the wait (sv re-reads every 0.42 s).
   poll_ = std::make_unique<TimerWatch>(loop_, [this] {
     for (auto& target : targets_) evaluate(*target);
     if (pending_ > 0) poll_->start_after(kFallbackPoll);

@@ -35,11 +35,12 @@ struct Verdict {
 /// Evaluates sv's condition letters (the command's own bytes, or 'C' for "whatever is
 /// wanted") on now, given before, the record read just before the command was sent.
 /// Stricter than sv where sv races (sv.c compares whole seconds):
-///  - u: running, and ready when the record carries the svtree extension;
+///  - u: wanted up, running, and ready when the record carries the svtree extension;
+///  - d: wanted down, and down;
 ///  - t, k: a start after the command (a newer stamp, to the nanosecond, or a higher start
 ///    count), running, no TERM pending, ready; or down and wanted down;
 ///  - o: running and wanted down, or down with a stamp newer than before's;
-///  - d: down; x: never while supervised; p / c: paused / not paused (or down);
+///  - x: never while supervised; p / c: paused / not paused (or down);
 ///  - anything else (h a i q 1 2 s): at once.
 Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
                           const Snapshot& now);

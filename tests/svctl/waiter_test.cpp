@@ -38,6 +38,16 @@ TEST(EvaluateProgress, UpWaitsForReadinessWhenTheExtensionSaysSo) {
   EXPECT_EQ(progress("u", running, running), Progress::kNeedsCheckScript);
 }
 
+TEST(EvaluateProgress, UpAndDownWaitForTheWishToBeRecorded) {
+  // sv.c says "ok" here and prints "want down" after `up`.
+  EXPECT_EQ(evaluate_progress("u", snap(RunState::kRun, 5, false, 100),
+                              snap(RunState::kRun, 5, false, 100)).reason,
+            "not wanted up");
+  EXPECT_EQ(evaluate_progress("d", snap(RunState::kDown, 0, true, 100),
+                              snap(RunState::kDown, 0, true, 100)).reason,
+            "not wanted down");
+}
+
 TEST(EvaluateProgress, DownNeedsNoPidAndStateDown) {
   const auto before = snap(RunState::kRun, 5, true, 100);
   EXPECT_EQ(progress("d", before, snap(RunState::kRun, 5, false, 100)), Progress::kWaiting);

@@ -79,6 +79,20 @@ TEST(SuperviseBadInput, NonExecutableRunNamesTheFixAndStartsAfterChmod) {
   EXPECT_EQ(count_of(supervise->stderr_text(), "unable to start"), 1u);
 }
 
+TEST(SuperviseBadInput, RunWithoutInterpreterLineFailsAs111WithAMessage) {
+  ServiceFixture service;
+  write_file(service.file("run"), "echo no shebang here\n", 0755);
+  write_script(service.file("finish"), "echo \"$@\" >> finish.args\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("finish.args")) == "111 0\n"; }))
+      << read_file(service.file("finish.args")) << supervise->stderr_text();
+  EXPECT_NE(supervise->stderr_text().find("supervise: warning: unable to start ./run in " +
+                                          service.dir() + ": Exec format error"),
+            std::string::npos)
+      << supervise->stderr_text();
+  EXPECT_TRUE(supervise->running());
+}
+
 TEST(SuperviseBadInput, RunExitingAtOnceForeverBurnsNoCpu) {
   ServiceFixture service;
   service.write_run("exit 1\n");

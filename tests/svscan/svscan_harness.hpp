@@ -57,7 +57,8 @@ class ScanTree {
   /// Starts svscan on scan() with args before the directory and after it.
   /// With in_pid_namespace, svscan runs as PID 1 under `unshare --pid --fork --mount-proc`.
   void start(const std::vector<std::string>& options = {},
-             const std::vector<std::string>& after = {}, bool in_pid_namespace = false) {
+             const std::vector<std::string>& after = {}, bool in_pid_namespace = false,
+             const std::vector<std::string>& extra_env = {}) {
     const std::string svscan = binary_from_env("SVTREE_SVSCAN");
     ASSERT_FALSE(svscan.empty()) << "SVTREE_SVSCAN is not set: run through meson test";
     in_pid_namespace_ = in_pid_namespace;
@@ -67,6 +68,12 @@ class ScanTree {
     argv.insert(argv.end(), options.begin(), options.end());
     argv.push_back(scan());
     argv.insert(argv.end(), after.begin(), after.end());
+    // Through env(1), which replaces a variable we already have (Process only appends).
+    if (!extra_env.empty()) {
+      std::vector<std::string> with_env = {"/usr/bin/env"};
+      with_env.insert(with_env.end(), extra_env.begin(), extra_env.end());
+      argv.insert(argv.begin(), with_env.begin(), with_env.end());
+    }
     process_ = std::make_unique<Process>(argv);
   }
 

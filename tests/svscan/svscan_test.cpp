@@ -106,6 +106,24 @@ TEST(Svscan, DeadSuperviseIsRestartedAndAdoptsTheRun) {
   EXPECT_EQ(starts(tree, "a"), 1u);  // adopted, not started twice
 }
 
+// A supervise that cannot stay up (here: one that exits at once) is restarted, never in
+// a busy loop: 1 s after its start, then 2 s, doubling.
+TEST(Svscan, FailingSuperviseIsRestartedThrottled) {
+  ScanTree tree;
+  const std::string failing = tree.out("failing-supervise");
+  write_script(failing, "echo \"$$\" >> " + tree.out("attempts") + "\nexit 111\n");
+  tree.add_service("a", counting_run(tree, "a"));
+  const auto began = std::chrono::steady_clock::now();
+  tree.start({}, {}, false, {"SVTREE_SUPERVISE=" + failing});
+  ASSERT_TRUE(wait_until([&] { return count_lines(read_file(tree.out("attempts")), "\n") >= 3; }))
+      << tree.log();
+  // Three starts need at least the 1 s and 2 s delays between them.
+  EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(2900));
+  EXPECT_GE(tree.count_in_log("supervise a ended (exit code 111); restarting it in"), 2u)
+      << tree.log();
+  EXPECT_TRUE(tree.svscan().running());
+}
+
 TEST(Svscan, LogAddedThenRemoved) {
   ScanTree tree;
   // USR1 makes the run print a line: where it lands shows where its stdout goes.

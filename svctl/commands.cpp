@@ -239,6 +239,19 @@ std::string usage_text(std::string_view program, bool lsb) {
   return text;
 }
 
+std::string help_text(std::string_view program) {
+  return "usage: " + usage_text(program, false) +
+         "\n"
+         "  status [--json] [SERVICE...]  sv's status lines; no SERVICE: every service\n"
+         "  up down once exit             keep up, keep down, start once, stop and exit\n"
+         "  pause cont hup alarm interrupt quit 1 2 term kill    send a signal\n"
+         "  start stop restart reload shutdown try-restart       and wait (7 s)\n"
+         "  force-stop force-reload force-restart force-shutdown and KILL on timeout\n"
+         "  check [SERVICE...]            health probe: in the wanted state, ready, ./check\n"
+         "  -v: wait for any command   -w SEC: wait up to SEC seconds\n"
+         "  SVDIR (default /etc/service), SVWAIT (default 7). See svctl(8).\n";
+}
+
 std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
                                            const char* svdir_env, const char* svwait_env,
                                            std::string& error) {

@@ -52,5 +52,7 @@ int run_invocation(const Invocation& invocation);
 
 /// The usage line for a program name.
 std::string usage_text(std::string_view program, bool lsb);
+/// What `svctl --help` prints: usage, the commands, the environment (svctl(8) has the rest).
+std::string help_text(std::string_view program);
 
 }  // namespace svtree::svctl

@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   neutralise_sigpipe();
   diag::set_program(argc > 0 ? argv[0] : "svctl");
   const std::vector<std::string> args(argv, argv + argc);
+  if (args.size() == 2 && (args[1] == "--help" || args[1] == "-h")) {
+    (void)write_all(STDOUT_FILENO, svctl::help_text(diag::program()));
+    return 0;
+  }
   std::string error;
   auto invocation = svctl::parse_invocation(args, std::getenv("SVDIR"), std::getenv("SVWAIT"),
                                             error);

@@ -452,6 +452,9 @@ TEST_P(SvctlTest, ExitCodesCountFailuresUpTo99) {
   for (int i = 0; i < 120; ++i) many.push_back("missing" + std::to_string(i));
   EXPECT_EQ(svctl(many).exit_code, 99);
   EXPECT_EQ(svctl({}).exit_code, 100);
+  auto help = svctl({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_EQ(help.out.rfind("usage: svctl [-v] [-w SEC] COMMAND [SERVICE...]\n", 0), 0u);
   EXPECT_EQ(svctl({"frobnicate", "web"}).exit_code, 100);
   auto usage = svctl({"-w", "x", "up", "web"});
   EXPECT_EQ(usage.exit_code, 100);

@@ -4,11 +4,14 @@
 # with log/, every logger up too), svtree's svscan vs runit's runsvdir vs s6-svscan, in one
 # run, each as PID 1 of a fresh PID namespace, the same static helper as every run.
 #   bench/svscan_coldstart.sh [SERVICES] [ROUNDS]
+# shellcheck source=bench/svscan_lib.sh disable=SC2046,SC2086
+# (word splitting of "MS PID" replies and pid lists is intended)
 . "$(dirname "$0")/svscan_lib.sh"
 N=${1:-1000}
 ROUNDS=${2:-3}
 build
 echo "cold start of $N services to all run (median of $ROUNDS rounds, ms)"
+declare -A t
 for with_log in 0 1; do
   wanted=$N
   [ "$with_log" = 1 ] && wanted=$((2 * N))
@@ -28,9 +31,9 @@ for with_log in 0 1; do
       remove_tree "$dir"
       r=$((r + 1))
     done
-    eval "t_$system=$(median < "$WORK/times")"
+    t[$system]=$(median < "$WORK/times")
   done
   label="without log/"
-  [ "$with_log" = 1 ] && label="with log/ (1000 pairs: 2000 runs up)"
-  echo "  $label: svtree $t_svtree  runit $t_runit  s6 $t_s6   svtree/runit $(ratio "$t_svtree" "$t_runit")  svtree/s6 $(ratio "$t_svtree" "$t_s6")"
+  [ "$with_log" = 1 ] && label="with log/ ($N pairs: $((2 * N)) runs up)"
+  echo "  $label: svtree ${t[svtree]}  runit ${t[runit]}  s6 ${t[s6]}   svtree/runit $(ratio "${t[svtree]}" "${t[runit]}")  svtree/s6 $(ratio "${t[svtree]}" "${t[s6]}")"
 done

@@ -5,6 +5,8 @@
 # 5-second poll; s6-svscan: only when told (`s6-svscanctl -a`), so it is measured twice:
 # untriggered (expected: never within the timeout) and triggered right after the rename.
 #   bench/svscan_detect.sh [TRIALS]
+# shellcheck source=bench/svscan_lib.sh disable=SC2046,SC2086
+# (word splitting of "MS PID" replies and pid lists is intended)
 . "$(dirname "$0")/svscan_lib.sh"
 TRIALS=${1:-21}
 build

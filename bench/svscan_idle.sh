@@ -5,6 +5,8 @@
 # supervisors together, over that window. Nothing happens meanwhile, so any wake-up is a
 # timer or a poll.
 #   bench/svscan_idle.sh [SECONDS]
+# shellcheck source=bench/svscan_lib.sh disable=SC2046,SC2086
+# (word splitting of "MS PID" replies and pid lists is intended)
 . "$(dirname "$0")/svscan_lib.sh"
 SECS=${1:-60}
 build

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Shared by bench/svscan_*.sh (sourced, not run): builds the static svtree binaries and the
 # benchmark helper, builds scan directories, starts svtree / runit / s6 side by side, each
@@ -63,7 +64,7 @@ start_system() {
 }
 
 # pid_ns_init UNSHARE_PID: the scanner (unshare's child, PID 1 inside).
-pid_ns_init() { cat "/proc/$1/task/$1/children" | awk '{print $1}'; }
+pid_ns_init() { awk '{print $1}' "/proc/$1/task/$1/children"; }
 
 # descendants PID: every process below PID (host pids).
 descendants() {
@@ -83,7 +84,7 @@ uss_kb() {
 # (init's exit completes only then) and unshare is gone.
 stop_system() {
   init=$(pid_ns_init "$1" 2>/dev/null || true)
-  [ -n "$init" ] && kill -KILL "$init" 2>/dev/null || true
+  if [ -n "$init" ]; then kill -KILL "$init" 2>/dev/null || true; fi
   kill -KILL "$1" 2>/dev/null || true
   while kill -0 "$1" 2>/dev/null || { [ -n "$init" ] && kill -0 "$init" 2>/dev/null; }; do
     sleep 0.05

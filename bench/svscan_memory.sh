@@ -4,6 +4,8 @@
 # tree's USS per service (scanner + every supervisor, the services themselves excluded: they
 # are the same helper under every system), without and with log/.
 #   bench/svscan_memory.sh [SERVICES]
+# shellcheck source=bench/svscan_lib.sh disable=SC2046,SC2086
+# (word splitting of "MS PID" replies and pid lists is intended)
 . "$(dirname "$0")/svscan_lib.sh"
 N=${1:-1000}
 build

@@ -6,6 +6,8 @@
 # services got a TERM (their handler leaves a mark) and how many loggers drained the "bye"
 # line each service prints in that handler.
 #   bench/svscan_shutdown.sh [ROUNDS]
+# shellcheck source=bench/svscan_lib.sh disable=SC2046,SC2086
+# (word splitting of "MS PID" replies and pid lists is intended)
 . "$(dirname "$0")/svscan_lib.sh"
 ROUNDS=${1:-5}
 N=100
@@ -26,7 +28,7 @@ for system in svtree runit s6; do
     ms=$("$HELPER" stop "$init" 15 "$init" 30000 || true)
     echo "$ms" >> "$WORK/times"
     stop_system "$unshare_pid"
-    termed=$(ls "$dir/marks" | grep -c '\.term$' || true)
+    termed=$(find "$dir/marks" -name '*.term' | wc -l)
     drained=$(grep -l '^bye$' "$dir/logs"/* 2>/dev/null | wc -l)
     remove_tree "$dir"
     r=$((r + 1))

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -142,6 +143,13 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
   start_time_ = monotonic_seconds();
   // Only a wait needs event sources; inotify instances are scarce (see below).
   if (!options_.patient) return;
+  // A wait holds a descriptor or two per service: `svctl -w 9 start` over a thousand
+  // services must not hit the usual soft limit of 1024 when the hard one is higher.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   auto inotify = Inotify::create();
   if (inotify) {
     inotify_ = std::make_unique<Inotify>(std::move(*inotify));
@@ -184,11 +192,12 @@ Snapshot Waiter::arm(const ServiceRef& service) {
     auto notify = DirNotify::watch(join(service.dir, "supervise"), DN_RENAME, SIGIO);
     if (notify) target->dnotify = std::make_unique<DirNotify>(std::move(*notify));
   }
-  auto writer = open_ok_writer(service.dir);
+  Result<UniqueFd> writer = UniqueFd();
+  if (options_.patient) writer = open_ok_writer(service.dir);
   Snapshot snapshot = read_snapshot(service.dir);
   if (snapshot.presence != Presence::kSupervised || !writer) return snapshot;
   target->ok_writer = std::move(*writer);
-  if (epoll_ && options_.patient) {
+  if (epoll_ && target->ok_writer) {
     epoll_event event{};
     event.events = 0;  // EPOLLERR (no reader left) is always reported
     event.data.u64 = targets_.size();

@@ -358,6 +358,34 @@ TEST_P(SvctlTest, RestartNeverReportsTheOldProcess) {
   }
 }
 
+TEST_P(SvctlTest, OneWaitCoversManyServices) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) {
+    names.push_back("s" + std::to_string(i));
+    make_service(names.back(), kSleeper);
+    supervise(names.back());
+  }
+  std::vector<pid_t> before;
+  for (const auto& name : names) {
+    wait_running(name);
+    before.push_back(running_pid(dir(name)));
+  }
+  std::vector<std::string> args = {"-w", "30", "restart"};
+  args.insert(args.end(), names.begin(), names.end());
+  args.push_back("missing");
+  const auto result = svctl(args);
+  EXPECT_EQ(result.exit_code, 1) << result.out;  // the missing one
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string prefix = "ok: run: " + names[i] + ": (pid ";
+    const size_t at = result.out.find(prefix);
+    ASSERT_NE(at, std::string::npos) << result.out;
+    const pid_t reported = pid_in(result.out.substr(at));
+    EXPECT_NE(reported, before[i]);
+    EXPECT_EQ(reported, running_pid(dir(names[i])));
+  }
+  EXPECT_NE(result.out.find("fail: missing: service directory "), std::string::npos);
+}
+
 TEST_P(SvctlTest, TimeoutsPrintTimeoutOrKill) {
   make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
   supervise("stubborn");

@@ -13,6 +13,7 @@
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
+#include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
 #include "svtree/spawn.hpp"
@@ -234,7 +235,10 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   request.new_session = true;
   if (stdin_fd >= 0) request.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) request.fds.emplace_back(1, stdout_fd);
-  return spawn_process(request);
+  // fork + exec without waiting for the exec (supervise was checked at start-up): svscan
+  // goes on to the next service while the kernel loads this one, which is most of a cold
+  // start's time. A failed exec shows as that supervise exiting 111, then restarted.
+  return fork_exec_process(request, "svscan: fatal: unable to start supervise for " + dir);
 }
 
 void Scanner::send_signal(pid_t pid, int signo) {

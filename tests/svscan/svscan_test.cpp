@@ -360,6 +360,26 @@ TEST(Svscan, ReapsOrphansAsChildSubreaper) {
   EXPECT_EQ(tree.count_in_log("as a child subreaper"), 1u);
 }
 
+// Shutdown as a subreaper: services down, then the orphan a service left behind gets TERM
+// (it is a descendant); a process beside svscan is never touched (no kill(-1) here).
+TEST(Svscan, ShutdownTermsOwnDescendantsOnly) {
+  Process bystander({"/bin/sleep", "1000"});
+  ScanTree tree;
+  tree.add_service("a", "sh -c 'trap \"echo term > " + tree.out("orphan.term") +
+                            "; exit 0\" TERM; echo $$ > " + tree.out("orphan.pid") +
+                            "; sleep 1000 & wait' &\nexec sleep 1000\n");
+  tree.start({"-g", "30000"});
+  ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("orphan.pid")) > 0; })) << tree.log();
+  tree.svscan().signal(SIGTERM);
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(25));
+  ASSERT_TRUE(code.has_value()) << tree.log();
+  EXPECT_EQ(*code, 0) << tree.log();
+  EXPECT_EQ(read_file(tree.out("orphan.term")), "term\n") << tree.log();
+  EXPECT_EQ(tree.count_in_log("services down: sent TERM to"), 1u) << tree.log();
+  EXPECT_EQ(tree.count_in_log("grace time of"), 0u) << tree.log();
+  EXPECT_TRUE(bystander.running());
+}
+
 TEST(Svscan, HupRescans) {
   ScanTree tree;
   tree.start({"-t", "0"});

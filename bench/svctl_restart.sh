@@ -23,7 +23,7 @@ measure() {
   if [ "$reported" = "$before" ]; then echo stale; fi
 }
 
-printf '%-10s %-6s %10s %8s %s\n' supervisor tool median_ms rounds "old pid reported"
+printf '%-10s %-6s %10s %8s %8s %s\n' supervisor tool median_ms min_ms rounds "old pid reported"
 for supervisor in runsv supervise; do
   dir=$WORK/$supervisor/web
   make_service "$dir"
@@ -38,8 +38,9 @@ for supervisor in runsv supervise; do
     done
     m=$(median "$WORK/$supervisor.$tool")
     median_of[$tool]=$m
-    printf '%-10s %-6s %10.2f %8d %d\n' "$supervisor" "$tool" "$(echo "$m / 1000" | bc -l)" \
-      "$ROUNDS" "$stale"
+    least=$(sort -n "$WORK/$supervisor.$tool" | head -1)
+    printf '%-10s %-6s %10.2f %8.2f %8d %d\n' "$supervisor" "$tool" "$(echo "$m / 1000" | bc -l)" \
+      "$(echo "$least / 1000" | bc -l)" "$ROUNDS" "$stale"
   done
   printf '%-10s ratio sv/svctl (median latency): %.1fx\n' "$supervisor" \
     "$(echo "${median_of[sv]} / ${median_of[svctl]}" | bc -l)"

@@ -77,6 +77,21 @@ Result<void> check_executable(const std::string& path) {
   return {};
 }
 
+/// lib names the files it read as "/proc/self/fd/5/timeout-kill"; the user knows them as
+/// DIR/timeout-kill.
+std::string replace_all(const std::string& line, const std::string& from, const std::string& to) {
+  if (from == to) return line;
+  std::string out;
+  size_t at = 0;
+  for (size_t hit = line.find(from); hit != std::string::npos; hit = line.find(from, at)) {
+    out.append(line, at, hit - at);
+    out += to;
+    at = hit + from.size();
+  }
+  out.append(line, at, std::string::npos);
+  return out;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) text += line + '\n';
@@ -86,40 +101,51 @@ std::string join_lines(const std::vector<std::string>& lines) {
 }  // namespace
 
 Result<std::unique_ptr<ServiceRunner>> ServiceRunner::open(const std::string& dir, Loop& loop) {
-  const ServicePaths paths(dir);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) return errno_error("open service directory " + dir);
   if (!S_ISDIR(st.st_mode)) return SysError{ENOTDIR, "open service directory " + dir};
-  const std::string supervise = paths.supervise_dir();
-  if (auto prepared = prepare_supervise_dir(dir, supervise); !prepared) return prepared.error();
-  auto supervise_fd = open_file(supervise, O_RDONLY | O_DIRECTORY);
-  if (!supervise_fd) return supervise_fd.error();
+  // DIR is held open and reached as /proc/self/fd/N: a rename of DIR (svscan keys services
+  // by device and inode, so a rename is not a restart) then changes nothing for us or for
+  // run, and our cwd stays where svscan put us. Without /proc, the path as given.
+  auto dir_fd = open_file(dir, O_RDONLY | O_DIRECTORY);
+  if (!dir_fd) return SysError{dir_fd.error().code, "open service directory " + dir};
+  std::string base = "/proc/self/fd/" + std::to_string(dir_fd->get());
+  if (::access(base.c_str(), F_OK) != 0) base = dir;
+  const ServicePaths paths(base);
+  const std::string shown = dir + "/supervise";  // for messages: the path the user gave
+  if (auto prepared = prepare_supervise_dir(base, paths.supervise_dir()); !prepared)
+    return SysError{prepared.error().code, "create " + shown};
+  auto supervise_fd = open_file(paths.supervise_dir(), O_RDONLY | O_DIRECTORY);
+  if (!supervise_fd) return SysError{supervise_fd.error().code, "open " + shown};
 
   auto lock = FileLock::try_acquire(paths.supervise_file("lock"));
   if (!lock) {
     if (lock.error().code == EWOULDBLOCK)
-      return SysError{EWOULDBLOCK, "lock " + paths.supervise_file("lock") +
-                                       " (another supervise or runsv runs " + dir + ")"};
-    return lock.error();
+      return SysError{EWOULDBLOCK,
+                      "lock " + shown + "/lock (another supervise or runsv runs " + dir + ")"};
+    return SysError{lock.error().code, "lock " + shown + "/lock"};
   }
-  const std::string control_path = paths.supervise_file("control");
-  const std::string ok_path = paths.supervise_file("ok");
-  if (auto made = ensure_fifo(control_path, 0600); !made) return made.error();
-  if (auto made = ensure_fifo(ok_path, 0600); !made) return made.error();
-  auto control = open_fifo_supervisor_end(control_path);
-  if (!control) return control.error();
+  if (auto made = ensure_fifo(paths.supervise_file("control"), 0600); !made)
+    return SysError{made.error().code, "make FIFO " + shown + "/control"};
+  if (auto made = ensure_fifo(paths.supervise_file("ok"), 0600); !made)
+    return SysError{made.error().code, "make FIFO " + shown + "/ok"};
+  auto control = open_fifo_supervisor_end(paths.supervise_file("control"));
+  if (!control) return SysError{control.error().code, "open " + shown + "/control"};
   // ok is held open for reading only: a client's O_WRONLY|O_NONBLOCK open then succeeds
   // while we live and fails with ENXIO after (runit's sv, daemontools' svok).
-  auto ok = open_file(ok_path, O_RDONLY | O_NONBLOCK);
-  if (!ok) return ok.error();
-  return std::unique_ptr<ServiceRunner>(new ServiceRunner(
-      dir, loop, std::move(*lock), std::move(*supervise_fd), std::move(*control), std::move(*ok)));
+  auto ok = open_file(paths.supervise_file("ok"), O_RDONLY | O_NONBLOCK);
+  if (!ok) return SysError{ok.error().code, "open " + shown + "/ok"};
+  return std::unique_ptr<ServiceRunner>(
+      new ServiceRunner(dir, std::move(base), loop, std::move(*dir_fd), std::move(*lock),
+                        std::move(*supervise_fd), std::move(*control), std::move(*ok)));
 }
 
-ServiceRunner::ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueFd supervise_dir,
-                             UniqueFd control, UniqueFd ok)
+ServiceRunner::ServiceRunner(std::string dir, std::string base, Loop& loop, UniqueFd dir_fd,
+                             FileLock lock, UniqueFd supervise_dir, UniqueFd control, UniqueFd ok)
     : dir_(std::move(dir)),
-      paths_(dir_),
+      base_(std::move(base)),
+      paths_(base_),
+      dir_fd_(std::move(dir_fd)),
       loop_(loop),
       lock_(std::move(lock)),
       supervise_dir_(std::move(supervise_dir)),
@@ -146,6 +172,7 @@ ServiceRunner::ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueF
       restart_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kRestart); }),
       kill_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kKill); }),
       finish_timer_(loop, [this] { supervisor_->on_timer(TimerKind::kFinishTimeout); }),
+      publish_retry_timer_(loop, [this] { retry_publish(); }),
       notification_watch_(loop, -1, EV_READ, [this](int) { on_notification_readable(); }),
       pidfd_watch_(loop, -1, EV_READ, [this](int) {
         pidfd_watch_.stop();
@@ -173,7 +200,7 @@ std::optional<Adoption> ServiceRunner::find_orphan() {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes->data());
   const auto previous = StatusRecord::unpack(std::span<const uint8_t>(data, bytes->size()));
   if (!previous || previous->pid <= 0 || previous->state != RunState::kRun) return std::nullopt;
-  if (!is_orphaned_service(previous->pid, dir_)) return std::nullopt;
+  if (!is_orphaned_service(previous->pid, base_)) return std::nullopt;
   auto pidfd = open_pidfd(previous->pid);
   if (!pidfd) {
     warn(pidfd.error().message() + "; cannot adopt the running " + dir_ +
@@ -235,29 +262,34 @@ void ServiceRunner::on_directory_changed() {
     supervisor_->on_service_dir_gone();
     return;
   }
+  if (parent_moved()) watch_directories();
   if (watching_for_run_) supervisor_->on_run_may_have_appeared();
 }
 
 bool ServiceRunner::dir_still_ours() const {
+  // A removed directory can still be held open, but has no link left.
   struct stat st {};
-  return ::stat(dir_.c_str(), &st) == 0 && st.st_dev == dir_device_ && st.st_ino == dir_inode_;
+  return ::fstat(dir_fd_.get(), &st) == 0 && st.st_nlink > 0;
 }
 
 void ServiceRunner::watch_directories() {
-  struct stat st {};
-  if (::stat(dir_.c_str(), &st) == 0) {
-    dir_device_ = st.st_dev;
-    dir_inode_ = st.st_ino;
-  }
-  const size_t slash = dir_.find_last_of('/');
-  const std::string parent =
-      slash == std::string::npos ? "." : dir_.substr(0, slash == 0 ? 1 : slash);
-  auto notify = DirNotify::watch(parent, kDirGoneEvents, kDirSignal);
+  // The parent as it is now, held by descriptor: DIR moved elsewhere is re-watched in its
+  // new parent at the next notification.
+  auto notify = DirNotify::watch(base_ + "/..", kDirGoneEvents, kDirSignal);
   if (!notify) {
     warn(notify.error().message() + "; a removed " + dir_ + " goes unnoticed");
     return;
   }
   parent_notify_.emplace(std::move(*notify));
+}
+
+bool ServiceRunner::parent_moved() const {
+  if (!parent_notify_) return false;
+  struct stat watched {};
+  struct stat now {};
+  if (::fstat(parent_notify_->fd(), &watched) != 0 || ::stat((base_ + "/..").c_str(), &now) != 0)
+    return false;
+  return watched.st_dev != now.st_dev || watched.st_ino != now.st_ino;
 }
 
 // --- effects
@@ -269,11 +301,15 @@ ServiceKnobs ServiceRunner::load_knobs() {
   return knobs;
 }
 
+std::string ServiceRunner::named_after_dir(const std::string& line) const {
+  return replace_all(line, base_ + "/", dir_ + "/");
+}
+
 void ServiceRunner::warn_once_per_change(std::string& last, const std::vector<std::string>& lines) {
   // A crash loop reads the knobs every second: say each complaint once, not every second.
   std::string text = join_lines(lines);
   if (text == last) return;
-  for (const std::string& line : lines) warn(line);
+  for (const std::string& line : lines) warn(named_after_dir(line));
   last = std::move(text);
 }
 
@@ -295,7 +331,7 @@ Result<pid_t> ServiceRunner::spawn_in_service_dir(const std::string& program,
   request.path = program;  // relative to cwd = DIR, as runit runs ./run
   request.argv = std::move(argv);
   request.env = service_environment();
-  request.cwd = dir_;
+  request.cwd = base_;  // the child's own /proc/self/fd/N: the fd is open until its exec
   request.new_session = new_session;
   // stdin, stdout and stderr pass through unchanged (svscan's log pipe, DESIGN.md §1).
   if (notification_child_fd >= 0)
@@ -379,7 +415,7 @@ void ServiceRunner::watch_for_run(bool on) {
     dir_notify_.reset();
     return;
   }
-  auto notify = DirNotify::watch(dir_, kRunAppearsEvents, kDirSignal);
+  auto notify = DirNotify::watch(base_, kRunAppearsEvents, kDirSignal);
   if (!notify) {
     warn(notify.error().message() + "; retrying " + dir_ + "/run on a timer only");
     return;
@@ -388,35 +424,53 @@ void ServiceRunner::watch_for_run(bool on) {
 }
 
 void ServiceRunner::publish(const StatusRecord& record, bool want_exit, bool transient) {
-  // runsv's order: pid, stat, then status, the record clients poll, so a client that saw
-  // status change reads matching pid and stat files.
-  Result<void> result;
-  if (!transient) {
-    std::string pid = record.pid_text();
-    if (pid != last_pid_) {
-      result = write_file_atomically(supervise_dir_.get(), "pid", pid);
-      if (result) last_pid_ = std::move(pid);
-    }
-    std::string stat = record.stat_text(want_exit);
-    if (result && stat != last_stat_) {
-      result = write_file_atomically(supervise_dir_.get(), "stat", stat);
-      if (result) last_stat_ = std::move(stat);
-    }
-  }
+  last_record_ = record;
+  last_want_exit_ = want_exit;
+  auto result = write_state(record, want_exit, transient);
   if (result) {
-    const std::vector<uint8_t> bytes = record.pack();
-    result = write_file_atomically(
-        supervise_dir_.get(), "status",
-        std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    last_publish_error_ = 0;
+    publish_retry_timer_.stop();
+    return;
   }
-  if (result) {
+  // Say it once per cause (a full disk), not at every status change, and write the
+  // latest state again on a timer until it works: the files catch up without any event.
+  if (result.error().code != last_publish_error_) {
+    last_publish_error_ = result.error().code;
+    warn(result.error().message() + " in " + dir_ + "/supervise; retrying every second");
+  }
+  if (!publish_retry_timer_.active()) publish_retry_timer_.start_after(kPublishRetrySeconds);
+}
+
+void ServiceRunner::retry_publish() {
+  if (write_state(last_record_, last_want_exit_, false)) {
     last_publish_error_ = 0;
     return;
   }
-  // Say it once per cause (a full disk), not at every status change.
-  if (result.error().code == last_publish_error_) return;
-  last_publish_error_ = result.error().code;
-  warn(result.error().message() + " in " + paths_.supervise_dir());
+  publish_retry_timer_.start_after(kPublishRetrySeconds);
+}
+
+Result<void> ServiceRunner::write_state(const StatusRecord& record, bool want_exit,
+                                        bool transient) {
+  // stat, pid, then status: status is what sv and svstat poll, so once it changes the
+  // other two already match it.
+  if (!transient) {
+    std::string stat = record.stat_text(want_exit);
+    if (stat != last_stat_) {
+      if (auto written = write_file_atomically(supervise_dir_.get(), "stat", stat); !written)
+        return written;
+      last_stat_ = std::move(stat);
+    }
+    std::string pid = record.pid_text();
+    if (pid != last_pid_) {
+      if (auto written = write_file_atomically(supervise_dir_.get(), "pid", pid); !written)
+        return written;
+      last_pid_ = std::move(pid);
+    }
+  }
+  const std::vector<uint8_t> bytes = record.pack();
+  return write_file_atomically(
+      supervise_dir_.get(), "status",
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }

@@ -51,25 +51,31 @@ class ServiceRunner final : public Effects {
   void exit(int code) override;
 
  private:
-  ServiceRunner(std::string dir, Loop& loop, FileLock lock, UniqueFd supervise_dir,
-                UniqueFd control, UniqueFd ok);
+  ServiceRunner(std::string dir, std::string base, Loop& loop, UniqueFd dir_fd, FileLock lock,
+                UniqueFd supervise_dir, UniqueFd control, UniqueFd ok);
 
   std::optional<Adoption> find_orphan();
   const std::vector<std::string>* service_environment();
   Result<pid_t> spawn_in_service_dir(const std::string& program, std::vector<std::string> argv,
                                      bool new_session, int notification_child_fd,
                                      int notification_parent_fd);
+  Result<void> write_state(const StatusRecord& record, bool want_exit, bool transient);
+  void retry_publish();
   void on_control_readable();
   void on_notification_readable();
   void on_directory_changed();
   void on_child(pid_t pid, int wait_status);
   void watch_directories();
   [[nodiscard]] bool dir_still_ours() const;
+  [[nodiscard]] bool parent_moved() const;
   TimerWatch& timer(TimerKind kind);
+  [[nodiscard]] std::string named_after_dir(const std::string& line) const;
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
 
-  std::string dir_;
-  ServicePaths paths_;
+  std::string dir_;     // DIR as given: for messages
+  std::string base_;    // /proc/self/fd/N for DIR (follows renames), or DIR without /proc
+  ServicePaths paths_;  // files of DIR, under base_
+  UniqueFd dir_fd_;     // DIR itself, held open
   Loop& loop_;
   Supervisor* supervisor_ = nullptr;
   FileLock lock_;
@@ -88,6 +94,7 @@ class ServiceRunner final : public Effects {
   TimerWatch restart_timer_;
   TimerWatch kill_timer_;
   TimerWatch finish_timer_;
+  TimerWatch publish_retry_timer_;  // armed only while supervise/ cannot be written
 
   UniqueFd notification_;  // read end of run's readiness pipe
   IoWatch notification_watch_;
@@ -97,13 +104,14 @@ class ServiceRunner final : public Effects {
   std::optional<DirNotify> parent_notify_;  // DIR removed or renamed
   std::optional<DirNotify> dir_notify_;     // run appears (only while it is missing)
   bool watching_for_run_ = false;
-  dev_t dir_device_ = 0;
-  ino_t dir_inode_ = 0;
 
   std::vector<std::string> environment_;
   std::string last_knob_warnings_;
   std::string last_env_warnings_;
   int last_publish_error_ = 0;
+  StatusRecord last_record_;  // the latest state, written again while writes fail
+  bool last_want_exit_ = false;
+  static constexpr double kPublishRetrySeconds = 1.0;
   std::string last_stat_;
   std::string last_pid_;
 };

@@ -223,11 +223,11 @@ TEST(SuperviseKnobs, AdoptsRunLeftByAKilledSupervisor) {
   ASSERT_TRUE(send_control(service.dir(), "k"));
   const pid_t next = service.wait_running(pid);
   ASSERT_NE(next, 0);
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\nx\n"; }));
   EXPECT_EQ(read_file(service.file("finish.args")), "-1 0\n");
   record = read_status(service.dir());
   EXPECT_EQ(record->extension->last_wait_status, StatusExtension::kNoWaitStatus);
   EXPECT_EQ(record->extension->flags & StatusExtension::kFlagAdopted, 0);
-  EXPECT_EQ(read_file(service.file("starts")), "x\nx\n");
 }
 
 TEST(SuperviseKnobs, StaleStatusPidIsNotAdopted) {

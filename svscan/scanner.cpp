@@ -219,8 +219,9 @@ void Scanner::rearm_timers() {
   } else {
     restart_timer_->stop();
   }
-  // The fallback rescan runs only while inotify misses something: idle costs nothing.
-  if (!watcher_->complete() && options_.rescan_ms > 0) {
+  // The fallback rescan runs only while inotify misses something, or a log/ still waits
+  // for its pipe (descriptors exhausted): idle costs nothing.
+  if ((!watcher_->complete() || tree_->pairing_pending()) && options_.rescan_ms > 0) {
     if (!rescan_timer_->active())
       rescan_timer_->start_after(static_cast<double>(options_.rescan_ms) / 1000.0);
   } else {

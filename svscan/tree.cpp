@@ -120,11 +120,12 @@ void Tree::add_service(const ScanEntry& entry) {
       s.pipe_write = std::move(pipe->write_end);
       start(slot, Role::kLogger);
     } else {
-      // Without the pipe the service still runs, its output on our stdout; the next
-      // rescan with log/ still there does not retry, so say what to do.
+      // Without the pipe the service still runs, its output on our stdout; the rescan
+      // timer keeps running until a rescan pairs it (add_log), as for a log/ added later.
       effects_.warn(pipe.error().message() + " for " + entry.name +
-                    "/log: the service logs to svscan's output");
+                    "/log: the service logs to svscan's output until a rescan can pair it");
       s.logged = false;
+      s.log_unpaired = true;
     }
   }
   start(slot, Role::kService);
@@ -149,9 +150,12 @@ void Tree::add_log(size_t slot, const FileId& log_id) {
   Service& s = slots_[slot];
   auto pipe = effects_.make_log_pipe();
   if (!pipe) {
-    effects_.warn(pipe.error().message() + " for " + s.name + "/log");
+    if (!s.log_unpaired)
+      effects_.warn(pipe.error().message() + " for " + s.name + "/log; retrying at each rescan");
+    s.log_unpaired = true;
     return;
   }
+  s.log_unpaired = false;
   // A logger still leaving from an earlier log/ removal keeps its own pipe copy; ours
   // is new, so the two never share lines.
   s.pipe_read = std::move(pipe->read_end);
@@ -167,9 +171,16 @@ void Tree::add_log(size_t slot, const FileId& log_id) {
   }
 }
 
+bool Tree::pairing_pending() const {
+  for (const Service& s : slots_)
+    if (s.in_use && !s.removed && s.log_unpaired) return true;
+  return false;
+}
+
 void Tree::remove_log(size_t slot) {
   Service& s = slots_[slot];
   s.logged = false;
+  s.log_unpaired = false;
   s.log_id.reset();
   effects_.note(s.name + ": log/ removed: stopping its logger and restarting its supervise "
                 "so that run writes to svscan's output");

@@ -84,6 +84,10 @@ class Tree {
   /// Shell-style status (code, or 128+signal) of an essential service that ended the tree.
   [[nodiscard]] std::optional<int> essential_status() const { return essential_status_; }
 
+  /// True while some service has a log/ that could not be given its pipe (descriptors
+  /// exhausted): the scanner keeps its fallback rescan timer running until it is paired.
+  [[nodiscard]] bool pairing_pending() const;
+
   /// Number of services in the table (including removed ones still stopping).
   [[nodiscard]] size_t size() const { return in_use_; }
   /// For tests and messages: supervise pids of a listed service (0 when not running).
@@ -105,6 +109,7 @@ class Tree {
     bool in_use = false;
     bool removed = false;  // gone from the scan directory; slot freed when both are gone
     bool logged = false;   // has a log/ that is wanted
+    bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
     std::string name;
     FileId id;
     std::optional<FileId> log_id;

@@ -40,7 +40,13 @@ class FakeEffects final : public TreeEffects {
     return pid;
   }
   void send_signal(pid_t pid, int signo) override { signals.emplace_back(pid, signo); }
-  Result<Pipe> make_log_pipe() override { return make_pipe(); }
+  Result<Pipe> make_log_pipe() override {
+    if (fail_pipes > 0) {
+      --fail_pipes;
+      return SysError{EMFILE, "create pipe"};
+    }
+    return make_pipe();
+  }
   void forward_to_stdout(UniqueFd read_end) override { forwarded.push_back(std::move(read_end)); }
   std::optional<int> last_run_wait_status(const std::string& dir) override {
     const auto found = run_status.find(dir);
@@ -66,6 +72,7 @@ class FakeEffects final : public TreeEffects {
   pid_t next_pid = 100;
   int next_watch = 1;
   int fail_starts = 0;
+  int fail_pipes = 0;
   std::vector<Started> started;
   std::vector<std::pair<pid_t, int>> signals;
   std::vector<int> unwatched;
@@ -103,6 +110,27 @@ TEST_F(TreeTest, StartsOneSupervisePerServiceWithoutPipe) {
   EXPECT_EQ(tree.size(), 2u);
   EXPECT_EQ(tree.services_alive(), 2u);
   EXPECT_FALSE(tree.has_pipe("a"));
+}
+
+TEST_F(TreeTest, LogWithoutPipeRunsUnpairedAndIsPairedAtALaterRescan) {
+  effects.fail_pipes = 2;  // at the first scan and at the first retry
+  const std::vector<ScanEntry> listing{entry("web", 10, 20)};
+  tree.sync(listing);
+  EXPECT_NE(effects.last_start_of("web"), nullptr) << "the service runs without its logger";
+  EXPECT_EQ(effects.last_start_of("web/log"), nullptr);
+  EXPECT_FALSE(tree.has_pipe("web"));
+  EXPECT_TRUE(tree.pairing_pending());
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  tree.sync(listing);  // still no descriptor: no second warning, still pending
+  EXPECT_EQ(effects.warnings.size(), 1u);
+  EXPECT_TRUE(tree.pairing_pending());
+  const pid_t unpaired = effects.last_start_of("web")->pid;
+  tree.sync(listing);  // descriptors are back
+  EXPECT_FALSE(tree.pairing_pending());
+  EXPECT_TRUE(tree.has_pipe("web"));
+  EXPECT_NE(effects.last_start_of("web/log"), nullptr);
+  // Its supervise is replaced so the next run writes to the logger.
+  EXPECT_TRUE(effects.signalled(unpaired, SIGKILL));
 }
 
 TEST_F(TreeTest, PairSharesOnePipeHeldByTheTree) {

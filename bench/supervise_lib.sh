@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Shared by bench/supervise_*.sh (sourced, not run): builds the static supervise and the
 # helper, makes service directories, and starts svtree's supervise, runit's runsv and
@@ -74,7 +75,7 @@ wait_services() {
 # supervisors_of UNSHARE_PID: host pids of the supervisors in that namespace (the children
 # of its shell).
 supervisors_of() {
-  shell=$(cat "/proc/$1/task/$1/children" | awk '{print $1}')
+  shell=$(awk '{print $1}' "/proc/$1/task/$1/children")
   cat "/proc/$shell/task/$shell/children"
 }
 

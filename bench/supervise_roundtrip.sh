@@ -5,6 +5,7 @@
 # Rounds alternate between the three so that load from elsewhere hits them alike. Each
 # round first lets the service live 1.2 s (all three throttle quicker restarts).
 #   bench/supervise_roundtrip.sh [ROUNDS]
+# shellcheck source=bench/supervise_lib.sh
 . "$(dirname "$0")/supervise_lib.sh"
 ROUNDS=${1:-15}
 build
@@ -24,6 +25,7 @@ while [ "$r" -lt "$ROUNDS" ]; do
   done
   r=$((r + 1))
 done
-for system in svtree runit s6; do eval "rt_$system=$(median < "$WORK/$system.rt")"; done
+declare -A rt
+for system in svtree runit s6; do rt[$system]=$(median < "$WORK/$system.rt"); done
 echo "control round trip k -> new pid in status, median of $ROUNDS alternating rounds (us):"
-echo "  svtree $rt_svtree  runsv $rt_runit  s6-supervise $rt_s6   svtree/runsv $(ratio "$rt_svtree" "$rt_runit")  svtree/s6 $(ratio "$rt_svtree" "$rt_s6")"
+echo "  svtree ${rt[svtree]}  runsv ${rt[runit]}  s6-supervise ${rt[s6]}   svtree/runsv $(ratio "${rt[svtree]}" "${rt[runit]}")  svtree/s6 $(ratio "${rt[svtree]}" "${rt[s6]}")"

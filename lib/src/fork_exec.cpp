@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -67,15 +66,13 @@ Result<pid_t> fork_exec_process(const SpawnRequest& request,
     ::setpgid(0, 0);
   if (!request.cwd.empty() && ::chdir(request.cwd.c_str()) != 0)
     fail_in_child(exec_failure_prefix, errno);
-  // Sources that are also some mapping's target go through a spare copy first (as in
-  // spawn_process), and dup2 clears close-on-exec on the targets.
+  // Clashing sources go through a spare copy first; dup2 then clears close-on-exec on
+  // every target.
   std::vector<std::pair<int, int>> moves = request.fds;
-  for (auto& [child_fd, parent_fd] : moves) {
-    const bool clashes = std::any_of(request.fds.begin(), request.fds.end(),
-                                     [&](const auto& m) { return m.first == parent_fd; });
-    if (clashes) {
-      parent_fd = ::fcntl(parent_fd, F_DUPFD, 64);
-      if (parent_fd < 0) fail_in_child(exec_failure_prefix, errno);
+  for (auto& move : moves) {
+    if (fd_source_clashes(request.fds, move.second)) {
+      move.second = ::fcntl(move.second, F_DUPFD, 64);
+      if (move.second < 0) fail_in_child(exec_failure_prefix, errno);
     }
   }
   for (const auto& [child_fd, parent_fd] : moves) {

@@ -52,6 +52,11 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 
 }  // namespace
 
+bool fd_source_clashes(const std::vector<std::pair<int, int>>& fds, int source) {
+  return std::any_of(fds.begin(), fds.end(),
+                     [source](const std::pair<int, int>& m) { return m.first == source; });
+}
+
 Result<pid_t> spawn_process(const SpawnRequest& request) {
   SpawnAttributes attr;
   short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
@@ -73,16 +78,10 @@ Result<pid_t> spawn_process(const SpawnRequest& request) {
   if (!request.cwd.empty())
     ::posix_spawn_file_actions_addchdir_np(actions.get(), request.cwd.c_str());
 
-  // A source fd that is also some mapping's target would be clobbered by an earlier dup2,
-  // and dup2(fd, fd) would keep close-on-exec set: route such sources through a spare copy.
   std::vector<UniqueFd> spares;
-  for (const auto& mapping : request.fds) {
-    const int child_fd = mapping.first;
-    const int parent_fd = mapping.second;
+  for (const auto& [child_fd, parent_fd] : request.fds) {
     int source = parent_fd;
-    const bool clashes = std::any_of(request.fds.begin(), request.fds.end(),
-                                     [parent_fd](const auto& m) { return m.first == parent_fd; });
-    if (clashes) {
+    if (fd_source_clashes(request.fds, parent_fd)) {
       const int spare = ::fcntl(parent_fd, F_DUPFD_CLOEXEC, 64);
       if (spare < 0) return errno_error("duplicate descriptor for " + request.path);
       spares.emplace_back(spare);

@@ -11,7 +11,10 @@ if ! command -v clang++ >/dev/null; then echo "SKIP fuzz: clang++ not installed"
   -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 # Only the fuzz targets: they are all that this build is for.
 targets=$(grep -o "\['fuzz_[a-z_]*'" "$top/tests/fuzz/meson.build" | tr -d "['" | sed 's|^|tests/fuzz/|')
-ninja -C "$build" $targets >/dev/null
+if ! ninja -C "$build" $targets >"$build/fuzz-build.log" 2>&1; then
+  echo "FAIL fuzz: the fuzz targets do not build:"; grep -E -A5 'error' "$build/fuzz-build.log" | head -40
+  exit 1
+fi
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for target in $targets; do
   exe="$build/$target"

@@ -24,6 +24,11 @@ struct SpawnRequest {
   std::vector<std::pair<int, int>> fds;
 };
 
+/// True when parent fd `source` is also some mapping's child fd: a dup2 onto that target
+/// would clobber it first, and dup2(fd, fd) would leave close-on-exec set, so such a
+/// source must go through a spare copy (spawn_process and fork_exec_process both do).
+bool fd_source_clashes(const std::vector<std::pair<int, int>>& fds, int source);
+
 /// Starts the process and returns its pid. The child starts with an empty signal mask and
 /// every signal at its default disposition, whatever libev did to ours. An exec failure
 /// (ENOENT, EACCES, ENOEXEC…) is returned as the error and no child is left behind.

@@ -27,6 +27,7 @@ namespace {
 constexpr double kFirstCheckRetry = 0.02;
 constexpr double kMaxCheckRetry = 0.5;
 constexpr double kFallbackPoll = 0.02;
+constexpr double kSupervisorGrace = 2.0;
 // status is replaced by rename (runsv, daemontools and ours): IN_MOVED_TO is the one event.
 constexpr uint32_t kStatusEvents = IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF;
 
@@ -121,8 +122,14 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
 }
 
 struct Waiter::Target {
-  Target(Waiter& waiter, Loop& loop, ServiceRef ref)
-      : service(std::move(ref)), retry(loop, [this, &waiter] { waiter.evaluate(*this); }) {}
+  Target(Waiter& waiter, Loop& loop, ServiceRef ref, size_t position)
+      : service(std::move(ref)),
+        index(position),
+        retry(loop, [this, &waiter] { waiter.evaluate(*this); }),
+        grace(loop, [this, &waiter] {
+          grace_over = true;
+          waiter.evaluate(*this);
+        }) {}
   ServiceRef service;
   Snapshot before;
   Snapshot last;
@@ -135,7 +142,10 @@ struct Waiter::Target {
   std::string reason;
   std::unique_ptr<ChildWatch> check_watch;
   std::unique_ptr<DirNotify> dnotify;
-  TimerWatch retry;
+  size_t index;     // position in targets_, the epoll tag of ok_writer
+  bool grace_over = false;
+  TimerWatch retry;  // next ./check run
+  TimerWatch grace;  // how long a vanished supervisor may take to come back
 };
 
 Waiter::Waiter(Loop& loop, WaitOptions options)
@@ -182,7 +192,7 @@ Waiter::Waiter(Loop& loop, WaitOptions options)
 Waiter::~Waiter() = default;
 
 Snapshot Waiter::arm(const ServiceRef& service) {
-  auto target = std::make_unique<Target>(*this, loop_, service);
+  auto target = std::make_unique<Target>(*this, loop_, service, targets_.size());
   // Watch first, read second: a change between the two cannot be missed. A probe that
   // answers from one reading watches nothing.
   if (inotify_ && options_.patient) {
@@ -280,19 +290,37 @@ void Waiter::evaluate(Target& target) {
   }
   target.retry.stop();
   target.last = read_snapshot(target.service.dir);
+  if (target.last.presence == Presence::kSupervised && options_.patient &&
+      (target.grace.active() || !target.ok_writer)) {
+    // A supervisor is back: watch it as the old one was watched.
+    target.grace.stop();
+    target.grace_over = false;
+    auto writer = open_ok_writer(target.service.dir);
+    if (writer && epoll_) {
+      target.ok_writer = std::move(*writer);
+      epoll_event event{};
+      event.data.u64 = target.index;
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, target.ok_writer.get(), &event);
+    }
+  }
   const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
   switch (verdict.progress) {
     case Progress::kDone:
       finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
                                                        now_unix()) + "\n");
       return;
-    case Progress::kGone:
-      if (!options_.conditions.empty() && options_.conditions.front() == 'x')
-        finish(target, true, "ok: " + target.service.name + ": supervisor not running\n");
-      else
-        finish(target, false, "fail: " + target.service.name + ": " +
-                                  describe_problem(target.service.dir, target.last) + "\n");
+    case Progress::kGone: {
+      const bool exiting = !options_.conditions.empty() && options_.conditions.front() == 'x';
+      // svscan may replace a supervisor (DESIGN.md §1: log/ added or removed); the new
+      // one adopts the service. A wait gives it a moment before calling it a failure.
+      if (!exiting && options_.patient && !target.grace_over) {
+        if (!target.grace.active()) target.grace.start_after(kSupervisorGrace);
+        target.reason = "supervisor gone";
+        return;
+      }
+      finish_gone(target);
       return;
+    }
     case Progress::kNeedsCheckScript: {
       struct stat st {};
       if (::stat(join(target.service.dir, "check").c_str(), &st) != 0) {
@@ -378,7 +406,7 @@ void Waiter::on_deadline() {
     target.last = read_snapshot(target.service.dir);
     const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
     if (verdict.progress == Progress::kGone) {
-      evaluate(target);
+      finish_gone(target);
       continue;
     }
     const bool has_check =
@@ -396,10 +424,20 @@ void Waiter::on_deadline() {
   }
 }
 
+void Waiter::finish_gone(Target& target) {
+  if (!options_.conditions.empty() && options_.conditions.front() == 'x') {
+    finish(target, true, "ok: " + target.service.name + ": supervisor not running\n");
+  } else {
+    finish(target, false, "fail: " + target.service.name + ": " +
+                              describe_problem(target.service.dir, target.last) + "\n");
+  }
+}
+
 void Waiter::finish(Target& target, bool success, const std::string& line) {
   if (!target.active) return;
   target.active = false;
   target.retry.stop();
+  target.grace.stop();
   target.dnotify.reset();
   if (target.check_pid != 0) ::kill(-target.check_pid, SIGKILL);
   if (target.ok_writer && epoll_)

@@ -80,6 +80,7 @@ class Waiter {
   void start_check_script(Target& target);
   void on_check_script_exit(Target& target, int wait_status);
   void finish(Target& target, bool success, const std::string& line);
+  void finish_gone(Target& target);
   void maybe_stop();
 
   Loop& loop_;

@@ -515,6 +515,31 @@ TEST_P(SvctlTest, WaitEndsWhenTheSupervisorDies) {
             "fail: web: not supervised: no supervisor is running on " + dir("web") + "\n");
 }
 
+TEST_P(SvctlTest, WaitSurvivesASupervisorReplacement) {
+  // svscan replaces a service's supervise when log/ comes or goes (DESIGN.md §1).
+  make_service("web", kSleeper);
+  write_script(dir("web/check"), "echo >> checked\n[ -e healthy ]\n");
+  supervise("web");
+  wait_running("web");
+  const pid_t first = running_pid(dir("web"));
+  Process waiting({svctl_, "-w", "60", "start", "web"}, env_options());
+  ASSERT_TRUE(wait_until([&] { return !read_file(dir("web/checked")).empty(); }));
+  supervisors_[0]->signal(SIGKILL);
+  ASSERT_TRUE(supervisors_[0]->wait(20s).has_value());
+  // The gap must not end the wait (without the grace it fails at once: see the test above).
+  EXPECT_FALSE(wait_until([&] { return !waiting.running(); }, 500ms)) << waiting.stdout_text();
+  supervisors_.push_back(
+      std::make_unique<Process>(std::vector<std::string>{supervisor_, dir("web")}));
+  ASSERT_TRUE(wait_until([&] {
+    return probe_supervisor(dir("web") + "/supervise/ok") == SupervisorPresence::kRunning;
+  }));
+  write_file(dir("web/healthy"), "");
+  EXPECT_EQ(waiting.wait_exit_code(60s), 0) << waiting.stdout_text();
+  EXPECT_EQ(normalise(waiting.stdout_text()), "ok: run: web: (pid N) Ns\n");
+  // runsv adopts nothing: it started a second sleep; the first one is ours to end.
+  if (running_pid(dir("web")) != first) ::kill(first, SIGKILL);
+}
+
 TEST_P(SvctlTest, PermissionDeniedIsOneClearLine) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to run svctl as another user";
   if (!have_program("setpriv")) GTEST_SKIP() << "setpriv is not installed";

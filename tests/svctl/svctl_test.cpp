@@ -576,6 +576,34 @@ TEST_P(SvctlTest, StartOrderIdiomWaitsForTheDependency) {
   EXPECT_TRUE(wait_until([&] { return read_file(dir("app/started")) == "go\n"; }));
 }
 
+TEST_P(SvctlTest, StartOrderUnderSvscanWithHealthProbe) {
+  if (GetParam() != Supervisor::kOurs) GTEST_SKIP() << "svscan runs our supervise";
+  const std::string svscan = binary_from_env("SVTREE_SVSCAN");
+  if (svscan.empty()) GTEST_SKIP() << "svscan is not built";
+  make_service("db", "while [ ! -e go ]; do sleep 0.02; done\necho >&3\nexec sleep 1000\n");
+  write_file(dir("db/notification-fd"), "3\n");
+  make_service("app", "\"" + svctl_ + "\" -w 30 start ../db || exit 1\n"
+                      "cat ../db/go > started\nexec sleep 1000\n");
+  write_file(dir("db/go.later"), "go\n");
+  Process::Options options;
+  options.extra_env = {"SVTREE_SUPERVISE=" + supervisor_};
+  Process tree({svscan, svdir()}, options);
+  dirs_ = {dir("db"), dir("app")};
+  wait_running("db");
+  // db runs but is not ready: the app waits, and the tree is not healthy yet.
+  EXPECT_FALSE(file_exists(dir("app/started")));
+  auto unhealthy = svctl({"check"});
+  EXPECT_NE(unhealthy.exit_code, 0) << unhealthy.out;
+  EXPECT_NE(unhealthy.out.find("fail: db: not ready (run: db: (pid "), std::string::npos)
+      << unhealthy.out;
+  ASSERT_EQ(::rename(dir("db/go.later").c_str(), dir("db/go").c_str()), 0);
+  EXPECT_TRUE(wait_until([&] { return read_file(dir("app/started")) == "go\n"; }));
+  EXPECT_TRUE(wait_until([&] { return svctl({"check"}).exit_code == 0; }));
+  // A clean shutdown of the whole tree: svscan stops every supervise it started.
+  tree.signal(SIGTERM);
+  EXPECT_EQ(tree.wait_exit_code(30s), 0);
+}
+
 TEST_P(SvctlTest, TableAndJsonListEveryService) {
   make_service("web", kSleeper);
   make_dirs(dir("web/log"));

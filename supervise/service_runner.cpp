@@ -423,10 +423,10 @@ void ServiceRunner::watch_for_run(bool on) {
   dir_notify_.emplace(std::move(*notify));
 }
 
-void ServiceRunner::publish(const StatusRecord& record, bool want_exit, bool transient) {
+void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {
   last_record_ = record;
   last_want_exit_ = want_exit;
-  auto result = write_state(record, want_exit, transient);
+  auto result = write_state(record, want_exit);
   if (result) {
     last_publish_error_ = 0;
     publish_retry_timer_.stop();
@@ -442,30 +442,27 @@ void ServiceRunner::publish(const StatusRecord& record, bool want_exit, bool tra
 }
 
 void ServiceRunner::retry_publish() {
-  if (write_state(last_record_, last_want_exit_, false)) {
+  if (write_state(last_record_, last_want_exit_)) {
     last_publish_error_ = 0;
     return;
   }
   publish_retry_timer_.start_after(kPublishRetrySeconds);
 }
 
-Result<void> ServiceRunner::write_state(const StatusRecord& record, bool want_exit,
-                                        bool transient) {
+Result<void> ServiceRunner::write_state(const StatusRecord& record, bool want_exit) {
   // stat, pid, then status: status is what sv and svstat poll, so once it changes the
   // other two already match it.
-  if (!transient) {
-    std::string stat = record.stat_text(want_exit);
-    if (stat != last_stat_) {
-      if (auto written = write_file_atomically(supervise_dir_.get(), "stat", stat); !written)
-        return written;
-      last_stat_ = std::move(stat);
-    }
-    std::string pid = record.pid_text();
-    if (pid != last_pid_) {
-      if (auto written = write_file_atomically(supervise_dir_.get(), "pid", pid); !written)
-        return written;
-      last_pid_ = std::move(pid);
-    }
+  std::string stat = record.stat_text(want_exit);
+  if (stat != last_stat_) {
+    if (auto written = write_file_atomically(supervise_dir_.get(), "stat", stat); !written)
+      return written;
+    last_stat_ = std::move(stat);
+  }
+  std::string pid = record.pid_text();
+  if (pid != last_pid_) {
+    if (auto written = write_file_atomically(supervise_dir_.get(), "pid", pid); !written)
+      return written;
+    last_pid_ = std::move(pid);
   }
   const std::vector<uint8_t> bytes = record.pack();
   return write_file_atomically(

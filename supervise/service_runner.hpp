@@ -46,7 +46,7 @@ class ServiceRunner final : public Effects {
   void arm_timer(TimerKind kind, int64_t delay_ms) override;
   void cancel_timer(TimerKind kind) override;
   void watch_for_run(bool on) override;
-  void publish(const StatusRecord& record, bool want_exit, bool transient) override;
+  void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
   void exit(int code) override;
 
@@ -59,7 +59,7 @@ class ServiceRunner final : public Effects {
   Result<pid_t> spawn_in_service_dir(const std::string& program, std::vector<std::string> argv,
                                      bool new_session, int notification_child_fd,
                                      int notification_parent_fd);
-  Result<void> write_state(const StatusRecord& record, bool want_exit, bool transient);
+  Result<void> write_state(const StatusRecord& record, bool want_exit);
   void retry_publish();
   void on_control_readable();
   void on_notification_readable();

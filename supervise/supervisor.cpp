@@ -363,9 +363,10 @@ void Supervisor::enter_down() {
   since_ = clock_.wall();
   const bool ending = essential_ended_ || want_ == Want::kExit || hangup_exit_;
   const int64_t delay = !ending && want_ == Want::kUp ? restart_delay_ms() : -1;
-  // A down state that the restart below replaces at once is recorded in status only (the
-  // death's stamp and wait status); stat and pid go straight to the new run.
-  publish(/*transient=*/delay == 0);
+  // A down state that the restart below replaces at once is not written at all (s6 does
+  // the same): the new run's record carries the death's wait status, and clients see one
+  // change instead of two, sooner.
+  if (delay != 0) publish();
   if (essential_ended_) {
     finish_exiting(diag::kExitEssentialEnded);
     return;
@@ -460,9 +461,7 @@ StatusRecord Supervisor::record() const {
   return record;
 }
 
-void Supervisor::publish(bool transient) {
-  effects_.publish(record(), want_ == Want::kExit, transient);
-}
+void Supervisor::publish() { effects_.publish(record(), want_ == Want::kExit); }
 
 void Supervisor::finish_exiting(int code) {
   if (exiting_) return;

@@ -47,10 +47,8 @@ class Effects {
   virtual void cancel_timer(TimerKind kind) = 0;
   /// Watches DIR for run to appear (created, moved in, made executable).
   virtual void watch_for_run(bool on) = 0;
-  /// Writes supervise/stat, pid and status (runsv's order: status last). transient: the
-  /// state is replaced within the same event (a death followed by an immediate restart):
-  /// status alone records it.
-  virtual void publish(const StatusRecord& record, bool want_exit, bool transient) = 0;
+  /// Writes supervise/stat, pid and status (status last: clients poll it).
+  virtual void publish(const StatusRecord& record, bool want_exit) = 0;
   virtual void warn(std::string_view text) = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
@@ -116,7 +114,7 @@ class Supervisor {
   void enter_down();
   [[nodiscard]] int64_t restart_delay_ms() const;
   void signal_run(int signo);
-  void publish(bool transient = false);
+  void publish();
   void finish_exiting(int code);
   [[nodiscard]] bool service_running() const { return run_pid_ != 0 && state_ == RunState::kRun; }
 

@@ -56,10 +56,9 @@ class FakeEffects final : public Effects {
   void arm_timer(TimerKind kind, int64_t delay_ms) override { timers[kind] = delay_ms; }
   void cancel_timer(TimerKind kind) override { timers.erase(kind); }
   void watch_for_run(bool on) override { watching_for_run = on; }
-  void publish(const StatusRecord& record, bool exit_wanted, bool is_transient) override {
+  void publish(const StatusRecord& record, bool exit_wanted) override {
     published.push_back(record);
-    transient.push_back(is_transient);
-    if (!is_transient) stat = record.stat_text(exit_wanted);
+    stat = record.stat_text(exit_wanted);
   }
   void warn(std::string_view text) override { warnings.emplace_back(text); }
   void exit(int code) override { exit_code = code; }
@@ -85,7 +84,6 @@ class FakeEffects final : public Effects {
   std::map<TimerKind, int64_t> timers;
   bool watching_for_run = false;
   std::vector<StatusRecord> published;
-  std::vector<bool> transient;
   std::string stat;
   std::vector<std::string> warnings;
   int released = 0;
@@ -172,15 +170,15 @@ TEST_F(SupervisorTest, LongRunRestartsAtOnce) {
   supervisor.on_run_exit(killed(SIGKILL));
   EXPECT_EQ(effects.runs.size(), 2u);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
-  // The momentary down state went to status only; the new run to all three files.
+  // The momentary down state is not published: the new run's record carries the death.
   const size_t n = effects.published.size();
   ASSERT_GE(n, 2u);
-  EXPECT_EQ(effects.published[n - 2].state, RunState::kDown);
-  EXPECT_EQ(effects.published[n - 2].extension->last_wait_status,
-            static_cast<uint32_t>(killed(SIGKILL)));
-  EXPECT_TRUE(effects.transient[n - 2]);
+  EXPECT_EQ(effects.published[n - 2].state, RunState::kRun);
+  EXPECT_EQ(effects.published[n - 2].pid, effects.runs[0]);
   EXPECT_EQ(effects.published[n - 1].state, RunState::kRun);
-  EXPECT_FALSE(effects.transient[n - 1]);
+  EXPECT_EQ(effects.published[n - 1].pid, effects.runs[1]);
+  EXPECT_EQ(effects.published[n - 1].extension->last_wait_status,
+            static_cast<uint32_t>(killed(SIGKILL)));
 }
 
 TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterALongRun) {

@@ -172,6 +172,9 @@ TEST(Exhaustion, DiskFullUnderSuperviseWarnsAndCatchesUp) {
   // And it is fully usable again.
   ASSERT_EQ(inside("printf u > " + state + "/control").exit_code, 0);
   EXPECT_TRUE(wait_until([&] { return inside("cat " + state + "/stat").out == "run\n"; }));
+  // Stop it for good: the service runs in its own session.
+  ASSERT_EQ(inside("printf x > " + state + "/control").exit_code, 0);
+  EXPECT_TRUE(supervisor.wait(30s).has_value());
 }
 
 }  // namespace

@@ -50,8 +50,10 @@ TEST(Spawn, CwdSessionFdsAndCleanSignals) {
   testing::write_script(dir / "probe",
                         "pwd\n"
                         "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo leader\n"
-                        "grep -E '^Sig(Blk|Ign)' /proc/$$/status\n"
-                        "echo to-fd-3 >&3\n");
+                        "echo to-fd-3 >&3\n"
+                        // /proc/self of the exec'd grep: the shell's own status can show a
+                        // fork in progress.
+                        "exec grep -E '^Sig(Blk|Ign)' /proc/self/status\n");
   auto out = make_pipe();
   auto extra = make_pipe();
   ASSERT_TRUE(out.ok() && extra.ok());

@@ -26,7 +26,7 @@ for b in svscan supervise svctl svlog; do
   cp "$exe" "$root/bin/$b"
 done
 cp "$busybox" "$root/bin/busybox"
-for applet in sh sleep echo cat; do ln -s busybox "$root/bin/$applet"; done
+for applet in sh sleep echo cat env; do ln -s busybox "$root/bin/$applet"; done
 
 cat > "$root/etc/service/ticker/run" <<'RUN'
 #!/bin/sh

@@ -65,6 +65,12 @@ std::vector<std::string> logdir_lines(const std::string& logdir) {
   return lines;
 }
 
+bool stop_supervised(Process& supervise, const std::string& control_fifo) {
+  if (!supervise.running()) return true;
+  write_into(control_fifo, "x");
+  return supervise.wait(30s).has_value();
+}
+
 Tree::Tree() { make_dirs(root_ / "service"); }
 
 void Tree::start(const std::vector<std::string>& extra_args) {

@@ -22,6 +22,11 @@ pid_t pid_from_file(const std::string& path);
 /// (@<tai64n>.s / .u, whose names sort by time), then current.
 std::vector<std::string> logdir_lines(const std::string& logdir);
 
+/// Sends `x` through control_fifo and waits for the supervise to exit: services run in a
+/// session of their own, so killing supervise's process group would leave them running.
+/// False if it did not exit in time.
+bool stop_supervised(Process& supervise, const std::string& control_fifo);
+
 /// svscan on TempDir/service, started by start() once the services are written.
 class Tree {
  public:

@@ -283,8 +283,9 @@ void Tree::on_service_exit(size_t slot, int wait_status) {
       effects_.note("essential service " + s.name + " ended (" + describe_exit(*run_status) +
                     "): stopping the tree, exit status " + std::to_string(shell));
     else
-      effects_.warn("essential service " + s.name + " ended with an unreadable " + s.name +
-                    "/supervise/status: stopping the tree, exit status 111");
+      effects_.warn("essential service " + s.name + " ended with no known exit status (" +
+                    s.name + "/supervise/status unreadable, or its run was adopted from an "
+                    "earlier supervise): stopping the tree, exit status 111");
     if (!essential_status_) essential_status_ = shell;
     return;
   }

@@ -15,14 +15,6 @@ extern char** environ;
 namespace svtree {
 namespace {
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
 [[noreturn]] void fail_in_child(const std::string& prefix, int error) {
   std::string line = prefix;
   line += ": ";
@@ -37,9 +29,9 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 Result<pid_t> fork_exec_process(const SpawnRequest& request,
                                 const std::string& exec_failure_prefix) {
   // Everything the child needs is built before fork.
-  auto argv = c_strings(request.argv);
+  auto argv = exec_string_array(request.argv);
   std::vector<char*> envp;
-  if (request.env != nullptr) envp = c_strings(*request.env);
+  if (request.env != nullptr) envp = exec_string_array(*request.env);
   char** const environment = request.env != nullptr ? envp.data() : environ;
 
   // No handler of ours may run in the child between fork and the reset below.

@@ -42,15 +42,16 @@ class SpawnFileActions {
   posix_spawn_file_actions_t actions_{};
 };
 
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+
+}  // namespace
+
+std::vector<char*> exec_string_array(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
   for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
   pointers.push_back(nullptr);
   return pointers;
 }
-
-}  // namespace
 
 bool fd_source_clashes(const std::vector<std::pair<int, int>>& fds, int source) {
   return std::any_of(fds.begin(), fds.end(),
@@ -90,9 +91,9 @@ Result<pid_t> spawn_process(const SpawnRequest& request) {
     ::posix_spawn_file_actions_adddup2(actions.get(), source, child_fd);
   }
 
-  auto argv = c_strings(request.argv);
+  auto argv = exec_string_array(request.argv);
   std::vector<char*> envp;
-  if (request.env != nullptr) envp = c_strings(*request.env);
+  if (request.env != nullptr) envp = exec_string_array(*request.env);
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, request.path.c_str(), actions.get(), attr.get(), argv.data(),
                                request.env != nullptr ? envp.data() : environ);

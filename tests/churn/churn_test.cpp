@@ -60,37 +60,6 @@ long private_kb(pid_t pid) {
   return total;
 }
 
-/// Zombies among pid's descendants (walks /proc by ppid).
-std::vector<pid_t> zombies_under(pid_t root) {
-  std::map<pid_t, std::pair<pid_t, char>> table;  // pid -> (ppid, state)
-  if (DIR* proc = ::opendir("/proc")) {
-    while (const dirent* entry = ::readdir(proc)) {
-      const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
-      if (pid <= 0) continue;
-      const std::string stat = read_file("/proc/" + std::string(entry->d_name) + "/stat");
-      const size_t paren = stat.rfind(')');
-      if (paren == std::string::npos || paren + 4 >= stat.size()) continue;
-      std::istringstream rest(stat.substr(paren + 2));
-      char state = 0;
-      pid_t ppid = 0;
-      rest >> state >> ppid;
-      table[pid] = {ppid, state};
-    }
-    ::closedir(proc);
-  }
-  std::vector<pid_t> zombies;
-  for (const auto& [pid, info] : table) {
-    if (info.second != 'Z') continue;
-    for (pid_t up = info.first; up > 1; up = table.count(up) ? table[up].first : 0) {
-      if (up == root) {
-        zombies.push_back(pid);
-        break;
-      }
-    }
-  }
-  return zombies;
-}
-
 TEST(Churn, TwoHundredCrashLoopsAsPid1) {
   for (const char* variable : {"SVTREE_SVSCAN", "SVTREE_SUPERVISE", "SVTREE_SVCTL"})
     if (binary_from_env(variable).empty()) GTEST_SKIP() << variable << " is not set";
@@ -141,10 +110,10 @@ TEST(Churn, TwoHundredCrashLoopsAsPid1) {
     EXPECT_GE(std::count(status.out.begin(), status.out.end(), '\n'), kServices) << status.out;
     ++rounds;
     // Zombies are reaped: any one seen must be gone shortly after.
-    const auto seen = zombies_under(svscan);
+    const auto seen = zombies_below(svscan);
     if (!seen.empty()) {
       EXPECT_TRUE(wait_until([&] {
-        const auto now = zombies_under(svscan);
+        const auto now = zombies_below(svscan);
         for (pid_t z : seen)
           if (std::find(now.begin(), now.end(), z) != now.end()) return false;
         return true;

@@ -16,22 +16,6 @@
 namespace svtree::testing {
 namespace {
 
-/// utime + stime of pid, in clock ticks.
-long cpu_ticks(pid_t pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i == 14) utime = std::atol(field.c_str());
-    if (i == 15) stime = std::atol(field.c_str());
-  }
-  return utime + stime;
-}
-
 long ticks_per_second() { return ::sysconf(_SC_CLK_TCK); }
 
 /// The number after "max " in a pids cgroup's pids.events: forks refused so far.

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 
+#include "support/tree_fixture.hpp"
 #include "svscan_harness.hpp"
 
 namespace svtree::svscan::testing {
@@ -36,51 +37,6 @@ bool pid_namespaces_work(std::string& why) {
     if (!pid_namespaces_work(why)) GTEST_SKIP() << why;        \
   } while (0)
 
-struct ProcInfo {
-  pid_t ppid = 0;
-  char state = '?';
-};
-
-std::map<pid_t, ProcInfo> process_table() {
-  std::map<pid_t, ProcInfo> table;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return table;
-  while (const dirent* d = ::readdir(proc)) {
-    const pid_t pid = static_cast<pid_t>(std::atoi(d->d_name));
-    if (pid <= 0) continue;
-    const std::string stat = read_file("/proc/" + std::string(d->d_name) + "/stat");
-    const size_t paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 4 >= stat.size()) continue;
-    ProcInfo info;
-    info.state = stat[paren + 2];
-    info.ppid = static_cast<pid_t>(std::atoi(stat.c_str() + paren + 4));
-    table[pid] = info;
-  }
-  ::closedir(proc);
-  return table;
-}
-
-/// Zombies anywhere below root (zombies included in the walk, unlike list_descendants).
-size_t zombies_below(pid_t root) {
-  const auto table = process_table();
-  size_t zombies = 0;
-  for (const auto& [pid, info] : table) {
-    pid_t at = info.ppid;
-    bool below = false;
-    for (int hops = 0; hops < 64 && at > 1; ++hops) {
-      if (at == root) {
-        below = true;
-        break;
-      }
-      const auto up = table.find(at);
-      if (up == table.end()) break;
-      at = up->second.ppid;
-    }
-    if (below && info.state == 'Z') ++zombies;
-  }
-  return zombies;
-}
-
 TEST(Pid1, ReapsOrphansOfDoubleForkingServices) {
   SKIP_WITHOUT_PID_NAMESPACES();
   ScanTree tree;
@@ -93,8 +49,8 @@ TEST(Pid1, ReapsOrphansOfDoubleForkingServices) {
   ASSERT_TRUE(wait_until([&] { return file_exists(tree.out("forked")); })) << tree.log();
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("reaped orphan pid") >= 20; }))
       << tree.log();
-  ASSERT_TRUE(wait_until([&] { return zombies_below(tree.svscan().pid()) == 0; }))
-      << zombies_below(tree.svscan().pid()) << " zombies left\n" << tree.log();
+  ASSERT_TRUE(wait_until([&] { return zombies_below(tree.svscan().pid()).empty(); }))
+      << zombies_below(tree.svscan().pid()).size() << " zombies left\n" << tree.log();
   EXPECT_EQ(tree.count_in_log("as PID 1"), 1u) << tree.log();
 }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "support/tree_fixture.hpp"
 #include "supervise_harness.hpp"
 #include "svtree/status_record.hpp"
 
@@ -32,21 +33,6 @@ bool remove_tree(const std::string& path) {
   });
 }
 
-/// CPU time (user + system clock ticks) a process has used so far.
-long cpu_ticks(pid_t pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close_paren = stat.rfind(')');
-  if (close_paren == std::string::npos) return -1;
-  std::istringstream in(stat.substr(close_paren + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
-}
 
 TEST(SuperviseBadInput, MissingRunWarnsOnceStaysControllableAndStartsWhenWritten) {
   ServiceFixture service;

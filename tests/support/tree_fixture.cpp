@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <cstdlib>
 #include <sstream>
 
@@ -37,6 +38,53 @@ pid_t find_process(const std::vector<std::string>& argv, const std::string& cwd)
   }
   ::closedir(proc);
   return found;
+}
+
+std::vector<pid_t> zombies_below(pid_t root) {
+  struct Entry {
+    pid_t ppid;
+    char state;
+  };
+  std::map<pid_t, Entry> table;
+  if (DIR* proc = ::opendir("/proc")) {
+    while (const dirent* entry = ::readdir(proc)) {
+      const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+      if (pid <= 0) continue;
+      const std::string stat = read_file("/proc/" + std::string(entry->d_name) + "/stat");
+      const size_t paren = stat.rfind(')');
+      if (paren == std::string::npos || paren + 4 >= stat.size()) continue;
+      table[pid] = {static_cast<pid_t>(std::atoi(stat.c_str() + paren + 4)), stat[paren + 2]};
+    }
+    ::closedir(proc);
+  }
+  std::vector<pid_t> zombies;
+  for (const auto& [pid, info] : table) {
+    if (info.state != 'Z') continue;
+    pid_t at = info.ppid;
+    for (int hops = 0; hops < 64 && at > 1; ++hops) {
+      if (at == root) {
+        zombies.push_back(pid);
+        break;
+      }
+      const auto up = table.find(at);
+      if (up == table.end()) break;
+      at = up->second.ppid;
+    }
+  }
+  return zombies;
+}
+
+long cpu_ticks(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  long ticks = 0;
+  // Fields 14 and 15 of proc(5): utime and stime; the stream starts at field 3.
+  for (int i = 3; i <= 15 && fields >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::atol(field.c_str());
+  return ticks;
 }
 
 pid_t pid_from_file(const std::string& path) {

@@ -15,6 +15,12 @@ namespace svtree::testing {
 /// The pid of the live process whose argv is exactly argv and whose cwd is cwd; 0 if none.
 pid_t find_process(const std::vector<std::string>& argv, const std::string& cwd);
 
+/// Zombies anywhere below root, found by walking /proc's parent links.
+std::vector<pid_t> zombies_below(pid_t root);
+
+/// CPU time (user + system clock ticks) pid has used so far; -1 if unreadable.
+long cpu_ticks(pid_t pid);
+
 /// The pid written in a supervise/pid file (0 when empty or unreadable).
 pid_t pid_from_file(const std::string& path);
 

@@ -24,6 +24,10 @@ struct SpawnRequest {
   std::vector<std::pair<int, int>> fds;
 };
 
+/// argv/envp for exec: pointers into strings, then nullptr. Valid while strings lives and
+/// is not modified; built before fork, since the child of a vfork must not allocate.
+std::vector<char*> exec_string_array(const std::vector<std::string>& strings);
+
 /// True when parent fd `source` is also some mapping's child fd: a dup2 onto that target
 /// would clobber it first, and dup2(fd, fd) would leave close-on-exec set, so such a
 /// source must go through a spare copy (spawn_process and fork_exec_process both do).

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// A service directory that changes under a running tree (issue 7): run replaced while it
+// runs, the whole scan directory renamed, the whole scan directory deleted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "support/tree_fixture.hpp"
+
+namespace svtree::testing {
+namespace {
+
+bool have_tree_binaries() {
+  return !binary_from_env("SVTREE_SVSCAN").empty() && !binary_from_env("SVTREE_SUPERVISE").empty();
+}
+
+TEST(ChangesUnderTheTree, RunReplacedWhileRunningTakesEffectAtTheNextStart) {
+  if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
+  Tree tree;
+  const std::string service = tree.service_dir("app");
+  make_dirs(service);
+  write_script(service + "/run", "echo v1 >> ../../versions\nexec sleep 1000\n");
+  tree.start();
+  const std::string versions = tree.root() / "versions";
+  ASSERT_TRUE(wait_until([&] { return read_file(versions) == "v1\n"; })) << tree.svscan().stderr_text();
+  const pid_t first = pid_from_file(service + "/supervise/pid");
+
+  // Replaced the way deployments do it (write a new file, rename over): the running
+  // process is untouched.
+  write_script(service + "/run", "echo v2 >> ../../versions\nexec sleep 1000\n");
+  EXPECT_EQ(::kill(first, 0), 0);
+  EXPECT_EQ(pid_from_file(service + "/supervise/pid"), first);
+
+  ASSERT_TRUE(write_into(service + "/supervise/control", "t"));
+  ASSERT_TRUE(wait_until([&] { return read_file(versions) == "v1\nv2\n"; }))
+      << read_file(versions) << tree.svscan().stderr_text();
+  EXPECT_EQ(tree.stop(), 0);
+}
+
+TEST(ChangesUnderTheTree, ScanDirRenamedKeepsEverythingRunning) {
+  if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
+  Tree tree;
+  for (const char* name : {"a", "b"}) {
+    make_dirs(tree.service_dir(name));
+    write_script(tree.service_dir(name) + "/run", "exec sleep 1000\n");
+  }
+  tree.start();
+  auto running = [&](const std::string& scan) {
+    return read_file(scan + "/a/supervise/stat") == "run\n" &&
+           read_file(scan + "/b/supervise/stat") == "run\n";
+  };
+  ASSERT_TRUE(wait_until([&] { return running(tree.scan_dir()); }));
+  const pid_t a = pid_from_file(tree.service_dir("a") + "/supervise/pid");
+
+  const std::string moved = tree.root() / "moved";
+  ASSERT_EQ(::rename(tree.scan_dir().c_str(), moved.c_str()), 0);
+  // Still supervised where it now lives: the same run, controllable.
+  EXPECT_TRUE(running(moved));
+  EXPECT_EQ(pid_from_file(moved + "/a/supervise/pid"), a);
+  ASSERT_TRUE(write_into(moved + "/a/supervise/control", "t"));
+  EXPECT_TRUE(wait_until([&] {
+    const pid_t now = pid_from_file(moved + "/a/supervise/pid");
+    return now != 0 && now != a;
+  })) << tree.svscan().stderr_text();
+  // A service added in its new place is picked up.
+  make_dirs(moved + "/c");
+  write_script(moved + "/c/run", "exec sleep 1000\n");
+  EXPECT_TRUE(wait_until([&] { return read_file(moved + "/c/supervise/stat") == "run\n"; }))
+      << tree.svscan().stderr_text();
+  EXPECT_EQ(tree.stop(), 0) << tree.svscan().stderr_text();
+}
+
+TEST(ChangesUnderTheTree, ScanDirDeletedStopsServicesAndSvscanStaysCalm) {
+  if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
+  Tree tree;
+  for (const char* name : {"a", "b"}) {
+    make_dirs(tree.service_dir(name));
+    write_script(tree.service_dir(name) + "/run", "exec sleep 1000\n");
+  }
+  tree.start();
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(tree.service_dir("a") + "/supervise/stat") == "run\n" &&
+           read_file(tree.service_dir("b") + "/supervise/stat") == "run\n";
+  }));
+  const pid_t a = pid_from_file(tree.service_dir("a") + "/supervise/pid");
+  const pid_t b = pid_from_file(tree.service_dir("b") + "/supervise/pid");
+
+  // Moved away then deleted, as `rm -rf` would race with the supervisors' own writes.
+  const std::string doomed = tree.root() / "doomed";
+  ASSERT_EQ(::rename(tree.scan_dir().c_str(), doomed.c_str()), 0);
+  ASSERT_EQ(run_command({"rm", "-rf", doomed}).exit_code, 0);
+  // Each supervise sees its directory gone and stops its service.
+  EXPECT_TRUE(wait_until([&] { return ::kill(a, 0) != 0 && ::kill(b, 0) != 0; }))
+      << tree.svscan().stderr_text();
+  EXPECT_TRUE(tree.svscan().running()) << tree.svscan().stderr_text();
+  const long ticks = cpu_ticks(tree.svscan().pid());
+  EXPECT_LT(ticks, 100) << "svscan spun after its directory vanished";
+  EXPECT_EQ(tree.stop(), 0) << tree.svscan().stderr_text();
+}
+
+}  // namespace
+}  // namespace svtree::testing

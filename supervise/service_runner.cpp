@@ -323,10 +323,29 @@ const std::vector<std::string>* ServiceRunner::service_environment() {
   return &environment_;
 }
 
+void ServiceRunner::warn_if_writable_by_others(const std::string& program) {
+  // Whoever can change what we execute runs code as this service's user. runit and s6
+  // say nothing; we say it, and still run it (refusing would take a service down).
+  const std::string name = program.substr(2);  // "./run" -> "run", "./control/t" -> ...
+  const std::string file = base_ + "/" + name;
+  const std::string holder = file.substr(0, file.rfind('/'));
+  std::string problem;
+  if (is_writable_by_others(file))
+    problem = dir_ + "/" + name + " is world-writable: anyone can change what it runs; "
+              "chmod o-w " + dir_ + "/" + name;
+  else if (is_writable_by_others(holder))
+    problem = "the directory holding " + dir_ + "/" + name +
+              " is world-writable: anyone can replace it; chmod o-w that directory";
+  if (problem == last_writable_warning_) return;
+  last_writable_warning_ = problem;
+  if (!problem.empty()) warn(problem);
+}
+
 Result<pid_t> ServiceRunner::spawn_in_service_dir(const std::string& program,
                                                   std::vector<std::string> argv, bool new_session,
                                                   int notification_child_fd,
                                                   int notification_parent_fd) {
+  warn_if_writable_by_others(program);
   SpawnRequest request;
   request.path = program;  // relative to cwd = DIR, as runit runs ./run
   request.argv = std::move(argv);

@@ -60,6 +60,8 @@ class ServiceRunner final : public Effects {
                                      bool new_session, int notification_child_fd,
                                      int notification_parent_fd);
   Result<void> write_state(const StatusRecord& record, bool want_exit);
+  /// Warns (once per cause) when others could change program or the directory holding it.
+  void warn_if_writable_by_others(const std::string& program);
   void retry_publish();
   void on_control_readable();
   void on_notification_readable();
@@ -107,6 +109,7 @@ class ServiceRunner final : public Effects {
 
   std::vector<std::string> environment_;
   std::string last_knob_warnings_;
+  std::string last_writable_warning_;  // said once per cause, not at every restart
   std::string last_env_warnings_;
   int last_publish_error_ = 0;
   StatusRecord last_record_;  // the latest state, written again while writes fail

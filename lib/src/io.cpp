@@ -66,6 +66,12 @@ bool is_executable_file(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
 }
 
+bool is_writable_by_others(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return false;
+  return !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0);
+}
+
 Result<void> set_nonblocking(int fd, bool on) {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return errno_error("fcntl F_GETFL");

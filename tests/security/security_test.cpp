@@ -81,6 +81,42 @@ TEST_F(Security, OnlyTheOwnerControlsAService) {
   EXPECT_TRUE(stop_supervised(supervise, service + "/supervise/control"));
 }
 
+TEST_F(Security, WorldWritableRunOrDirectoryIsRunWithOneWarning) {
+  const std::string service = root_ / "loose";
+  make_dirs(service);
+  write_script(service + "/run", "exec sleep 1000\n");
+  ASSERT_EQ(::chmod((service + "/run").c_str(), 0777), 0);
+  Process supervise({binary_from_env("SVTREE_SUPERVISE"), service});
+  ASSERT_TRUE(wait_until([&] { return read_file(service + "/supervise/stat") == "run\n"; }))
+      << supervise.stderr_text();
+  EXPECT_TRUE(wait_until([&] {
+    return supervise.stderr_text().find(service + "/run is world-writable") != std::string::npos;
+  })) << supervise.stderr_text();
+  // A restart with the same cause says nothing new.
+  const pid_t first = pid_from_file(service + "/supervise/pid");
+  ASSERT_TRUE(write_into(service + "/supervise/control", "t"));
+  ASSERT_TRUE(wait_until([&] {
+    const pid_t now = pid_from_file(service + "/supervise/pid");
+    return now != 0 && now != first;
+  }));
+  const std::string said = supervise.stderr_text();
+  EXPECT_EQ(std::count(said.begin(), said.end(), '\n'), 1) << said;
+  // The file is fixed, the directory opened to everyone: that is said too.
+  ASSERT_EQ(::chmod((service + "/run").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod(service.c_str(), 0777), 0);
+  const pid_t second = pid_from_file(service + "/supervise/pid");
+  ASSERT_TRUE(write_into(service + "/supervise/control", "t"));
+  EXPECT_TRUE(wait_until([&] {
+    return supervise.stderr_text().find("the directory holding " + service + "/run is world-writable") !=
+           std::string::npos;
+  })) << supervise.stderr_text();
+  EXPECT_TRUE(wait_until([&] {
+    const pid_t now = pid_from_file(service + "/supervise/pid");
+    return now != 0 && now != second;
+  }));
+  EXPECT_TRUE(stop_supervised(supervise, service + "/supervise/control"));
+}
+
 TEST_F(Security, TheWholeTreeRunsAsARandomUidWithoutPasswdEntry) {
   const std::string scan = root_ / "service";
   make_dirs(scan + "/web/log/main");

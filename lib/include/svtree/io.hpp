@@ -34,6 +34,11 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 
 /// Is path a regular file executable by us (access X_OK and S_ISREG)?
 [[nodiscard]] bool is_executable_file(const std::string& path);
 
+/// Can users other than the owner change what path holds? True for a world-writable file,
+/// and for a world-writable directory without the sticky bit (in a sticky one, like /tmp,
+/// others cannot replace a file they do not own). False when path cannot be stat'ed.
+[[nodiscard]] bool is_writable_by_others(const std::string& path);
+
 /// Sets or clears O_NONBLOCK.
 Result<void> set_nonblocking(int fd, bool on);
 

@@ -44,5 +44,21 @@ TEST(Io, ReadSmallFileAndExecutableCheck) {
   EXPECT_FALSE(read_small_file(dir / "missing").ok());
 }
 
+TEST(Io, WritableByOthers) {
+  TempDir dir;
+  testing::write_script(dir / "run", "exit 0\n");
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  EXPECT_FALSE(is_writable_by_others(dir / "run"));
+  EXPECT_FALSE(is_writable_by_others(dir.path()));
+  ASSERT_EQ(::chmod((dir / "run").c_str(), 0757), 0);
+  EXPECT_TRUE(is_writable_by_others(dir / "run"));
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0777), 0);
+  EXPECT_TRUE(is_writable_by_others(dir.path()));
+  // Sticky, like /tmp: others cannot replace what they do not own.
+  ASSERT_EQ(::chmod(dir.path().c_str(), 01777), 0);
+  EXPECT_FALSE(is_writable_by_others(dir.path()));
+  EXPECT_FALSE(is_writable_by_others(dir / "missing"));
+}
+
 }  // namespace
 }  // namespace svtree

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fuzz: the text of knob files (numbers, signal names), envdir values and TAI64N labels.
+#include "fuzz_target.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

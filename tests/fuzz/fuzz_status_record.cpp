@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Fuzz: any bytes in supervise/status (runsv's, daemontools', ours, or garbage) decode
 // without harm, and what decodes re-encodes to a record that decodes the same.
+#include "fuzz_target.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

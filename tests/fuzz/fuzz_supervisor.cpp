@@ -3,6 +3,8 @@
 // machine. It must never ask to signal pid 0 or a negative pid (kill(0)/kill(-1) would hit
 // the supervisor or everything), and every record it publishes must be coherent: a pid
 // exactly when something runs, the state matching what runs.
+#include "fuzz_target.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -53,7 +55,7 @@ class FuzzEffects final : public Effects {
   }
   void cancel_timer(TimerKind kind) override { armed.erase(kind); }
   void watch_for_run(bool) override {}
-  void publish(const StatusRecord& record, bool, bool) override {
+  void publish(const StatusRecord& record, bool) override {
     const bool something_runs = record.state != RunState::kDown;
     if (something_runs != (record.pid != 0)) std::abort();
     const auto bytes = record.pack();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Fuzz: any `config` text parses (bad lines become warnings, never a crash), and any
 // pattern/text pair is decided without reading past either string.
+#include "fuzz_target.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>

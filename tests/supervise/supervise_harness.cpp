@@ -109,4 +109,12 @@ bool ServiceFixture::wait_down() const {
   return wait_status([](const StatusRecord& r) { return r.state == RunState::kDown; });
 }
 
+bool ServiceFixture::wait_run_lived(int seconds) const {
+  return wait_status(
+      [seconds](const StatusRecord& r) {
+        return r.since.unix_seconds() + seconds <= Tai64n::now().unix_seconds();
+      },
+      30s);
+}
+
 }  // namespace svtree::testing

@@ -59,6 +59,9 @@ class ServiceFixture {
   /// Waits until run is up with a pid other than not_pid; returns it (0 on timeout).
   pid_t wait_running(pid_t not_pid = 0) const;
   bool wait_down() const;
+  /// Waits until the status stamp is at least seconds old: run has lived past runit's 1 s
+  /// throttle, so its death restarts it at once.
+  bool wait_run_lived(int seconds) const;
 
  private:
   TempDir temp_;

@@ -121,11 +121,7 @@ TEST(Supervise, KilledLongRunningServiceRestartsAtOnceWithAnotherPid) {
   auto supervise = service.start();
   const pid_t first = service.wait_running();
   ASSERT_NE(first, 0);
-  ASSERT_TRUE(service.wait_status(
-      [](const StatusRecord& r) {
-        return r.since.unix_seconds() + 2 <= Tai64n::now().unix_seconds();
-      },
-      30s));
+  ASSERT_TRUE(service.wait_run_lived(2));
   ASSERT_TRUE(send_control(service.dir(), "k"));
   const pid_t second = service.wait_running(first);
   ASSERT_NE(second, 0);

@@ -14,6 +14,23 @@ bool have_tree_binaries() {
   return !binary_from_env("SVTREE_SVSCAN").empty() && !binary_from_env("SVTREE_SUPERVISE").empty();
 }
 
+/// Are services a and b of the scan dir scan both running?
+bool both_running(const std::string& scan) {
+  return read_file(scan + "/a/supervise/stat") == "run\n" &&
+         read_file(scan + "/b/supervise/stat") == "run\n";
+}
+
+/// Starts tree with two long-running services, a and b, and waits until both run.
+void start_two_services(Tree& tree) {
+  for (const char* name : {"a", "b"}) {
+    make_dirs(tree.service_dir(name));
+    write_script(tree.service_dir(name) + "/run", "exec sleep 1000\n");
+  }
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return both_running(tree.scan_dir()); }))
+      << tree.svscan().stderr_text();
+}
+
 TEST(ChangesUnderTheTree, RunReplacedWhileRunningTakesEffectAtTheNextStart) {
   if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
   Tree tree;
@@ -40,22 +57,13 @@ TEST(ChangesUnderTheTree, RunReplacedWhileRunningTakesEffectAtTheNextStart) {
 TEST(ChangesUnderTheTree, ScanDirRenamedKeepsEverythingRunning) {
   if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
   Tree tree;
-  for (const char* name : {"a", "b"}) {
-    make_dirs(tree.service_dir(name));
-    write_script(tree.service_dir(name) + "/run", "exec sleep 1000\n");
-  }
-  tree.start();
-  auto running = [&](const std::string& scan) {
-    return read_file(scan + "/a/supervise/stat") == "run\n" &&
-           read_file(scan + "/b/supervise/stat") == "run\n";
-  };
-  ASSERT_TRUE(wait_until([&] { return running(tree.scan_dir()); }));
+  ASSERT_NO_FATAL_FAILURE(start_two_services(tree));
   const pid_t a = pid_from_file(tree.service_dir("a") + "/supervise/pid");
 
   const std::string moved = tree.root() / "moved";
   ASSERT_EQ(::rename(tree.scan_dir().c_str(), moved.c_str()), 0);
   // Still supervised where it now lives: the same run, controllable.
-  EXPECT_TRUE(running(moved));
+  EXPECT_TRUE(both_running(moved));
   EXPECT_EQ(pid_from_file(moved + "/a/supervise/pid"), a);
   ASSERT_TRUE(write_into(moved + "/a/supervise/control", "t"));
   EXPECT_TRUE(wait_until([&] {
@@ -73,15 +81,7 @@ TEST(ChangesUnderTheTree, ScanDirRenamedKeepsEverythingRunning) {
 TEST(ChangesUnderTheTree, ScanDirDeletedStopsServicesAndSvscanStaysCalm) {
   if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
   Tree tree;
-  for (const char* name : {"a", "b"}) {
-    make_dirs(tree.service_dir(name));
-    write_script(tree.service_dir(name) + "/run", "exec sleep 1000\n");
-  }
-  tree.start();
-  ASSERT_TRUE(wait_until([&] {
-    return read_file(tree.service_dir("a") + "/supervise/stat") == "run\n" &&
-           read_file(tree.service_dir("b") + "/supervise/stat") == "run\n";
-  }));
+  ASSERT_NO_FATAL_FAILURE(start_two_services(tree));
   const pid_t a = pid_from_file(tree.service_dir("a") + "/supervise/pid");
   const pid_t b = pid_from_file(tree.service_dir("b") + "/supervise/pid");
 

@@ -6,16 +6,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 stage=${SVTREE_DEMO_DIR:-/tmp/svtree-demo}
 
-need=""
-for pkg in meson ninja-build g++ libev-dev busybox-static; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need="$need $pkg"
-done
-if [ -n "$need" ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "demo: installing$need"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need
-fi
+"$top/tools/ensure-debian-packages" meson ninja-build g++ libev-dev busybox-static
 
 # Fully static binaries, as the container images use them; installed under $stage/root
 # (never into /: daemontools owns /usr/bin/svscan and /usr/bin/supervise there).

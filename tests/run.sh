@@ -6,17 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-need=""
-for pkg in meson ninja-build g++ pkg-config libev-dev libgtest-dev runit daemontools s6 \
-           busybox-static util-linux procps file; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need="$need $pkg"
-done
-if [ -n "$need" ]; then
-  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  echo "tests: installing$need"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
-fi
+tools/ensure-debian-packages meson ninja-build g++ pkg-config libev-dev libgtest-dev \
+  runit daemontools s6 busybox-static util-linux procps file
 
 [ -d build ] || meson setup build
 meson test -C build --print-errorlogs "$@"

@@ -42,8 +42,19 @@ void raise_fd_limit(size_t max_services) {
 }  // namespace
 
 std::string locate_supervise() {
-  if (const char* env = std::getenv("SVTREE_SUPERVISE"); env != nullptr && *env != '\0')
-    return env;
+  if (const char* env = std::getenv("SVTREE_SUPERVISE"); env != nullptr && *env != '\0') {
+    // Made absolute now, against the directory svscan was started in: svscan chdirs into
+    // the scan directory before its first exec, where a relative path means something
+    // else (issue 12, item 7: every start failed, forever).
+    std::string path = env;
+    if (path.front() == '/') return path;
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) == nullptr)
+      diag::fatal(diag::kExitSystem,
+                  errno_error("resolve SVTREE_SUPERVISE=" + path +
+                              " against the current directory: give an absolute path"));
+    return std::string(cwd) + "/" + path;
+  }
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return {};

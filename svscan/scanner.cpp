@@ -13,6 +13,7 @@
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
+#include "svtree/escape.hpp"
 #include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
@@ -94,13 +95,14 @@ int Scanner::run() {
   raise_fd_limit(options_.max_services);
   if (!is_executable_file(options_.supervise))
     diag::fatal(diag::kExitSystem,
-                "unable to find supervise at " + options_.supervise +
+                "unable to find supervise at " + escape_name(options_.supervise) +
                     ": install it beside svscan or set SVTREE_SUPERVISE to its path");
   if (::chdir(options_.scan_dir.c_str()) != 0)
-    diag::fatal(diag::kExitSystem, errno_error("change directory to " + options_.scan_dir));
+    diag::fatal(diag::kExitSystem,
+                errno_error("change directory to " + escape_name(options_.scan_dir)));
   scan_dir_ = ::opendir(".");
   if (scan_dir_ == nullptr)
-    diag::fatal(diag::kExitSystem, errno_error("open directory " + options_.scan_dir));
+    diag::fatal(diag::kExitSystem, errno_error("open directory " + escape_name(options_.scan_dir)));
 
   // The catch-all comes first: libev reaps every child from now on (STYLE.md §6).
   children_ = std::make_unique<ChildWatch>(
@@ -250,7 +252,8 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   // fork + exec without waiting for the exec (supervise was checked at start-up): svscan
   // goes on to the next service while the kernel loads this one, which is most of a cold
   // start's time. A failed exec shows as that supervise exiting 111, then restarted.
-  return fork_exec_process(request, "svscan: fatal: unable to start supervise for " + dir);
+  return fork_exec_process(request,
+                           "svscan: fatal: unable to start supervise for " + escape_name(dir));
 }
 
 void Scanner::send_signal(pid_t pid, int signo) {
@@ -297,7 +300,12 @@ std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
 
 int Scanner::watch_service(const std::string& dir) { return watcher_->watch_service(dir); }
 void Scanner::unwatch_service(int watch) { watcher_->unwatch(watch); }
-void Scanner::note(std::string_view text) { diag::info(text); }
-void Scanner::warn(std::string_view text) { diag::warning(text); }
+// Every line of svscan's own log passes here, and most carry a service name: a directory
+// entry may hold any byte but '/' and NUL, so a name with a newline could forge a line
+// ("svscan: fatal: ...") and invalid UTF-8 could break a log collector (issue 12, item 8).
+// Escaping the whole line escapes each name in it; the fixed texts around the names are
+// printable ASCII without a backslash, so they come out unchanged.
+void Scanner::note(std::string_view text) { diag::info(escape_name(text)); }
+void Scanner::warn(std::string_view text) { diag::warning(escape_name(text)); }
 
 }  // namespace svtree::svscan

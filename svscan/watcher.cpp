@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "svtree/diag.hpp"
+#include "svtree/escape.hpp"
 
 namespace svtree::svscan {
 
@@ -72,7 +73,7 @@ int Watcher::watch_service(const std::string& dir) {
     if (watch.error().code == ENOENT || watch.error().code == ENOTDIR) return -1;
     // ENOSPC: fs.inotify.max_user_watches reached. The fallback timer covers the rest.
     if (!warned_)
-      diag::warning(watch.error().message() +
+      diag::warning(escape_name(watch.error().message()) +
                     ": log/ changes there are seen by the rescan timer only");
     warned_ = true;
     ++failures_;

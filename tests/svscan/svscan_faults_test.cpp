@@ -35,5 +35,26 @@ TEST(SvscanFaults, RelativeSuperviseIsResolvedAtStartUp) {
   EXPECT_EQ(tree.count_in_log("restarting"), 0u) << tree.log();
 }
 
+// Item 8: a directory entry may hold any byte but '/' and NUL. A name with a newline used
+// to forge a whole line of svscan's log; invalid UTF-8 went out raw.
+TEST(SvscanFaults, NamesAreEscapedInTheLog) {
+  ScanTree tree;
+  const std::string forged = "evil\nsvscan: fatal: forged";
+  tree.add_service("forger", starting_run(tree, "forger"), "", false);
+  ASSERT_EQ(::rename((tree.staging() + "/forger").c_str(), (tree.scan() + "/" + forged).c_str()),
+            0);
+  tree.add_service("latin", starting_run(tree, "latin"), "", false);
+  ASSERT_EQ(::rename((tree.staging() + "/latin").c_str(), (tree.scan() + "/caf\xe9").c_str()), 0);
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "forger") == 1 && starts(tree, "latin") == 1; }))
+      << tree.log();
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervising ") == 2; })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("\nsvscan: fatal: forged"), 0u) << tree.log();
+  EXPECT_EQ(tree.count_in_log("supervising evil\\nsvscan: fatal: forged (supervise pid "), 1u)
+      << tree.log();
+  EXPECT_EQ(tree.count_in_log("supervising caf\\xe9 (supervise pid "), 1u) << tree.log();
+  EXPECT_EQ(tree.count_in_log("\xe9"), 0u) << tree.log();
+}
+
 }  // namespace
 }  // namespace svtree::svscan::testing

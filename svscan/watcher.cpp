@@ -51,8 +51,7 @@ bool Watcher::watch_scan_dir(const std::string& path) {
     return false;
   }
   inotify_.emplace(std::move(*created));
-  auto watch = inotify_->add_watch(
-      path, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+  auto watch = acquire(path);
   if (!watch) {
     diag::warning(watch.error().message() + ": changes are seen by the rescan timer only");
     inotify_.reset();
@@ -66,8 +65,7 @@ bool Watcher::watch_scan_dir(const std::string& path) {
 
 int Watcher::watch_service(const std::string& dir) {
   if (!inotify_) return -1;
-  auto watch = inotify_->add_watch(
-      dir, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+  auto watch = acquire(dir);
   if (!watch) {
     // Gone already, or not a directory any more: the scan directory's watch reports that.
     if (watch.error().code == ENOENT || watch.error().code == ENOTDIR) return -1;
@@ -82,8 +80,23 @@ int Watcher::watch_service(const std::string& dir) {
   return *watch;
 }
 
-void Watcher::unwatch(int watch) {
-  if (inotify_ && watch >= 0) inotify_->remove_watch(watch);
+void Watcher::unwatch(int watch) { release(watch); }
+
+Result<int> Watcher::acquire(const std::string& path) {
+  // One mask for all: adding a watch to an inode already watched replaces its mask.
+  auto watch =
+      inotify_->add_watch(path, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
+  if (watch) ++refs_[*watch];
+  return watch;
+}
+
+void Watcher::release(int watch) {
+  if (!inotify_ || watch < 0) return;
+  const auto found = refs_.find(watch);
+  if (found == refs_.end()) return;  // the kernel dropped it already (IN_IGNORED)
+  if (--found->second > 0) return;
+  refs_.erase(found);
+  inotify_->remove_watch(watch);
 }
 
 void Watcher::on_readable() {
@@ -97,6 +110,10 @@ void Watcher::on_readable() {
   for (const InotifyEvent& event : *events) {
     if (event.watch == -1 || (event.mask & IN_Q_OVERFLOW) != 0) {
       relevant = true;  // lost events: rescan everything
+    } else if ((event.mask & IN_IGNORED) != 0) {
+      // The directory is gone and the kernel removed the watch: a later inode may get
+      // the same number, so it must not be counted or removed on its behalf.
+      refs_.erase(event.watch);
     } else if (event.watch == scan_watch_) {
       if (!event.name.empty() && event.name[0] != '.') relevant = true;
     } else if (event.name == "log") {

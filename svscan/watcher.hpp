@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "scan_diff.hpp"
@@ -38,7 +39,10 @@ class Watcher {
   /// then only the fallback rescan timer and SIGHUP notice changes.
   bool watch_scan_dir(const std::string& path);
   /// Watches a service directory for log/; -1 when it cannot (the watcher is then
-  /// incomplete and the owner keeps a fallback rescan timer).
+  /// incomplete and the owner keeps a fallback rescan timer). The kernel gives one watch
+  /// descriptor per inode, so two callers watching one directory (a service re-enabled
+  /// while its old supervise still stops) share it: each call must be paired with one
+  /// unwatch, and the watch goes only with the last (issue 12, item 6).
   int watch_service(const std::string& dir);
   void unwatch(int watch);
   /// True when every wanted watch is in place.
@@ -46,12 +50,16 @@ class Watcher {
 
  private:
   void on_readable();
+  /// inotify_add_watch with the one mask every watch here uses, counted per descriptor.
+  Result<int> acquire(const std::string& path);
+  void release(int watch);
 
   Loop& loop_;
   Callback on_change_;
   std::optional<Inotify> inotify_;
   std::unique_ptr<IoWatch> io_;
   int scan_watch_ = -1;
+  std::unordered_map<int, int> refs_;  // watch descriptor -> holders
   int failures_ = 0;
   bool warned_ = false;
 };

@@ -56,5 +56,38 @@ TEST(SvscanFaults, NamesAreEscapedInTheLog) {
   EXPECT_EQ(tree.count_in_log("\xe9"), 0u) << tree.log();
 }
 
+// Item 6: runit's way to disable and re-enable (rm the link, ln it back) while the old
+// supervise still stops. Both slots share one inotify watch (one per inode); the old
+// slot's release used to remove it, and later log/ changes went unseen.
+TEST(SvscanFaults, ReEnabledWhileStoppingStillSeesLogChanges) {
+  ScanTree tree;
+  // TERM makes run take a moment to stop, so the re-enable lands while it stops.
+  tree.add_service("a",
+                   "trap 'sleep 1; exit 0' TERM\necho $$ >> " + tree.out("a.starts") +
+                       "\nwhile :; do sleep 0.1; done\n",
+                   "", false);
+  const std::string target = tree.staging() + "/a";
+  const std::string link = tree.scan() + "/a";
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const pid_t first = tree.supervise_pid("a");
+
+  ASSERT_EQ(::unlink(link.c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("a removed") == 1; })) << tree.log();
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervising a (") == 2; })) << tree.log();
+  // The old supervise ends (its slot and its hold on the watch go), the new one takes over.
+  ASSERT_TRUE(wait_until([&] { return !pid_alive(first); })) << tree.log();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 2; }, std::chrono::seconds(30)))
+      << tree.log();
+
+  // log/ added now must still be seen at once (no rescan timer runs: every watch is in place).
+  make_dirs(tree.staging() + "/a-log");
+  write_script(tree.staging() + "/a-log/run", "exec cat > " + tree.out("a.log") + "\n");
+  ASSERT_EQ(::rename((tree.staging() + "/a-log").c_str(), (target + "/log").c_str()), 0);
+  EXPECT_TRUE(wait_until([&] { return tree.count_in_log("a: log/ added") == 1; })) << tree.log();
+}
+
 }  // namespace
 }  // namespace svtree::svscan::testing

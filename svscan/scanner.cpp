@@ -178,6 +178,8 @@ void Scanner::on_child(pid_t pid, int wait_status) {
   }
   if (const auto essential = tree_->essential_status(); essential && !shutting_down_)
     begin_shutdown(*essential, "an essential service ended");
+  // A slot freed while services wait for one (-c): the rescan gives it to them.
+  if (tree_->skipped_can_start()) rescan();
   advance_shutdown();
   rearm_timers();
 }

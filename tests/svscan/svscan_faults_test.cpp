@@ -8,6 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "svscan_harness.hpp"
 
 namespace svtree::svscan::testing {
@@ -87,6 +91,50 @@ TEST(SvscanFaults, ReEnabledWhileStoppingStillSeesLogChanges) {
   write_script(tree.staging() + "/a-log/run", "exec cat > " + tree.out("a.log") + "\n");
   ASSERT_EQ(::rename((tree.staging() + "/a-log").c_str(), (target + "/log").c_str()), 0);
   EXPECT_TRUE(wait_until([&] { return tree.count_in_log("a: log/ added") == 1; })) << tree.log();
+}
+
+// Item 5: with -c, the services left out used to be named one only, and were never
+// started when a slot freed.
+TEST(SvscanFaults, ServicesBeyondMaxAreNamedAndStartWhenASlotFrees) {
+  ScanTree tree;
+  const std::vector<std::string> names = {"a", "b", "c", "d"};
+  for (const auto& name : names) tree.add_service(name, starting_run(tree, name));
+  tree.start({"-c", "2"});
+  const auto running = [&] {
+    std::vector<std::string> up;
+    for (const auto& name : names)
+      if (starts(tree, name) > 0) up.push_back(name);
+    return up;
+  };
+  ASSERT_TRUE(wait_until([&] { return running().size() == 2; })) << tree.log();
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("unable to supervise ") == 1; }))
+      << tree.log();
+  const std::vector<std::string> first = running();
+  std::vector<std::string> left_out;
+  for (const auto& name : names)
+    if (std::find(first.begin(), first.end(), name) == first.end()) left_out.push_back(name);
+  // One line names both, in order.
+  EXPECT_EQ(tree.count_in_log("unable to supervise " + left_out[0] + ", " + left_out[1] +
+                              ": already 2 services (raise -c)"),
+            1u)
+      << tree.log();
+
+  // Disabling one service frees its slot once its supervise has gone: one of the two
+  // waiting services starts, and the other stays out and is not named again.
+  make_dirs(tree.staging() + "/trash");
+  ASSERT_EQ(::rename((tree.scan() + "/" + first[0]).c_str(),
+                     (tree.staging() + "/trash/" + first[0]).c_str()),
+            0);
+  ASSERT_TRUE(wait_until([&] {
+    return starts(tree, left_out[0]) + starts(tree, left_out[1]) == 1;
+  })) << tree.log();
+  ASSERT_EQ(::rename((tree.scan() + "/" + first[1]).c_str(),
+                     (tree.staging() + "/trash/" + first[1]).c_str()),
+            0);
+  EXPECT_TRUE(wait_until([&] {
+    return starts(tree, left_out[0]) == 1 && starts(tree, left_out[1]) == 1;
+  })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("unable to supervise "), 1u) << tree.log();
 }
 
 }  // namespace

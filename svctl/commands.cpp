@@ -127,7 +127,8 @@ int run_control(const Invocation& inv) {
   Loop& loop = Loop::default_loop();
   WaitOptions options;
   options.conditions = action.conditions;
-  options.timeout_seconds = inv.wait_seconds;
+  options.timeout_seconds =
+      is_check && !waiting ? std::min(inv.wait_seconds, kProbeCheckSeconds) : inv.wait_seconds;
   options.kill_on_timeout = action.kill_on_timeout;
   options.patient = waiting;
   options.emit = write_out;

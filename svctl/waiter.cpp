@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 
 #include "status_format.hpp"
 #include "svtree/escape.hpp"
@@ -400,8 +401,18 @@ void Waiter::on_deadline() {
     Target& target = *owned;
     if (!target.active) continue;
     if (target.check_pid != 0) {
+      // The script's own process group (spawned with one): what it started goes too.
       ::kill(-target.check_pid, SIGKILL);
       target.check_pid = 0;
+      if (!options_.patient) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", options_.timeout_seconds);
+        finish(target, false,
+               "fail: " + escape_name(target.service.name) + ": ./check did not answer within " +
+                   seconds + " s: killed (" +
+                   sv_status_fragment(target.service.name, target.last, now_unix()) + ")\n");
+        continue;
+      }
     }
     // One last look: a change that raced the deadline still counts.
     target.last = read_snapshot(target.service.dir);

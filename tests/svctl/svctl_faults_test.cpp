@@ -93,5 +93,27 @@ TEST_F(SvctlFaults, StrangeNamesAreEscapedAndJsonStaysValidUtf8) {
   EXPECT_EQ(std::count(missing.out.begin(), missing.out.end(), '\n'), 1) << missing.out;
 }
 
+// Item 11: `check` without -w is a probe that answers at once; a ./check that hangs used
+// to hold it for the whole 7 s default wait, and its children outlived it.
+TEST_F(SvctlFaults, HangingCheckIsKilledAfterTheProbeTimeout) {
+  ASSERT_NO_FATAL_FAILURE(supervise("web"));
+  const std::string child = root_ / "check.child";
+  write_script(svdir() + "/web/check", "sleep 1000 &\necho $! > " + child + "\nwait\n");
+  // Within 5 s, though the default wait (SVWAIT unset) is 7 s: the probe gives ./check 2 s.
+  const auto probe = run_command({svctl_, "check", "web"}, std::chrono::seconds(5),
+                                 {"SVDIR=" + svdir()});
+  ASSERT_EQ(probe.exit_code, 1) << "timed out or wrong status: " << probe.out << probe.err;
+  EXPECT_EQ(probe.out.rfind("fail: web: ./check did not answer within 2 s: killed (run: web: "
+                            "(pid ", 0), 0u)
+      << probe.out;
+  // The script's process group was killed, its background child too.
+  const pid_t sleeper = static_cast<pid_t>(std::atoi(read_file(child).c_str()));
+  ASSERT_GT(sleeper, 0);
+  EXPECT_TRUE(wait_until([&] {
+    const std::string stat = read_file("/proc/" + std::to_string(sleeper) + "/stat");
+    return stat.empty() || stat.find(") Z") != std::string::npos;
+  })) << "the check's child outlived the probe";
+}
+
 }  // namespace
 }  // namespace svtree::testing

@@ -140,14 +140,42 @@ int Scanner::run() {
 
 void Scanner::rescan() {
   if (shutting_down_) return;
-  const auto listed = read_listing(scan_dir_, listing_);
-  if (!listed) {
-    // Keep what runs; try again later.
-    warn(listed.error().message() + "; keeping the services as they are");
-  } else {
+  // A new watch for a dangling link means one more look: its target may have been made
+  // between the listing and the watch. Each round adds watches only for directories not
+  // watched before, so this ends (a few rounds at most, one per level of mkdir -p).
+  for (int round = 0; round < 8; ++round) {
+    const auto listed = read_listing(scan_dir_, listing_, &dangling_);
+    if (!listed) {
+      // Keep what runs; try again later.
+      warn(listed.error().message() + "; keeping the services as they are");
+      break;
+    }
     tree_->sync(listing_);
+    if (!follow_dangling()) break;
   }
   rearm_timers();
+}
+
+bool Scanner::follow_dangling() {
+  // Said once per link: again only after it resolved or left the directory.
+  std::vector<std::string> names;
+  std::vector<std::string> dirs;
+  bool unwatched = false;
+  for (const DanglingEntry& entry : dangling_) {
+    names.push_back(entry.name);
+    if (std::find(dangling_said_.begin(), dangling_said_.end(), entry.name) ==
+        dangling_said_.end())
+      note(entry.name + ": its symlink target " + entry.target +
+           " does not exist yet: starting it when it appears");
+    if (std::string dir = dangling_watch_dir(entry.target); !dir.empty())
+      dirs.push_back(std::move(dir));
+    // Nothing to watch (the target's whole path is missing, or a loop of links): the
+    // fallback rescan timer looks while it dangles.
+    else unwatched = true;
+  }
+  dangling_said_ = std::move(names);
+  dangling_unwatched_ = unwatched;
+  return watcher_->watch_targets(dirs);
 }
 
 void Scanner::start_command() {
@@ -236,7 +264,8 @@ void Scanner::rearm_timers() {
   }
   // The fallback rescan runs only while inotify misses something, or a log/ still waits
   // for its pipe (descriptors exhausted): idle costs nothing.
-  if ((!watcher_->complete() || tree_->pairing_pending()) && options_.rescan_ms > 0) {
+  if ((!watcher_->complete() || tree_->pairing_pending() || dangling_unwatched_) &&
+      options_.rescan_ms > 0) {
     if (!rescan_timer_->active())
       rescan_timer_->start_after(static_cast<double>(options_.rescan_ms) / 1000.0);
   } else {

@@ -61,6 +61,9 @@ class Scanner final : private TreeEffects {
   void warn(std::string_view text) override;
 
   void rescan();
+  /// Says each new dangling link once and watches where its target will appear; true
+  /// when a watch was added (the caller looks again).
+  bool follow_dangling();
   void start_command();
   void on_child(pid_t pid, int wait_status);
   void begin_shutdown(int exit_status, std::string_view why);
@@ -74,6 +77,9 @@ class Scanner final : private TreeEffects {
   bool pid1_ = false;
   DIR* scan_dir_ = nullptr;
   std::vector<ScanEntry> listing_;
+  std::vector<DanglingEntry> dangling_;
+  std::vector<std::string> dangling_said_;  // names already reported as dangling
+  bool dangling_unwatched_ = false;         // some dangling link has nothing to watch
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<ChildWatch> children_;

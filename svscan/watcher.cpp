@@ -14,8 +14,50 @@
 
 namespace svtree::svscan {
 
-Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing) {
+namespace {
+
+std::string read_link(int dir_fd, const char* name) {
+  char text[4096];
+  const ssize_t n = ::readlinkat(dir_fd, name, text, sizeof text);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof text) return {};
+  return std::string(text, static_cast<size_t>(n));
+}
+
+std::string parent_of(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+std::string dangling_watch_dir(const std::string& target) {
+  std::string path = target;
+  for (int hop = 0; hop < 8; ++hop) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      // A link to a link: the last one's target is what must appear.
+      const std::string next = read_link(AT_FDCWD, path.c_str());
+      if (next.empty()) return {};
+      path = next.front() == '/' ? next : parent_of(path) + "/" + next;
+      continue;
+    }
+    // The nearest ancestor that exists: making the missing part starts with an entry
+    // appearing there (mkdir -p makes one level at a time; each is a new look).
+    for (std::string dir = parent_of(path);; dir = parent_of(dir)) {
+      if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? dir : std::string();
+      if (dir == "/" || dir == ".") return {};
+    }
+  }
+  return {};
+}
+
+Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing,
+                          std::vector<DanglingEntry>* dangling) {
   listing.clear();
+  if (dangling != nullptr) dangling->clear();
   ::rewinddir(scan_dir);
   const int dir_fd = ::dirfd(scan_dir);
   std::string log_path;
@@ -29,7 +71,15 @@ Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing) {
     if (d->d_name[0] == '.') continue;
     if (d->d_type != DT_DIR && d->d_type != DT_LNK && d->d_type != DT_UNKNOWN) continue;
     struct stat st {};
-    if (::fstatat(dir_fd, d->d_name, &st, 0) != 0 || !S_ISDIR(st.st_mode)) continue;
+    if (::fstatat(dir_fd, d->d_name, &st, 0) != 0) {
+      struct stat link_st {};
+      if (dangling != nullptr && errno == ENOENT &&
+          ::fstatat(dir_fd, d->d_name, &link_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(link_st.st_mode))
+        dangling->push_back({d->d_name, read_link(dir_fd, d->d_name)});
+      continue;
+    }
+    if (!S_ISDIR(st.st_mode)) continue;
     ScanEntry entry;
     entry.name = d->d_name;
     entry.id = {st.st_dev, st.st_ino};
@@ -82,6 +132,29 @@ int Watcher::watch_service(const std::string& dir) {
 
 void Watcher::unwatch(int watch) { release(watch); }
 
+bool Watcher::watch_targets(const std::vector<std::string>& dirs) {
+  bool added = false;
+  target_missing_ = false;
+  std::map<std::string, int> kept;
+  for (const std::string& dir : dirs) {
+    if (kept.count(dir) != 0) continue;
+    if (const auto found = target_watches_.find(dir); found != target_watches_.end()) {
+      kept.insert(target_watches_.extract(found));
+      continue;
+    }
+    auto watch = inotify_ ? acquire(dir) : Result<int>(SysError{ENOSYS, "watch " + dir});
+    if (!watch) {
+      target_missing_ = true;  // the owner's rescan timer looks meanwhile
+      continue;
+    }
+    kept.emplace(dir, *watch);
+    added = true;
+  }
+  for (const auto& [dir, watch] : target_watches_) release(watch);
+  target_watches_ = std::move(kept);
+  return added;
+}
+
 Result<int> Watcher::acquire(const std::string& path) {
   // One mask for all: adding a watch to an inode already watched replaces its mask.
   auto watch =
@@ -99,6 +172,12 @@ void Watcher::release(int watch) {
   inotify_->remove_watch(watch);
 }
 
+bool Watcher::is_target_watch(int watch) const {
+  for (const auto& [dir, target_watch] : target_watches_)
+    if (target_watch == watch) return true;
+  return false;
+}
+
 void Watcher::on_readable() {
   auto events = inotify_->read_events();
   if (!events) {
@@ -114,6 +193,8 @@ void Watcher::on_readable() {
       // The directory is gone and the kernel removed the watch: a later inode may get
       // the same number, so it must not be counted or removed on its behalf.
       refs_.erase(event.watch);
+    } else if (is_target_watch(event.watch)) {
+      relevant = true;  // something appeared where a dangling link points
     } else if (event.watch == scan_watch_) {
       if (!event.name.empty() && event.name[0] != '.') relevant = true;
     } else if (event.name == "log") {

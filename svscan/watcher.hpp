@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,10 +21,25 @@
 
 namespace svtree::svscan {
 
+/// A symlink of the scan directory whose target does not exist (yet): runit's idiom
+/// `ln -s /etc/sv/web /etc/service/web` may come before /etc/sv/web is made.
+struct DanglingEntry {
+  std::string name;
+  std::string target;  // the link's text; a relative one is relative to the scan directory
+};
+
 /// Reads the scan directory once (one readdir pass, a stat per entry and per entry/log):
 /// subdirectories and symlinks to directories, dot names skipped, in directory order.
-/// `scan_dir` is reused across calls (rewound).
-Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing);
+/// Symlinks whose target does not exist go to `dangling` when it is given.
+/// `scan_dir` is reused across calls (rewound), and must be the current directory when
+/// `dangling` is given (relative targets are left relative).
+Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing,
+                          std::vector<DanglingEntry>* dangling = nullptr);
+
+/// The directory to watch so that a dangling link's target appearing is an event: the
+/// nearest existing ancestor of the target, following a chain of links (at most 8) whose
+/// last one dangles. Empty when there is none to watch.
+std::string dangling_watch_dir(const std::string& target);
 
 /// Calls on_change once per batch of relevant inotify events: an entry of the scan
 /// directory came or went, a `log` came or went in a watched service directory, or the
@@ -45,14 +61,23 @@ class Watcher {
   /// unwatch, and the watch goes only with the last (issue 12, item 6).
   int watch_service(const std::string& dir);
   void unwatch(int watch);
+  /// Watches exactly these directories for entries appearing, on behalf of dangling
+  /// links (any name counts), and drops the watches no longer listed: with nothing
+  /// dangling, nothing is watched for it. Returns true when a watch was added, so the
+  /// owner looks once more (a target made between its listing and the watch is seen).
+  /// A directory that cannot be watched makes the watcher incomplete while it is listed.
+  bool watch_targets(const std::vector<std::string>& dirs);
   /// True when every wanted watch is in place.
-  [[nodiscard]] bool complete() const { return inotify_.has_value() && failures_ == 0; }
+  [[nodiscard]] bool complete() const {
+    return inotify_.has_value() && failures_ == 0 && !target_missing_;
+  }
 
  private:
   void on_readable();
   /// inotify_add_watch with the one mask every watch here uses, counted per descriptor.
   Result<int> acquire(const std::string& path);
   void release(int watch);
+  [[nodiscard]] bool is_target_watch(int watch) const;
 
   Loop& loop_;
   Callback on_change_;
@@ -60,6 +85,8 @@ class Watcher {
   std::unique_ptr<IoWatch> io_;
   int scan_watch_ = -1;
   std::unordered_map<int, int> refs_;  // watch descriptor -> holders
+  std::map<std::string, int> target_watches_;  // dangling links' watched dirs -> descriptor
+  bool target_missing_ = false;
   int failures_ = 0;
   bool warned_ = false;
 };

@@ -137,5 +137,37 @@ TEST(SvscanFaults, ServicesBeyondMaxAreNamedAndStartWhenASlotFrees) {
   EXPECT_EQ(tree.count_in_log("unable to supervise "), 1u) << tree.log();
 }
 
+// Item 4: runit's idiom makes the link first and the service a moment later. The link
+// used to be dropped silently and never looked at again.
+TEST(SvscanFaults, SymlinkMadeBeforeItsTargetStartsWhenTheTargetAppears) {
+  ScanTree tree;
+  tree.start({"-t", "0"});  // no fallback timer: only an event can start it
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("scanning") == 1; })) << tree.log();
+  // Two levels missing (as `mkdir -p /etc/sv/web` on a fresh /etc/sv), and a link to it.
+  const std::string sv = tree.staging() + "/sv";
+  ASSERT_EQ(::symlink((sv + "/web").c_str(), (tree.scan() + "/web").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("web: its symlink target ") == 1; }))
+      << tree.log();
+  make_dirs(sv);
+  make_dirs(sv + "/web");
+  write_script(sv + "/web/run", starting_run(tree, "web"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "web") == 1; })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("web: its symlink target " + sv +
+                              "/web does not exist yet: starting it when it appears"),
+            1u)
+      << tree.log();
+  EXPECT_EQ(tree.count_in_log("supervising web ("), 1u) << tree.log();
+
+  // A relative link to a link whose target is missing: followed to the end of the chain.
+  ASSERT_EQ(::symlink((sv + "/db").c_str(), (tree.staging() + "/db-current").c_str()), 0);
+  ASSERT_EQ(::symlink("../staging/db-current", (tree.scan() + "/db").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("db: its symlink target ") == 1; }))
+      << tree.log();
+  tree.add_service("db-build", starting_run(tree, "db"), "", false);
+  ASSERT_EQ(::rename((tree.staging() + "/db-build").c_str(), (sv + "/db").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "db") == 1; })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("db: its symlink target "), 1u) << tree.log();
+}
+
 }  // namespace
 }  // namespace svtree::svscan::testing

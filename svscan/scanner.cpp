@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,12 +98,22 @@ int Scanner::run() {
     diag::fatal(diag::kExitSystem,
                 "unable to find supervise at " + escape_name(options_.supervise) +
                     ": install it beside svscan or set SVTREE_SUPERVISE to its path");
+  // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
+  // path, absolute, to see where it leads after each change of a link on it.
+  scan_path_ = options_.scan_dir;
+  if (scan_path_.front() != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) scan_path_ = std::string(cwd) + "/" + scan_path_;
+  }
+  follow_scan_path_ = scan_path_.front() == '/' && !link_parents(scan_path_).empty();
   if (::chdir(options_.scan_dir.c_str()) != 0)
     diag::fatal(diag::kExitSystem,
                 errno_error("change directory to " + escape_name(options_.scan_dir)));
   scan_dir_ = ::opendir(".");
   if (scan_dir_ == nullptr)
     diag::fatal(diag::kExitSystem, errno_error("open directory " + escape_name(options_.scan_dir)));
+  struct stat scan_st {};
+  if (::fstat(::dirfd(scan_dir_), &scan_st) == 0) scan_id_ = {scan_st.st_dev, scan_st.st_ino};
 
   // The catch-all comes first: libev reaps every child from now on (STYLE.md §6).
   children_ = std::make_unique<ChildWatch>(
@@ -143,6 +154,7 @@ void Scanner::rescan() {
   // A new watch for a dangling link means one more look: its target may have been made
   // between the listing and the watch. Each round adds watches only for directories not
   // watched before, so this ends (a few rounds at most, one per level of mkdir -p).
+  if (follow_scan_path_) follow_scan_path();
   for (int round = 0; round < 8; ++round) {
     const auto listed = read_listing(scan_dir_, listing_, &dangling_);
     if (!listed) {
@@ -154,6 +166,32 @@ void Scanner::rescan() {
     if (!follow_dangling()) break;
   }
   rearm_timers();
+}
+
+void Scanner::follow_scan_path() {
+  // Where the path leads now. Gone, or not a directory (a link being replaced, the tree
+  // renamed away): keep the tree we have, as runsvdir does when its stat fails.
+  struct stat st {};
+  if (::stat(scan_path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  const FileId now{st.st_dev, st.st_ino};
+  if (now == scan_id_) return;
+  if (::chdir(scan_path_.c_str()) != 0) {
+    warn(errno_error("change directory to " + scan_path_).message() + "; keeping the old tree");
+    return;
+  }
+  DIR* opened = ::opendir(".");
+  if (opened == nullptr) {
+    warn(errno_error("open directory " + scan_path_).message() + "; keeping the old tree");
+    return;
+  }
+  ::closedir(scan_dir_);
+  scan_dir_ = opened;
+  scan_id_ = now;
+  watcher_->rewatch_scan_dir(".");
+  // What follows is an ordinary scan of the new tree: services only in the old one stop,
+  // new ones start, and a service in both (a link to the same directory, as runit's
+  // runlevels share /etc/sv) keeps running untouched.
+  note(options_.scan_dir + " now leads to another directory (runlevel switch): following it");
 }
 
 bool Scanner::follow_dangling() {
@@ -173,6 +211,10 @@ bool Scanner::follow_dangling() {
     // fallback rescan timer looks while it dangles.
     else unwatched = true;
   }
+  // The same watches serve the links on the scan path: any change there is a rescan,
+  // which starts with follow_scan_path.
+  if (follow_scan_path_)
+    for (std::string& dir : link_parents(scan_path_)) dirs.push_back(std::move(dir));
   dangling_said_ = std::move(names);
   dangling_unwatched_ = unwatched;
   return watcher_->watch_targets(dirs);

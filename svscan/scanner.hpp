@@ -64,6 +64,9 @@ class Scanner final : private TreeEffects {
   /// Says each new dangling link once and watches where its target will appear; true
   /// when a watch was added (the caller looks again).
   bool follow_dangling();
+  /// When the scan path (a link, or a path through one) leads to another directory now,
+  /// switches to it (runit's runsvchdir).
+  void follow_scan_path();
   void start_command();
   void on_child(pid_t pid, int wait_status);
   void begin_shutdown(int exit_status, std::string_view why);
@@ -80,6 +83,9 @@ class Scanner final : private TreeEffects {
   std::vector<DanglingEntry> dangling_;
   std::vector<std::string> dangling_said_;  // names already reported as dangling
   bool dangling_unwatched_ = false;         // some dangling link has nothing to watch
+  std::string scan_path_;                   // the scan dir as given, made absolute
+  bool follow_scan_path_ = false;           // a symbolic link is on scan_path_
+  FileId scan_id_;                          // the directory scan_dir_ reads
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<ChildWatch> children_;

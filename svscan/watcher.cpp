@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -32,6 +34,47 @@ std::string parent_of(std::string path) {
 }
 
 }  // namespace
+
+std::vector<std::string> link_parents(const std::string& path) {
+  std::vector<std::string> parents;
+  std::vector<std::string> todo;  // components left, last one first
+  const auto push_components = [&todo](const std::string& text) {
+    std::vector<std::string> parts;
+    for (size_t at = 0; at <= text.size();) {
+      const size_t end = std::min(text.find('/', at), text.size());
+      if (end > at) parts.push_back(text.substr(at, end - at));
+      at = end + 1;
+    }
+    todo.insert(todo.end(), parts.rbegin(), parts.rend());
+  };
+  push_components(path);
+  std::string done;  // resolved so far, absolute; empty means "/"
+  int links = 0;
+  while (!todo.empty()) {
+    const std::string part = std::move(todo.back());
+    todo.pop_back();
+    if (part == ".") continue;
+    if (part == "..") {
+      done = parent_of(done.empty() ? "/" : done);
+      if (done == "/") done.clear();
+      continue;
+    }
+    const std::string candidate = done + "/" + part;
+    struct stat st {};
+    if (::lstat(candidate.c_str(), &st) != 0) break;
+    if (!S_ISLNK(st.st_mode)) {
+      done = candidate;
+      continue;
+    }
+    if (++links > 40) break;
+    parents.push_back(done.empty() ? "/" : done);
+    const std::string target = read_link(AT_FDCWD, candidate.c_str());
+    if (target.empty()) break;
+    if (target.front() == '/') done.clear();
+    push_components(target);
+  }
+  return parents;
+}
 
 std::string dangling_watch_dir(const std::string& target) {
   std::string path = target;
@@ -110,6 +153,20 @@ bool Watcher::watch_scan_dir(const std::string& path) {
   scan_watch_ = *watch;
   io_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ, [this](int) { on_readable(); });
   io_->start();
+  return true;
+}
+
+bool Watcher::rewatch_scan_dir(const std::string& path) {
+  if (!inotify_) return false;
+  auto watch = acquire(path);
+  if (!watch) {
+    diag::warning(escape_name(watch.error().message()) +
+                  ": changes are seen by the rescan timer only");
+    ++failures_;
+    return false;
+  }
+  release(scan_watch_);
+  scan_watch_ = *watch;
   return true;
 }
 

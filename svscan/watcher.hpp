@@ -36,6 +36,12 @@ struct DanglingEntry {
 Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing,
                           std::vector<DanglingEntry>* dangling = nullptr);
 
+/// The directories holding each symbolic link met while resolving `path` (absolute),
+/// component by component, links to links included (at most 40, as the kernel allows).
+/// Watching them sees a link re-pointed, as runit's runsvchdir re-points
+/// /etc/runit/runsvdir/current. Empty when path has no link on it.
+std::vector<std::string> link_parents(const std::string& path);
+
 /// The directory to watch so that a dangling link's target appearing is an event: the
 /// nearest existing ancestor of the target, following a chain of links (at most 8) whose
 /// last one dangles. Empty when there is none to watch.
@@ -54,6 +60,8 @@ class Watcher {
   /// Watches the scan directory. False (with a warning) when inotify is not available:
   /// then only the fallback rescan timer and SIGHUP notice changes.
   bool watch_scan_dir(const std::string& path);
+  /// Moves the scan directory's watch to `path` (the scan path now leads elsewhere).
+  bool rewatch_scan_dir(const std::string& path);
   /// Watches a service directory for log/; -1 when it cannot (the watcher is then
   /// incomplete and the owner keeps a fallback rescan timer). The kernel gives one watch
   /// descriptor per inode, so two callers watching one directory (a service re-enabled

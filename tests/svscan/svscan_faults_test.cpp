@@ -169,5 +169,54 @@ TEST(SvscanFaults, SymlinkMadeBeforeItsTargetStartsWhenTheTargetAppears) {
   EXPECT_EQ(tree.count_in_log("db: its symlink target "), 1u) << tree.log();
 }
 
+// Item 9: runit's runlevels. The scan path is a link to a link (/etc/service ->
+// /etc/runit/runsvdir/current -> default); runsvchdir re-points `current` with a rename.
+// svscan used to keep scanning the old directory.
+TEST(SvscanFaults, RunlevelSwitchIsFollowed) {
+  ScanTree tree;
+  const std::string levels = tree.staging() + "/runsvdir";
+  const std::string sv = tree.staging() + "/sv";
+  make_dirs(levels + "/default");
+  make_dirs(levels + "/single");
+  for (const char* name : {"a", "b", "c"}) {
+    tree.add_service(name, starting_run(tree, name), "", false);
+    make_dirs(sv);
+    ASSERT_EQ(::rename((tree.staging() + "/" + name).c_str(), (sv + "/" + name).c_str()), 0);
+  }
+  const auto link = [](const std::string& target, const std::string& at) {
+    ASSERT_EQ(::symlink(target.c_str(), at.c_str()), 0) << at;
+  };
+  link(sv + "/a", levels + "/default/a");
+  link(sv + "/b", levels + "/default/b");
+  link(sv + "/a", levels + "/single/a");
+  link(sv + "/c", levels + "/single/c");
+  link("default", levels + "/current");
+  ASSERT_EQ(::rmdir(tree.scan().c_str()), 0);
+  link(levels + "/current", tree.scan());
+  tree.start({"-t", "0"});
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1 && starts(tree, "b") == 1; }))
+      << tree.log();
+  const pid_t b_supervise = tree.supervise_pid("b");
+  const std::string a_run = read_file(tree.out("a.starts"));
+
+  // runsvchdir single: a new link, renamed over `current`.
+  link("single", levels + "/current.new");
+  ASSERT_EQ(::rename((levels + "/current.new").c_str(), (levels + "/current").c_str()), 0);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "c") == 1; })) << tree.log();
+  EXPECT_TRUE(wait_until([&] { return !pid_alive(b_supervise); })) << tree.log();
+  EXPECT_EQ(tree.count_in_log("b removed"), 1u) << tree.log();
+  // a is in both runlevels (the same directory): untouched.
+  EXPECT_EQ(read_file(tree.out("a.starts")), a_run);
+  EXPECT_EQ(tree.count_in_log("supervising a ("), 1u) << tree.log();
+  EXPECT_EQ(tree.count_in_log("now leads to another directory"), 1u) << tree.log();
+
+  // And back: b returns, c stops.
+  link("default", levels + "/current.new");
+  ASSERT_EQ(::rename((levels + "/current.new").c_str(), (levels + "/current").c_str()), 0);
+  EXPECT_TRUE(wait_until([&] { return starts(tree, "b") == 2; })) << tree.log();
+  EXPECT_TRUE(wait_until([&] { return tree.count_in_log("c removed") == 1; })) << tree.log();
+  EXPECT_EQ(read_file(tree.out("a.starts")), a_run);
+}
+
 }  // namespace
 }  // namespace svtree::svscan::testing

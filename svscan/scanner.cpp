@@ -151,10 +151,10 @@ int Scanner::run() {
 
 void Scanner::rescan() {
   if (shutting_down_) return;
+  if (follow_scan_path_) follow_scan_path();
   // A new watch for a dangling link means one more look: its target may have been made
   // between the listing and the watch. Each round adds watches only for directories not
   // watched before, so this ends (a few rounds at most, one per level of mkdir -p).
-  if (follow_scan_path_) follow_scan_path();
   for (int round = 0; round < 8; ++round) {
     const auto listed = read_listing(scan_dir_, listing_, &dangling_);
     if (!listed) {

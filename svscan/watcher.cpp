@@ -248,8 +248,13 @@ void Watcher::on_readable() {
       relevant = true;  // lost events: rescan everything
     } else if ((event.mask & IN_IGNORED) != 0) {
       // The directory is gone and the kernel removed the watch: a later inode may get
-      // the same number, so it must not be counted or removed on its behalf.
+      // the same number, so it must not be counted or removed on its behalf. A watched
+      // place for a link went with it: forget it, and look again (the next
+      // watch_targets watches what exists now).
       refs_.erase(event.watch);
+      if (std::erase_if(target_watches_,
+                        [&](const auto& entry) { return entry.second == event.watch; }) != 0)
+        relevant = true;
     } else if (is_target_watch(event.watch)) {
       relevant = true;  // something appeared where a dangling link points
     } else if (event.watch == scan_watch_) {

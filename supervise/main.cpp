@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // supervise DIR: runs DIR/run, restarts it, answers DIR/supervise/control (man supervise.8).
+#include "programs.hpp"
+
 #include <string>
 
 #include "service_runner.hpp"
@@ -9,7 +11,7 @@
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
 
-int main(int argc, char* argv[]) {
+int supervise_main(int argc, char** argv) {
   using namespace svtree;
   diag::set_program("supervise");
   if (argc != 2 || argv[1][0] == '\0') diag::usage("supervise DIR");

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svctl: control and inspect supervised services; a drop-in for runit's sv(8).
+#include "programs.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,7 +13,7 @@
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
 
-int main(int argc, char** argv) {
+int svctl_main(int argc, char** argv) {
   using namespace svtree;
   sanitize_standard_fds();
   neutralise_sigpipe();

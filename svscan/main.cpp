@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svscan [-g MS] [-c MAX] [-t MS] [DIR] [-- CMD ARGS...]: argv -> Scanner -> exit status.
+#include "programs.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +27,7 @@ uint32_t number_option(std::string_view option, const char* value) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int svscan_main(int argc, char** argv) {
   svtree::diag::set_program("svscan");
   svtree::sanitize_standard_fds();
   svtree::svscan::Options options;

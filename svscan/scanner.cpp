@@ -44,13 +44,10 @@ void raise_fd_limit(size_t max_services) {
 std::string locate_supervise() {
   if (const char* env = std::getenv("SVTREE_SUPERVISE"); env != nullptr && *env != '\0')
     return env;
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return {};
-  std::string path(exe, static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string("supervise")
-                                    : path.substr(0, slash + 1) + "supervise";
+  // svscan and supervise are one binary (multicall/): run it again as `supervise DIR`. The
+  // kernel resolves the link in the child, so a binary replaced on disk since svscan started
+  // still gives the supervise that matches this svscan.
+  return "/proc/self/exe";
 }
 
 std::string find_in_path(const std::string& name) {
@@ -84,7 +81,7 @@ int Scanner::run() {
   if (!is_executable_file(options_.supervise))
     diag::fatal(diag::kExitSystem,
                 "unable to find supervise at " + options_.supervise +
-                    ": install it beside svscan or set SVTREE_SUPERVISE to its path");
+                    ": is /proc mounted? (or set SVTREE_SUPERVISE to its path)");
   if (::chdir(options_.scan_dir.c_str()) != 0)
     diag::fatal(diag::kExitSystem, errno_error("change directory to " + options_.scan_dir));
   scan_dir_ = ::opendir(".");

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // supervise DIR: runs DIR/run, restarts it, answers DIR/supervise/control (man supervise.8).
+#include "programs.hpp"
+
 #include <string>
 
 #include "service_runner.hpp"
@@ -10,7 +12,7 @@
 #include "svtree/io.hpp"
 #include "svtree/program_info.hpp"
 
-int main(int argc, char* argv[]) {
+int supervise_main(int argc, char** argv) {
   using namespace svtree;
   diag::set_program("supervise");
   answer_help_and_version(argc, argv,

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svctl: control and inspect supervised services; a drop-in for runit's sv(8).
+#include "programs.hpp"
+
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,7 +14,7 @@
 #include "svtree/io.hpp"
 #include "svtree/program_info.hpp"
 
-int main(int argc, char** argv) {
+int svctl_main(int argc, char** argv) {
   using namespace svtree;
   sanitize_standard_fds();
   neutralise_sigpipe();

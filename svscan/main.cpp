@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svscan [-g MS] [-c MAX] [-t MS] [DIR] [-- CMD ARGS...]: argv -> Scanner -> exit status.
+#include "programs.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +37,7 @@ constexpr std::string_view kHelp =
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int svscan_main(int argc, char** argv) {
   svtree::diag::set_program("svscan");
   svtree::answer_help_and_version(argc, argv, kHelp);
   svtree::sanitize_standard_fds();

@@ -57,13 +57,10 @@ std::string locate_supervise() {
                               " against the current directory: give an absolute path"));
     return std::string(cwd) + "/" + path;
   }
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return {};
-  std::string path(exe, static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string("supervise")
-                                    : path.substr(0, slash + 1) + "supervise";
+  // svscan and supervise are one binary (multicall/): run it again as `supervise DIR`. The
+  // kernel resolves the link in the child, so a binary replaced on disk since svscan started
+  // still gives the supervise that matches this svscan.
+  return "/proc/self/exe";
 }
 
 std::string find_in_path(const std::string& name) {
@@ -97,7 +94,7 @@ int Scanner::run() {
   if (!is_executable_file(options_.supervise))
     diag::fatal(diag::kExitSystem,
                 "unable to find supervise at " + escape_name(options_.supervise) +
-                    ": install it beside svscan or set SVTREE_SUPERVISE to its path");
+                    ": is /proc mounted? (or set SVTREE_SUPERVISE to its path)");
   // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
   // path, absolute, to see where it leads after each change of a link on it.
   scan_path_ = options_.scan_dir;

@@ -28,9 +28,10 @@ struct Options {
   std::vector<std::string> command;  // after `--`: the main command
 };
 
-/// Where svscan's supervise lives: $SVTREE_SUPERVISE, else `supervise` in the directory of
-/// /proc/self/exe. Never PATH: daemontools ships a `supervise` of its own. A relative
-/// $SVTREE_SUPERVISE is made absolute against the current directory (call before chdir).
+/// Where svscan's supervise lives: $SVTREE_SUPERVISE, else svscan's own executable
+/// (/proc/self/exe, the multi-call binary), started with argv[0] `supervise`. Never PATH:
+/// daemontools ships a `supervise` of its own. A relative $SVTREE_SUPERVISE is made
+/// absolute against the current directory (call before chdir).
 std::string locate_supervise();
 
 /// Resolves a main command's name through PATH (as execvp would); names with a slash are

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svlog: svlogd-compatible logger. argv → Options → Logger → exit code.
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -17,6 +19,14 @@ int main(int argc, char** argv) {
   std::string error;
   auto options = svlog::parse_options(args, error);
   if (!options) diag::usage(error + "\n" + svlog::kUsage);
+  if (options->help) {
+    (void)write_all(STDOUT_FILENO, std::string("usage: ") + svlog::kUsage + "\n" + svlog::kHelp);
+    return 0;
+  }
+  if (options->version) {
+    (void)write_all(STDOUT_FILENO, "svlog (svtree) " SVTREE_VERSION "\n");
+    return 0;
+  }
   neutralise_sigpipe();
   svlog::Logger logger(Loop::default_loop(), std::move(*options));
   if (!logger.open_targets()) diag::fatal(diag::kExitSystem, "no functional log target");

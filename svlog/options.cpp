@@ -34,6 +34,16 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
       options_done = true;
       continue;
     }
+    if (arg.starts_with("--")) {
+      // DESIGN.md §6: every program answers --help and --version.
+      if (arg == "--help") options.help = true;
+      else if (arg == "--version") options.version = true;
+      else {
+        error = "unknown option " + arg;
+        return std::nullopt;
+      }
+      return options;
+    }
     // A cluster such as -ttv; an option taking a value takes the rest of the cluster or
     // the next argument (getopt's rules, as svlogd parses).
     for (size_t j = 1; j < arg.size(); ++j) {

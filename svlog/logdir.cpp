@@ -45,11 +45,21 @@ LogDir::LogDir(Loop& loop, std::string path, bool verbose, Hooks hooks)
 
 LogDir::~LogDir() = default;
 
+namespace {
+
+/// Creates the log directory when missing (one level).
+Result<void> create_log_directory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("create " + path);
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LogDir>> LogDir::open(Loop& loop, const std::string& path, bool verbose,
                                              Hooks hooks) {
   // svlogd insists the directory exists; multilog and s6-log create it. Creating one level
   // spares containers an `mkdir` in every log/run.
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("create " + path);
+  if (auto created = create_log_directory(path); !created) return created.error();
   std::unique_ptr<LogDir> dir(new LogDir(loop, path, verbose, std::move(hooks)));
   auto dir_fd = open_file(path, O_RDONLY | O_DIRECTORY);
   if (!dir_fd) return SysError{dir_fd.error().code, "open " + path};
@@ -195,11 +205,25 @@ Result<void> LogDir::rotate() {
 
 Result<void> LogDir::reopen() {
   if (auto closed = close_current(); !closed) return closed;
-  if (auto loaded = load_config(); !loaded) return loaded;
-  queue_unprocessed();
-  if (auto opened = open_current(); !opened) return opened;
-  start_processor();
-  info("reopened " + path_ + "/current and reread its config");
+  // By name, as svlogd: after `mv main main.old; mkdir main` the lines go to the new
+  // main (issue #12). The same directory keeps its lock; another one is attached anew.
+  if (auto created = create_log_directory(path_); !created) return created;
+  auto dir_fd = open_file(path_, O_RDONLY | O_DIRECTORY);
+  if (!dir_fd) return SysError{dir_fd.error().code, "open " + path_};
+  struct stat before {};
+  struct stat now {};
+  if (::fstat(dir_fd_->get(), &before) == 0 && ::fstat(dir_fd->get(), &now) == 0 &&
+      before.st_dev == now.st_dev && before.st_ino == now.st_ino) {
+    if (auto loaded = load_config(); !loaded) return loaded;
+    queue_unprocessed();
+    if (auto opened = open_current(); !opened) return opened;
+    start_processor();
+    info("reopened " + path_ + "/current and reread its config");
+    return {};
+  }
+  if (auto attached = attach(std::move(*dir_fd)); !attached) return attached;
+  info("reopened " + path_ + ": a new directory under that name (files rotated before stay "
+       "in the old one)");
   return {};
 }
 

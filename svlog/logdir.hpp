@@ -51,8 +51,9 @@ class LogDir {
   Result<size_t> write(std::string_view data);
   /// Rotates current if it is not empty; resumable: after an error call it again.
   Result<void> rotate();
-  /// SIGHUP: closes current cleanly, rereads config, reopens current. Files already
-  /// rotated keep the processor they were rotated under.
+  /// SIGHUP: closes current cleanly, opens DIR again by name (a directory moved away and
+  /// replaced is left for the new one, as svlogd does), rereads config, reopens current.
+  /// Files already rotated keep their processor, in the directory they were rotated in.
   Result<void> reopen();
   /// At exit: fsync current and mark it complete (mode 0744), then close it.
   Result<void> close_current();

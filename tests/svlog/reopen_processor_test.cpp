@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 // svlog's SIGHUP and processor faults (issue #12), each against the real binary: a config
 // changed under a running processor, a processor that always fails, files left waiting at
-// exit.
+// exit, a directory replaced before SIGHUP.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <stdio.h>
 
 #include "svlog_harness.hpp"
 
@@ -106,6 +107,34 @@ TEST_F(SvlogFaults, FilesWaitingForAFailingProcessorAtExitAreProcessedByTheNextS
   // The two left over, then the one this run rotated (current was 19 bytes of s20).
   EXPECT_EQ(count_suffix(done, 's'), 3u) << second.err;
   EXPECT_EQ(all_logs(dir_), "AAAAAAAAAAAAAAA\nBBBBBBBBBBBBBBB\nCCCCCCCCCCCCCCC\nDD\neee\n");
+}
+
+// Issue #12 item 3: `mv main main.old; mkdir main; kill -HUP` must log into the new main.
+TEST_F(SvlogFaults, SighupReopensTheDirectoryByName) {
+  RunningSvlog svlog({"-v", dir_});
+  svlog.write("before\n");
+  ASSERT_TRUE(wait_until([&] { return read_file(dir_ + "/current") == "before\n"; }));
+  const std::string moved = temp_ / "log.old";
+  ASSERT_EQ(::rename(dir_.c_str(), moved.c_str()), 0);
+  make_dirs(dir_);
+  write_file(dir_ + "/config", "pnew: \n");
+  svlog.process().signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return contains(svlog.process().stderr_text(), "reopened"); }));
+  svlog.write("after\n");
+  ASSERT_TRUE(wait_until([&] { return read_file(dir_ + "/current") == "new: after\n"; }))
+      << svlog.process().stderr_text();
+  EXPECT_EQ(read_file(moved + "/current"), "before\n");
+  EXPECT_EQ(file_mode(moved + "/current"), 0744) << "closed cleanly";
+  EXPECT_EQ(file_mode(dir_ + "/lock"), 0600);
+  // The old directory's lock was let go: another logger can use it now.
+  const auto other = run_svlog({moved}, "other\n");
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  // And the new one is held.
+  const auto locked = run_svlog({dir_}, "x\n");
+  EXPECT_EQ(locked.exit_code, 111) << locked.err;
+  svlog.close_input();
+  ASSERT_EQ(svlog.wait_exit(), 0) << svlog.process().stderr_text();
+  EXPECT_EQ(read_file(dir_ + "/current"), "new: after\n");
 }
 
 }  // namespace

@@ -47,10 +47,51 @@ LogDir::~LogDir() = default;
 
 namespace {
 
-/// Creates the log directory when missing (one level).
+std::string parent_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// mkdir -p: every missing component of path, mode 0755.
+Result<void> make_directories(const std::string& path) {
+  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
+    const std::string prefix = path.substr(0, at);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+      return errno_error("create " + prefix);
+    if (at == std::string::npos) return {};
+  }
+}
+
+/// The log directory at path exists after this, or the error says why not. A dangling
+/// symlink (main -> /run/log/web on a read-only root, issue #16) gets its target made,
+/// with the missing parents: /run is an empty tmpfs when a container starts. Errors name
+/// the directory that could not be made, and the link when there is one.
 Result<void> create_log_directory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return errno_error("create " + path);
-  return {};
+  if (::mkdir(path.c_str(), 0755) == 0) return {};
+  if (errno != EEXIST) return errno_error("create " + path);
+  std::string link = path;
+  for (int depth = 0; depth < 8; ++depth) {
+    struct stat st {};
+    if (::stat(link.c_str(), &st) == 0 || errno != ENOENT) return {};  // open() tells the rest
+    if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return {};
+    char target[4096];
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (n <= 0) return errno_error("read the symbolic link " + link);
+    std::string resolved(target, static_cast<size_t>(n));
+    if (resolved[0] != '/') resolved = parent_of(link) + "/" + resolved;
+    if (::lstat(resolved.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      link = resolved;  // a chain of links: follow it to the end
+      continue;
+    }
+    if (auto made = make_directories(resolved); !made) {
+      SysError error = made.error();
+      error.context += " (for " + resolved + ", the target of the symbolic link " + link + ")";
+      return error;
+    }
+    return {};
+  }
+  return SysError{ELOOP, "follow the symbolic link " + path};
 }
 
 }  // namespace
@@ -65,6 +106,16 @@ Result<std::unique_ptr<LogDir>> LogDir::open(Loop& loop, const std::string& path
   if (!dir_fd) return SysError{dir_fd.error().code, "open " + path};
   if (auto attached = dir->attach(std::move(*dir_fd)); !attached) return attached.error();
   return dir;
+}
+
+std::string LogDir::hint_for(const std::string& path, const SysError& error) {
+  if (error.code != EROFS && error.code != EACCES && error.code != EPERM) return "";
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+    return "; make the link's target writable (a tmpfs on /run, for instance) or point " +
+           path + " somewhere writable";
+  return "; on a read-only root, make " + path +
+         " a symbolic link into a writable place such as /run (svlog creates its target)";
 }
 
 Result<void> LogDir::attach(UniqueFd dir_fd) {

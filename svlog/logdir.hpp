@@ -31,12 +31,16 @@ class LogDir {
     std::function<void()> progress;      // a processor finished: pending work may proceed
   };
 
-  /// Creates DIR if missing (one level, 0755), takes DIR/lock (a second svlog or an svlogd
-  /// on DIR makes this fail with EWOULDBLOCK), reads DIR/config (warnings printed), keeps a
-  /// leftover `current` without u+x as @….u, queues the @….u files for the processor if
-  /// there is one, and opens `current` for appending (mode 0644).
+  /// Creates DIR if missing (one level, 0755; through a dangling symlink, the target with
+  /// its missing parents), takes DIR/lock (a second svlog or an svlogd on DIR makes this
+  /// fail with EWOULDBLOCK), reads DIR/config (warnings printed), keeps a leftover
+  /// `current` without u+x as @….u, queues the @….u files for the processor if there is
+  /// one, and opens `current` for appending (mode 0644).
   static Result<std::unique_ptr<LogDir>> open(Loop& loop, const std::string& path,
                                               bool verbose, Hooks hooks);
+  /// What an operator can do about error (from open or reopen of path), as a clause to
+  /// append to the message ("; …"), or empty. Looks at path (lstat) to tell a symlink.
+  static std::string hint_for(const std::string& path, const SysError& error);
   ~LogDir();
   LogDir(const LogDir&) = delete;
   LogDir& operator=(const LogDir&) = delete;

@@ -60,7 +60,8 @@ bool Logger::open_targets() {
     hooks.progress = [this] { maybe_exit(); };
     auto dir = LogDir::open(loop_, spec.path, options_.verbose, std::move(hooks));
     if (!dir) {
-      diag::warning(dir.error().message() + "; skipping this log directory");
+      diag::warning(dir.error().message() + "; skipping this log directory" +
+                    LogDir::hint_for(spec.path, dir.error()));
       continue;
     }
     targets_.push_back(std::make_unique<Target>(std::move(*dir), spec.prefix));
@@ -236,7 +237,8 @@ void Logger::on_hangup() {
     if (dir != nullptr && !finished_) {
       if (auto reopened = dir->reopen(); !reopened) {
         // svlogd(8) SIGNALS: a directory that cannot be reopened is discarded.
-        diag::warning(reopened.error().message() + "; discarding this log directory");
+        diag::warning(reopened.error().message() + "; discarding this log directory" +
+                      LogDir::hint_for(dir->path(), reopened.error()));
         it = targets_.erase(it);
         continue;
       }

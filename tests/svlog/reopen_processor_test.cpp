@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // svlog's SIGHUP and processor faults (issue #12), each against the real binary: a config
 // changed under a running processor, a processor that always fails, files left waiting at
-// exit, a directory replaced before SIGHUP.
+// exit, a directory replaced before SIGHUP; and a log directory behind a dangling symlink
+// (issue #16).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,6 +136,21 @@ TEST_F(SvlogFaults, SighupReopensTheDirectoryByName) {
   svlog.close_input();
   ASSERT_EQ(svlog.wait_exit(), 0) << svlog.process().stderr_text();
   EXPECT_EQ(read_file(dir_ + "/current"), "new: after\n");
+}
+
+// Issue #16: a log directory that is a dangling symlink (read-only root, main -> /run/…).
+TEST_F(SvlogFaults, CreatesTheTargetOfADanglingSymlink) {
+  const std::string absolute = temp_ / "run/log/web";
+  ASSERT_EQ(::symlink(absolute.c_str(), (temp_ / "main").c_str()), 0);
+  const auto result = run_svlog({temp_ / "main"}, "through the link\n");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(read_file(absolute + "/current"), "through the link\n");
+  // Relative, and a chain of two links.
+  ASSERT_EQ(::symlink("run2/web", (temp_ / "link2").c_str()), 0);
+  ASSERT_EQ(::symlink("link2", (temp_ / "link1").c_str()), 0);
+  const auto chained = run_svlog({temp_ / "link1"}, "chained\n");
+  ASSERT_EQ(chained.exit_code, 0) << chained.err;
+  EXPECT_EQ(read_file(temp_ / "run2/web/current"), "chained\n");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // svlog: svlogd-compatible logger. argv → Options → Logger → exit code.
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <string>
 #include <vector>
 
@@ -29,6 +31,14 @@ int main(int argc, char** argv) {
   }
   neutralise_sigpipe();
   svlog::Logger logger(Loop::default_loop(), std::move(*options));
-  if (!logger.open_targets()) diag::fatal(diag::kExitSystem, "no functional log target");
+  if (auto socket = logger.open_socket(); !socket) {
+    const int code = socket.error().code;
+    diag::fatal(code == ENOTSOCK || code == EADDRINUSE ? diag::kExitUsage : diag::kExitSystem,
+                socket.error());
+  }
+  if (!logger.open_targets()) {
+    logger.close_socket();
+    diag::fatal(diag::kExitSystem, "no functional log target");
+  }
   return logger.run();
 }

@@ -56,7 +56,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         options.verbose = true;
         continue;
       }
-      if (flag != 'r' && flag != 'R' && flag != 'l' && flag != 'b' && flag != 'p') {
+      if (flag != 'r' && flag != 'R' && flag != 'l' && flag != 'b' && flag != 'p' && flag != 's') {
         error = std::string("unknown option -") + flag;
         return std::nullopt;
       }
@@ -101,6 +101,13 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         }
         case 'p':
           pending_prefix = value;
+          break;
+        case 's':
+          if (!options.socket_path.empty() || value.empty()) {
+            error = "-s takes one socket path, once";
+            return std::nullopt;
+          }
+          options.socket_path = value;
           break;
         default:
           break;

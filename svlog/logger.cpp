@@ -188,15 +188,11 @@ void Logger::arm_socket() {
 void Logger::on_datagrams() {
   arm_socket();
   if (!socket_watch_->active()) return;
-  for (int i = 0; i < kDatagramsPerWakeup && receive_datagram(); ++i) {
-    for (auto& target : targets_) {
-      if (target->pending() > kFlushThreshold) {
-        if (!flush_all()) return;
-        break;
-      }
-    }
-  }
-  if (flush_all()) flush_stderr();
+  // Each datagram goes to write(2) before the next is received, as each read of stdin
+  // (DESIGN.md §4): a SIGKILL loses none that svlog took from the socket.
+  for (int i = 0; i < kDatagramsPerWakeup && receive_datagram(); ++i)
+    if (!flush_all()) return;
+  flush_stderr();
 }
 
 bool Logger::receive_datagram() {
@@ -229,14 +225,8 @@ bool Logger::drain_socket() {
   if (!socket_) return true;
   // New senders get an error from now on; what was sent before is read and written.
   socket_->remove_path();
-  for (int i = 0; i < kDrainDatagrams && receive_datagram(); ++i) {
-    for (auto& target : targets_) {
-      if (target->pending() > kFlushThreshold) {
-        if (!flush_all()) return false;  // finish() comes back here once it is written
-        break;
-      }
-    }
-  }
+  for (int i = 0; i < kDrainDatagrams && receive_datagram(); ++i)
+    if (!flush_all()) return false;  // finish() comes back here once it is written
   close_socket();
   return true;
 }

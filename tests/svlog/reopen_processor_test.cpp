@@ -138,6 +138,31 @@ TEST_F(SvlogFaults, SighupReopensTheDirectoryByName) {
   EXPECT_EQ(read_file(dir_ + "/current"), "new: after\n");
 }
 
+// Files rotated before the directory was replaced are processed where they are, in the
+// old directory, even the one whose processor starts only after SIGHUP.
+TEST_F(SvlogFaults, QueuedFilesOfAReplacedDirectoryAreProcessedInIt) {
+  write_file(dir_ + "/config", "n0\n!while ! test -e ../go; do sleep 0.02; done; tr a-z A-Z\n");
+  RunningSvlog svlog({"-v", dir_});
+  write_and_rotate(svlog, "first\n");
+  write_and_rotate(svlog, "second\n");  // waits behind the first
+  const std::string moved = temp_ / "log.old";
+  ASSERT_EQ(::rename(dir_.c_str(), moved.c_str()), 0);
+  make_dirs(dir_);
+  svlog.process().signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return contains(svlog.process().stderr_text(), "a new directory"); }))
+      << svlog.process().stderr_text();
+  write_file(temp_ / "go", "");
+  ASSERT_TRUE(wait_until([&] { return count_suffix(rotated(moved), 's') == 2; }))
+      << svlog.process().stderr_text();
+  svlog.write("third\n");
+  svlog.close_input();
+  ASSERT_EQ(svlog.wait_exit(), 0) << svlog.process().stderr_text();
+  EXPECT_EQ(all_logs(moved), "FIRST\nSECOND\n");
+  EXPECT_EQ(read_file(moved + "/state"), "");
+  EXPECT_EQ(read_file(dir_ + "/current"), "third\n");
+  EXPECT_TRUE(old_files(dir_).empty());
+}
+
 // Issue #16: a log directory that is a dangling symlink (read-only root, main -> /run/…).
 TEST_F(SvlogFaults, CreatesTheTargetOfADanglingSymlink) {
   const std::string absolute = temp_ / "run/log/web";

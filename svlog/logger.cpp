@@ -5,6 +5,8 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 
 #include "svtree/diag.hpp"
 #include "svtree/io.hpp"
+#include "syslog.hpp"
 
 namespace svtree::svlog {
 namespace {
@@ -23,6 +26,13 @@ constexpr size_t kFlushThreshold = 512 * 1024;
 constexpr double kRetrySeconds = 1.0;
 /// SIGTERM finishes the last line with what is already in the pipe, at most this many reads.
 constexpr int kTerminateReads = 64;
+/// Larger than any Unix datagram the default socket buffers let through (212992 bytes).
+constexpr size_t kDatagramMax = 256 * 1024;
+/// Datagrams taken per wake-up before standard input gets its turn.
+constexpr int kDatagramsPerWakeup = 256;
+/// At exit, datagrams still queued are read, at most this many (a connected sender could
+/// otherwise keep svlog alive).
+constexpr int kDrainDatagrams = 100000;
 
 }  // namespace
 
@@ -45,6 +55,22 @@ Logger::Logger(Loop& loop, Options options)
 
 Logger::~Logger() = default;
 
+Result<void> Logger::open_socket() {
+  if (options_.socket_path.empty()) return {};
+  auto socket = SyslogSocket::open(options_.socket_path);
+  if (!socket) return socket.error();
+  socket_ = std::move(*socket);
+  datagram_.reset(new char[kDatagramMax]);
+  socket_watch_ = std::make_unique<IoWatch>(loop_, socket_->fd(), EV_READ,
+                                            [this](int) { on_datagrams(); });
+  return {};
+}
+
+void Logger::close_socket() {
+  socket_watch_.reset();
+  socket_.reset();
+}
+
 bool Logger::open_targets() {
   for (const TargetSpec& spec : options_.targets) {
     if (spec.is_stdout()) {
@@ -60,7 +86,8 @@ bool Logger::open_targets() {
     hooks.progress = [this] { maybe_exit(); };
     auto dir = LogDir::open(loop_, spec.path, options_.verbose, std::move(hooks));
     if (!dir) {
-      diag::warning(dir.error().message() + "; skipping this log directory");
+      diag::warning(dir.error().message() + "; skipping this log directory" +
+                    LogDir::hint_for(spec.path, dir.error()));
       continue;
     }
     targets_.push_back(std::make_unique<Target>(std::move(*dir), spec.prefix));
@@ -75,7 +102,16 @@ void Logger::recompute_matching() {
 }
 
 int Logger::run() {
+  if (socket_) {
+    // -s: the end of a pipe (log/run under svscan) still ends svlog, so shutdown works as
+    // for any logger; /dev/null or a file just ends what stdin gives, and the socket
+    // carries on until SIGTERM (a dedicated syslog service).
+    struct stat st {};
+    if (::fstat(STDIN_FILENO, &st) == 0 && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+      stdin_ends_run_ = false;
+  }
   input_watch_.start();
+  arm_socket();
   loop_.run();
   return exit_code_;
 }
@@ -119,10 +155,80 @@ void Logger::replace_characters(char* data, size_t size) const {
 
 void Logger::on_readable() {
   if (!read_once()) {
-    if (at_eof_) finish();
+    if (at_eof_ && !stdin_ends_run_) {
+      // Standard input is done; the socket is not. A line it left open ends here.
+      at_eof_ = false;
+      input_done_ = true;
+      input_watch_.stop();
+      if (!held_.empty()) {
+        feed_line_start(held_, false, held_stamp_);
+        held_.clear();
+      }
+      for (auto& target : targets_) target->end_open_line(side_);
+      mid_line_ = false;
+      if (flush_all()) flush_stderr();
+      arm_socket();
+    } else if (at_eof_) {
+      finish();
+    }
     return;
   }
   dispatch();
+}
+
+void Logger::arm_socket() {
+  if (!socket_watch_) return;
+  // A datagram is a line of its own: it never enters a line standard input has begun.
+  if (!blocked_ && !finished_ && !terminating_ && !mid_line_ && held_.empty())
+    socket_watch_->start();
+  else
+    socket_watch_->stop();
+}
+
+void Logger::on_datagrams() {
+  arm_socket();
+  if (!socket_watch_->active()) return;
+  // Each datagram goes to write(2) before the next is received, as each read of stdin
+  // (DESIGN.md §4): a SIGKILL loses none that svlog took from the socket.
+  for (int i = 0; i < kDatagramsPerWakeup && receive_datagram(); ++i)
+    if (!flush_all()) return;
+  flush_stderr();
+}
+
+bool Logger::receive_datagram() {
+  ssize_t n = -1;
+  do {
+    n = ::recv(socket_->fd(), datagram_.get(), kDatagramMax, MSG_DONTWAIT | MSG_TRUNC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      diag::warning(errno_error("receive from " + socket_->path()));
+    return false;
+  }
+  size_t size = static_cast<size_t>(n);
+  if (size > kDatagramMax) {
+    if (!truncation_warned_)
+      diag::warning("a datagram on " + socket_->path() + " had " + std::to_string(size) +
+                    " bytes; its first " + std::to_string(kDatagramMax) +
+                    " are logged (further ones are not reported)");
+    truncation_warned_ = true;
+    size = kDatagramMax;
+  }
+  std::string line = format_syslog_datagram({datagram_.get(), size});
+  if (options_.replacement != 0) replace_characters(line.data(), line.size() - 1);
+  const std::string stamp(stamper_.now());
+  feed_line_start(line, true, stamp);
+  return true;
+}
+
+bool Logger::drain_socket() {
+  if (!socket_) return true;
+  // New senders get an error from now on; what was sent before is read and written.
+  socket_->remove_path();
+  for (int i = 0; i < kDrainDatagrams && receive_datagram(); ++i)
+    if (!flush_all()) return false;  // finish() comes back here once it is written
+  close_socket();
+  return true;
 }
 
 void Logger::feed_line_start(std::string_view bytes, bool complete, std::string_view stamp) {
@@ -185,6 +291,7 @@ void Logger::dispatch() {
     }
   }
   if (flush_all()) flush_stderr();
+  arm_socket();
 }
 
 bool Logger::flush_all() {
@@ -201,6 +308,7 @@ bool Logger::flush_all() {
     flush_stderr();
     blocked_ = true;
     input_watch_.stop();
+    if (socket_watch_) socket_watch_->stop();
     if (would_block) output_watch_.start();
     if (!retry_timer_.active()) retry_timer_.start_after(kRetrySeconds);
   }
@@ -221,8 +329,12 @@ void Logger::resume() {
   dispatch();
   if (blocked_) return;
   if (hangup_pending_) on_hangup();
-  if (at_eof_ || terminating_) finish();
-  else if (!finished_) input_watch_.start();
+  if (at_eof_ || terminating_) {
+    finish();
+    return;
+  }
+  if (!finished_ && !input_done_) input_watch_.start();
+  arm_socket();
 }
 
 void Logger::on_hangup() {
@@ -236,7 +348,8 @@ void Logger::on_hangup() {
     if (dir != nullptr && !finished_) {
       if (auto reopened = dir->reopen(); !reopened) {
         // svlogd(8) SIGNALS: a directory that cannot be reopened is discarded.
-        diag::warning(reopened.error().message() + "; discarding this log directory");
+        diag::warning(reopened.error().message() + "; discarding this log directory" +
+                      LogDir::hint_for(dir->path(), reopened.error()));
         it = targets_.erase(it);
         continue;
       }
@@ -257,8 +370,9 @@ void Logger::on_terminate() {
   if (terminating_) return;
   terminating_ = true;
   input_watch_.stop();
+  if (socket_watch_) socket_watch_->stop();
   // Finish the last line if its rest is already waiting in the pipe; never wait for more.
-  for (int reads = 0; reads < kTerminateReads && !blocked_ && !at_eof_; ++reads) {
+  for (int reads = 0; reads < kTerminateReads && !blocked_ && !at_eof_ && !input_done_; ++reads) {
     if (!mid_line_ && held_.empty()) break;
     pollfd input{STDIN_FILENO, POLLIN, 0};
     if (::poll(&input, 1, 0) != 1 || !read_once()) break;
@@ -277,6 +391,7 @@ void Logger::finish() {
   // A last line without its newline is written with one (svlogd drops it).
   for (auto& target : targets_) target->end_open_line(side_);
   mid_line_ = false;
+  if (!drain_socket()) return;
   if (!flush_all()) return;  // resume() calls finish() again once the data is written
   flush_stderr();
   finished_ = true;

@@ -9,6 +9,7 @@
 
 #include "options.hpp"
 #include "stamp.hpp"
+#include "syslog_socket.hpp"
 #include "target.hpp"
 #include "svtree/event_loop.hpp"
 
@@ -21,6 +22,11 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
+  /// With -s: makes the syslog socket. An error is fatal for the caller (ENOTSOCK and
+  /// EADDRINUSE are bad input: the path is taken).
+  Result<void> open_socket();
+  /// Removes the syslog socket at once (start-up failed after it was made).
+  void close_socket();
   /// Opens every target; false (after a fatal message is due) when none could be opened.
   bool open_targets();
   /// Runs until EOF or SIGTERM has been handled; returns the exit code.
@@ -28,6 +34,10 @@ class Logger {
 
  private:
   void on_readable();
+  void on_datagrams();
+  bool receive_datagram();
+  bool drain_socket();
+  void arm_socket();
   bool read_once();
   void replace_characters(char* data, size_t size) const;
   void dispatch();
@@ -70,6 +80,13 @@ class Logger {
   SignalWatch alarm_;
   SignalWatch terminate_;
   ChildWatch children_;
+  // -s: the syslog socket, its watch and one datagram's buffer.
+  std::unique_ptr<SyslogSocket> socket_;
+  std::unique_ptr<IoWatch> socket_watch_;
+  std::unique_ptr<char[]> datagram_;
+  bool stdin_ends_run_ = true;     // false with -s when stdin is not a pipe
+  bool input_done_ = false;        // stdin ended, but -s keeps svlog running
+  bool truncation_warned_ = false;
 };
 
 }  // namespace svtree::svlog

@@ -34,6 +34,16 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
       options_done = true;
       continue;
     }
+    if (arg.starts_with("--")) {
+      // DESIGN.md §6: every program answers --help and --version.
+      if (arg == "--help") options.help = true;
+      else if (arg == "--version") options.version = true;
+      else {
+        error = "unknown option " + arg;
+        return std::nullopt;
+      }
+      return options;
+    }
     // A cluster such as -ttv; an option taking a value takes the rest of the cluster or
     // the next argument (getopt's rules, as svlogd parses).
     for (size_t j = 1; j < arg.size(); ++j) {
@@ -46,7 +56,7 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         options.verbose = true;
         continue;
       }
-      if (flag != 'r' && flag != 'R' && flag != 'l' && flag != 'b' && flag != 'p') {
+      if (flag != 'r' && flag != 'R' && flag != 'l' && flag != 'b' && flag != 'p' && flag != 's') {
         error = std::string("unknown option -") + flag;
         return std::nullopt;
       }
@@ -91,6 +101,13 @@ std::optional<Options> parse_options(const std::vector<std::string>& args, std::
         }
         case 'p':
           pending_prefix = value;
+          break;
+        case 's':
+          if (!options.socket_path.empty() || value.empty()) {
+            error = "-s takes one socket path, once";
+            return std::nullopt;
+          }
+          options.socket_path = value;
           break;
         default:
           break;

@@ -37,7 +37,8 @@ TEST_P(HelpVersion, HelpAndVersionAnswerOnStdoutAndExitZero) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Programs, HelpVersion,
-                         ::testing::Values("SVTREE_SVSCAN", "SVTREE_SUPERVISE", "SVTREE_SVCTL"),
+                         ::testing::Values("SVTREE_SVSCAN", "SVTREE_SUPERVISE", "SVTREE_SVCTL",
+                                           "SVTREE_SVLOG", "SVTREE_SVTREE"),
                          program_name);
 
 }  // namespace

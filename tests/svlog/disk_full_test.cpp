@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A full disk for real: a tiny tmpfs in a private mount namespace (the test re-executes
-// itself through `unshare --mount`), filled up, then freed. Skipped where not permitted.
+// itself through `unshare --mount`), filled up, then freed; and one remounted read-only.
+// Skipped where not permitted.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -136,6 +137,39 @@ TEST(SvlogDiskFull, DeletesOldFilesDownToCapitalNFirst) {
   EXPECT_NE(result.err.find("out of disk space: deleted " + dir + "/" + old_names[0]),
             std::string::npos)
       << result.err;
+}
+
+// Issue #16: on a read-only root, `main -> /run/log/web` whose target cannot be made names
+// the target and the link, and says what to do.
+TEST(SvlogReadOnlyRoot, ErrorsNameTheSymlinkTargetWithAHint) {
+  if (svlog_binary().empty()) GTEST_SKIP() << "SVTREE_SVLOG is not set";
+  bool inside = false;
+  enter_private_mount_namespace(&inside);
+  if (!inside) return;
+  TempDir temp;
+  TinyTmpfs fs(temp / "ro", "64k");
+  if (!fs.mounted()) GTEST_SKIP() << "mount tmpfs not permitted";
+  // A real read-only mount: root ignores file modes.
+  ASSERT_EQ(::mount(nullptr, (temp / "ro").c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0);
+  const std::string target = temp / "ro/log/web";
+  ASSERT_EQ(::symlink(target.c_str(), (temp / "main").c_str()), 0);
+  const auto result = run_svlog({temp / "main"}, "x\n");
+  EXPECT_EQ(result.exit_code, 111);
+  EXPECT_NE(result.err.find("unable to create " + temp / "ro/log"), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("the target of the symbolic link " + temp / "main"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find("Read-only file system"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("make the link's target writable"), std::string::npos) << result.err;
+  // A plain directory on the read-only file system gets the other hint.
+  const auto plain = run_svlog({temp / "ro/main"}, "x\n");
+  EXPECT_EQ(plain.exit_code, 111);
+  EXPECT_NE(plain.err.find("unable to create " + temp / "ro/main: Read-only file system"),
+            std::string::npos)
+      << plain.err;
+  EXPECT_NE(plain.err.find("a symbolic link into a writable place"), std::string::npos)
+      << plain.err;
 }
 
 }  // namespace

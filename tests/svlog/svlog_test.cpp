@@ -515,6 +515,24 @@ TEST_F(Svlog, SeveralDirectoriesAndOneThatCannotBeOpened) {
   EXPECT_EQ(run_svlog({"-l"}, "").exit_code, 100);
 }
 
+// DESIGN.md §6 (issue #12): every program answers --help and --version.
+TEST_F(Svlog, AnswersHelpAndVersion) {
+  const auto help = run_svlog({"--help"}, "");
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_TRUE(help.out.starts_with("usage: svlog ")) << help.out;
+  EXPECT_EQ(help.err, "");
+  const auto version = run_svlog({"--version"}, "");
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_TRUE(version.out.starts_with("svlog (svtree) ")) << version.out;
+  const auto unknown = run_svlog({"--frobnicate"}, "");
+  EXPECT_EQ(unknown.exit_code, 100);
+  EXPECT_TRUE(contains(unknown.err, "unknown option --frobnicate")) << unknown.err;
+  // A directory named like an option still works after --.
+  const auto escaped = run_svlog({"--", temp_ / "--help"}, "x\n");
+  EXPECT_EQ(escaped.exit_code, 0) << escaped.err;
+  EXPECT_EQ(read_file(temp_ / "--help/current"), "x\n");
+}
+
 TEST_F(Svlog, TwoMillionLinesAllArriveInOrderAcrossRotations) {
   make_dirs(dir_);
   write_file(dir_ + "/config", "s1000000\nn0\n");

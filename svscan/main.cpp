@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: MIT
-// svscan [-g MS] [-c MAX] [-t MS] [DIR] [-- CMD ARGS...]: argv -> Scanner -> exit status.
+// svscan [-q] [-g MS] [-c MAX] [-t MS] [-W MS] [DIR] [-- CMD ARGS...]: argv -> Scanner ->
+// exit status.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,8 +16,8 @@
 
 namespace {
 
-constexpr std::string_view kUsage = "svscan [-g grace_ms] [-c max_services] [-t rescan_ms] "
-                                    "[dir] [-- command args...]";
+constexpr std::string_view kUsage = "svscan [-q] [-g grace_ms] [-c max_services] [-t rescan_ms] "
+                                    "[-W wait_ms] [dir] [-- command args...]";
 
 uint32_t number_option(std::string_view option, const char* value) {
   const auto ms = svtree::parse_milliseconds(value != nullptr ? value : "");
@@ -26,22 +31,33 @@ uint32_t number_option(std::string_view option, const char* value) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all, before an event loop touches either: the signal mask and ignored set
+  // our caller gave us are the main command's (tini's sigconf). svscan itself then starts
+  // from an empty mask (a SIGTERM blocked by the parent must not make `docker stop` wait).
+  svtree::svscan::Options options;
+  options.inherited_signals = svtree::SignalState::current();
+  sigset_t empty;
+  ::sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
   svtree::diag::set_program("svscan");
   svtree::sanitize_standard_fds();
-  svtree::svscan::Options options;
   int i = 1;
   bool have_dir = false;
   for (; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") {
+      options.main_command_mode = true;
       ++i;
       break;
     }
-    if (arg == "-g" || arg == "-c" || arg == "-t") {
+    if (arg == "-q") {
+      options.quiet = true;
+    } else if (arg == "-g" || arg == "-c" || arg == "-t" || arg == "-W") {
       const uint32_t value = number_option(arg, i + 1 < argc ? argv[i + 1] : nullptr);
       ++i;
       if (arg == "-g") options.grace_ms = value;
       else if (arg == "-t") options.rescan_ms = value;
+      else if (arg == "-W") options.wait_ready_ms = value;
       else if (value == 0) svtree::diag::usage(std::string(kUsage) + " (-c wants at least 1)");
       else options.max_services = value;
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -54,6 +70,14 @@ int main(int argc, char** argv) {
     }
   }
   for (; i < argc; ++i) options.command.emplace_back(argv[i]);
+  if (options.main_command_mode && options.command.empty())
+    svtree::diag::usage(std::string(kUsage) + " (-- wants a command after it)");
+  if (options.wait_ready_ms && !options.main_command_mode)
+    svtree::diag::usage(std::string(kUsage) + " (-W holds a main command: give one after --)");
+  // The main command runs where svscan was started (the image's WORKDIR), not in the
+  // scan directory svscan moves to. O_PATH: a directory we may not read is still fine.
+  if (options.main_command_mode)
+    options.cwd_fd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   options.supervise = svtree::svscan::locate_supervise();
   svtree::svscan::Scanner scanner(std::move(options));
   return scanner.run();

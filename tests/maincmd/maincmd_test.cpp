@@ -467,7 +467,8 @@ TEST_P(EveryInit, MainCommandRunsInTheStartingDirectory) {
 TEST_P(Svscan, MainCommandHasItsOwnProcessGroup) {
   TempDir marks;
   InitRun run(GetParam(), {"sh", "-c", "echo $$ > " + marks / "pid" + "; exec sleep 1000"});
-  ASSERT_TRUE(wait_until([&] { return run.main_pid() > 0; })) << run.err();
+  // Once it runs (the pid file is written), not at fork: the group is set in between.
+  ASSERT_TRUE(wait_until([&] { return !read_file(marks / "pid").empty(); })) << run.err();
   const pid_t main = run.main_pid();
   EXPECT_EQ(::getpgid(main), main);
   EXPECT_NE(::getpgid(main), ::getpgid(run.init_pid()));

@@ -161,10 +161,19 @@ void Scanner::catch_signals() {
   // --init` it is not): every one is caught. Left alone: KILL and STOP (cannot be),
   // CHLD (libev's), PIPE (neutralised: a write to a closed pipe is an error, not a
   // message for the main command) and the fault signals.
+  // With the terminal handed to the main command, svscan is a background process on it:
+  // a handled SIGTTOU would make each of its own lines (under `stty tostop`) and taking
+  // the terminal back fail and restart forever, so TTIN and TTOU are ignored, as tini
+  // does. The main command gets the disposition svscan was started with, not this.
+  const bool terminal = options_.main_command_mode && ::isatty(STDIN_FILENO) == 1;
   for (int signo = 1; signo <= SIGRTMAX; ++signo) {
     if (signo == SIGKILL || signo == SIGSTOP || signo == SIGCHLD || signo == SIGPIPE ||
         is_fault_signal(signo) || (signo > SIGSYS && signo < SIGRTMIN))
       continue;
+    if (terminal && (signo == SIGTTIN || signo == SIGTTOU)) {
+      ::signal(signo, SIG_IGN);
+      continue;
+    }
     signals_.push_back(
         std::make_unique<SignalWatch>(loop_, signo, [this](int s) { on_signal(s); }));
   }

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -485,7 +486,7 @@ TEST_P(Svscan, MainCommandHasItsOwnProcessGroup) {
 class OnPty {
  public:
   explicit OnPty(const std::vector<std::string>& argv,
-                 const std::vector<std::string>& env = {}) {
+                 const std::vector<std::string>& env = {}, bool tostop = false) {
     master_ = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master_ < 0 || ::grantpt(master_) != 0 || ::unlockpt(master_) != 0) return;
     const std::string slave = ::ptsname(master_);
@@ -508,6 +509,7 @@ class OnPty {
       ::tcgetattr(fd, &attrs);
       attrs.c_oflag &= ~static_cast<tcflag_t>(OPOST);
       attrs.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      if (tostop) attrs.c_lflag |= TOSTOP;
       ::tcsetattr(fd, TCSANOW, &attrs);
       ::dup2(fd, 0);
       ::dup2(fd, 1);
@@ -646,6 +648,28 @@ TEST_P(EveryInit, CtrlCOnTheTerminalInterruptsTheMainCommand) {
   const auto status = pty.wait_exit();
   ASSERT_TRUE(status.has_value()) << pty.output();
   EXPECT_EQ(*status, 128 + SIGINT) << pty.output();
+}
+
+// `stty tostop`: a background process writing to the terminal gets SIGTTOU. svscan, in the
+// background once the main command has the terminal, must still write its own lines and
+// take the terminal back, neither stopping nor looping (tini ignores TTIN/TTOU likewise).
+TEST_P(Svscan, OwnLinesOnATostopTerminalNeitherStopNorLoop) {
+  TempDir dir;
+  make_dirs(dir / "service");
+  // The orphan ends while the command holds the terminal: svscan's line about it is
+  // written from the background.
+  std::vector<std::string> argv = init_argv(
+      GetParam(), dir / "service", {"/bin/sh", "-c", "sleep 0.2; (sleep 0.1 &); sleep 0.4; exit 3"});
+  // Without -q: svscan writes while the command holds the terminal.
+  argv.erase(std::find(argv.begin(), argv.end(), "-q"));
+  OnPty pty(argv, {"SVTREE_STATE_DIR=" + dir / "state"}, true);
+  ASSERT_TRUE(pty.ok());
+  const auto status = pty.wait_exit();
+  ASSERT_TRUE(status.has_value()) << pty.output();
+  EXPECT_EQ(*status, 3) << pty.output();
+  EXPECT_NE(pty.output().find("svscan: reaped orphan pid"), std::string::npos) << pty.output();
+  EXPECT_NE(pty.output().find("svscan: main command ended (exit code 3)"), std::string::npos)
+      << pty.output();
 }
 
 // --- svscan's own additions for the main command (DESIGN.md §5)

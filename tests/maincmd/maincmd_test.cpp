@@ -143,6 +143,11 @@ class InitRun {
     children >> pid;
     return pid;
   }
+  /// The main command has executed program (its command line starts with it).
+  [[nodiscard]] bool main_runs(const std::string& program) const {
+    const pid_t pid = main_pid();
+    return pid > 0 && read_file("/proc/" + std::to_string(pid) + "/cmdline").rfind(program, 0) == 0;
+  }
   void remember_leftovers() {
     for (const pid_t pid : list_descendants(process_->pid(), {})) leftovers_.push_back(pid);
   }
@@ -239,7 +244,9 @@ TEST_P(EveryInit, MainCommandKilledBySignalGives128PlusSignal) {
 TEST_P(EveryInit, SignalToTheInitKillsTheMainCommandAndIsTheStatus) {
   for (const int signo : {SIGTERM, SIGUSR1, SIGUSR2}) {
     InitRun run(GetParam(), {"sleep", "1000"});
-    ASSERT_TRUE(wait_until([&] { return run.main_pid() > 0; })) << run.err();
+    // Once sleep runs (tini's test waits for the process tree too): dumb-init signals the
+    // child's group, which does not exist until the child's setsid.
+    ASSERT_TRUE(wait_until([&] { return run.main_runs("sleep"); })) << run.err();
     run.signal_init(signo);
     const auto status = run.wait_exit();
     ASSERT_TRUE(status.has_value()) << signo;
@@ -399,7 +406,7 @@ TEST_P(Svscan, SigtermBlockedByTheParentStillStopsTheTree) {
   options.wrapper = {binary_from_env("SVTREE_SIGCONF")};
   options.svscan_options = {"-g", "300"};
   InitRun run(GetParam(), {"sleep", "1000"}, options);
-  ASSERT_TRUE(wait_until([&] { return run.main_pid() > 0; })) << run.err();
+  ASSERT_TRUE(wait_until([&] { return run.main_runs("sleep"); })) << run.err();
   // Read until svscan is out of a fork (the spawner blocks everything for that moment).
   std::string status;
   EXPECT_TRUE(wait_until([&] {

@@ -10,12 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
+#include "svtree/signal_name.hpp"
 #include "svtree/state_dir.hpp"
 #include "svtree/status_record.hpp"
 
@@ -180,9 +180,9 @@ void Scanner::catch_signals() {
 }
 
 void Scanner::on_signal(int signo) {
-  const std::string name = "SIG" + std::string(sigabbrev_np(signo) != nullptr
-                                                   ? sigabbrev_np(signo)
-                                                   : std::to_string(signo).c_str());
+  const std::string_view known = signal_name(signo);
+  const std::string name = known == "unknown" ? "signal " + std::to_string(signo)
+                                              : "SIG" + std::string(known);
   if (options_.main_command_mode && command_ && command_->running()) {
     // tini's rule: every signal goes to the main command as it came (INT stays INT);
     // TERM also stops the services, and the main command's status becomes ours.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // svscan [-q] [-g MS] [-c MAX] [-t MS] [-W MS] [DIR] [-- CMD ARGS...]: argv -> Scanner ->
 // exit status.
+#include "programs.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include "scanner.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/io.hpp"
+#include "svtree/program_info.hpp"
 #include "svtree/service_dir.hpp"
 
 namespace {
@@ -28,9 +31,22 @@ uint32_t number_option(std::string_view option, const char* value) {
   return *ms;
 }
 
+constexpr std::string_view kHelp =
+    "usage: svscan [-q] [-g grace_ms] [-c max_services] [-t rescan_ms] [-W wait_ms] [dir]\n"
+    "              [-- command args...]\n"
+    "  dir          the scan directory (default /etc/service)\n"
+    "  -q           quiet: no notices of svscan's own (warnings remain)\n"
+    "  -g MS        SIGKILL what is left this long after shutdown began (default 7000)\n"
+    "  -c MAX       supervise at most MAX services (default 1000)\n"
+    "  -t MS        fallback rescan period when inotify cannot watch (default 5000)\n"
+    "  -W MS        start CMD once every service is up and ready; past MS, exit 111\n"
+    "  -- CMD ...   run CMD as the main command (tini-style); the tree ends with it\n"
+    "  SVTREE_STATE_DIR: where the state directories are (default /run/svtree).\n"
+    "  SVTREE_SUPERVISE: the supervise to run (default: the one beside svscan). See svscan(8).\n";
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int svscan_main(int argc, char** argv) {
   // First of all, before an event loop touches either: the signal mask and ignored set
   // our caller gave us are the main command's (tini's sigconf). svscan itself then starts
   // from an empty mask (a SIGTERM blocked by the parent must not make `docker stop` wait).
@@ -40,6 +56,7 @@ int main(int argc, char** argv) {
   ::sigemptyset(&empty);
   ::sigprocmask(SIG_SETMASK, &empty, nullptr);
   svtree::diag::set_program("svscan");
+  svtree::answer_help_and_version(argc, argv, kHelp);
   svtree::sanitize_standard_fds();
   int i = 1;
   bool have_dir = false;

@@ -3,6 +3,7 @@
 // additions (status table and JSON, check as a probe). Facts from sv(8) and runit 2.1.2.
 #include "commands.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "svtree/escape.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
+#include "svtree/state_dir.hpp"
 #include "waiter.hpp"
 
 namespace svtree::svctl {
@@ -72,6 +74,7 @@ int run_status(const Invocation& inv) {
         return kMaxFailures + 1;
       }
       services = std::move(*listed);
+      if (auto main = main_command_of(inv.svdir)) services.push_back(std::move(*main));
     } else {
       for (auto& ref : named_services(inv)) {
         std::string log_dir = ref.dir + (ref.dir.back() == '/' ? "log" : "/log");
@@ -120,6 +123,7 @@ int run_control(const Invocation& inv) {
       return inv.lsb ? 151 : kMaxFailures + 1;
     }
     services = std::move(*listed);
+    if (auto main = main_command_of(inv.svdir)) services.push_back(std::move(*main));
   } else {
     services = named_services(inv);
   }
@@ -177,6 +181,30 @@ int run_control(const Invocation& inv) {
   return capped(failures);
 }
 
+// SIGHUP is the main command's in main-command mode: a rescan is asked through svscan's
+// state directory instead (svscan(8)), in scan mode too.
+int run_rescan(const Invocation& inv) {
+  const std::string tree = state_dir::live_tree_dir_for(inv.svdir);
+  if (tree.empty()) {
+    write_out("fail: rescan: no svscan runs on " + inv.svdir + "\n");
+    return 1;
+  }
+  const std::string control = tree + "/control";
+  // Non-blocking: ENXIO at once when svscan has gone, never a hang.
+  auto fd = open_file(control, O_WRONLY | O_NONBLOCK);
+  if (!fd) {
+    write_out("fail: rescan: " + fd.error().message() + "\n");
+    return 1;
+  }
+  const char byte = state_dir::kRescanByte;
+  if (auto written = write_all(fd->get(), std::string_view(&byte, 1)); !written) {
+    write_out("fail: rescan: " + written.error().message() + "\n");
+    return 1;
+  }
+  write_out("ok: rescan: " + inv.svdir + "\n");
+  return 0;
+}
+
 }  // namespace
 
 std::optional<Action> parse_action(std::string_view verb, bool lsb) {
@@ -200,6 +228,11 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
       }
     case 'r':
       if (verb == "restart") return control("tcu", true);
+      if (verb == "rescan") {
+        Action action;
+        action.mode = Mode::kRescan;
+        return action;
+      }
       if (verb == "reload") return control("h", true);
       return std::nullopt;
     case 'f':
@@ -250,8 +283,10 @@ std::string help_text(std::string_view program) {
          "  start stop restart reload shutdown try-restart       and wait (7 s)\n"
          "  force-stop force-reload force-restart force-shutdown and KILL on timeout\n"
          "  check [SERVICE...]            health probe: in the wanted state, ready, ./check\n"
+         "  rescan                        ask the svscan running on SVDIR to rescan now\n"
          "  -v: wait for any command   -w SEC: wait up to SEC seconds\n"
-         "  SVDIR (default /etc/service), SVWAIT (default 7). See svctl(8).\n";
+         "  SVDIR (default: the tree a running svscan recorded, else /etc/service),\n"
+         "  SVWAIT (default 7). .main names svscan's main command. See svctl(8).\n";
 }
 
 std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
@@ -347,6 +382,7 @@ std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
 
 int run_invocation(const Invocation& invocation) {
   if (invocation.action.mode == Mode::kStatus) return run_status(invocation);
+  if (invocation.action.mode == Mode::kRescan) return run_rescan(invocation);
   return run_control(invocation);
 }
 

@@ -13,6 +13,7 @@ enum class Mode {
   kStatus,   // print status (sv lines, or the SVDIR table, or JSON)
   kControl,  // send bytes, maybe wait
   kCheck,    // send nothing; wait for (or test) the wanted state
+  kRescan,   // ask the svscan running on SVDIR to rescan (its state directory's FIFO)
 };
 
 /// What one verb does, as sv.c defines it.

@@ -13,6 +13,7 @@
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
 #include "svtree/program_info.hpp"
+#include "svtree/state_dir.hpp"
 
 int svctl_main(int argc, char** argv) {
   using namespace svtree;
@@ -26,8 +27,10 @@ int svctl_main(int argc, char** argv) {
     return 0;
   }
   std::string error;
-  auto invocation = svctl::parse_invocation(args, std::getenv("SVDIR"), std::getenv("SVWAIT"),
-                                            error);
+  // $SVDIR, else the tree a running svscan recorded in its state directory, else
+  // /etc/service (svctl(8)).
+  const std::string svdir = state_dir::find_scan_dir(std::getenv("SVDIR"));
+  auto invocation = svctl::parse_invocation(args, svdir.c_str(), std::getenv("SVWAIT"), error);
   if (!invocation) {
     const bool lsb = diag::program() != "svctl" && diag::program() != "sv";
     (void)write_all(STDERR_FILENO, std::string(diag::program()) + ": usage: " +

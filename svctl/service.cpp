@@ -15,6 +15,7 @@
 
 #include "svtree/escape.hpp"
 #include "svtree/io.hpp"
+#include "svtree/state_dir.hpp"
 
 namespace svtree::svctl {
 namespace {
@@ -76,9 +77,19 @@ void read_status_into(const std::string& dir, Snapshot& snapshot) {
 }  // namespace
 
 std::string resolve_service_dir(const std::string& name, const std::string& svdir) {
+  if (name == state_dir::kMainName) {
+    const std::string tree = state_dir::live_tree_dir_for(svdir);
+    if (!tree.empty()) return tree + "/main";
+  }
   if (name.empty() || name.front() == '.' || name.front() == '/' || name.back() == '/')
     return name;
   return join(svdir, name.c_str());
+}
+
+std::optional<ServiceRef> main_command_of(const std::string& svdir) {
+  const std::string tree = state_dir::live_tree_dir_for(svdir);
+  if (tree.empty() || !path_exists(tree + "/main/supervise/status")) return std::nullopt;
+  return ServiceRef{std::string(state_dir::kMainName), tree + "/main"};
 }
 
 Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool with_loggers) {

@@ -25,6 +25,10 @@ struct ServiceRef {
 /// is; any other name is looked up in svdir.
 std::string resolve_service_dir(const std::string& name, const std::string& svdir);
 
+/// The main command of the svscan running on svdir (`svscan DIR -- CMD`), shown as ".main"
+/// (a name no service can take: svscan skips dot names); nullopt when there is none.
+std::optional<ServiceRef> main_command_of(const std::string& svdir);
+
 /// The services of svdir for "every service" commands: directories (symlinks followed) whose
 /// names do not start with '.', as runsvdir and svscan skip those, sorted by name. Each is
 /// followed by NAME/log when that is a directory.

@@ -8,17 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <algorithm>
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/escape.hpp"
-#include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
-#include "svtree/spawn.hpp"
+#include "svtree/signal_name.hpp"
+#include "svtree/state_dir.hpp"
 #include "svtree/status_record.hpp"
 
 namespace svtree::svscan {
@@ -95,6 +95,11 @@ int Scanner::run() {
     diag::fatal(diag::kExitSystem,
                 "unable to find supervise at " + escape_name(options_.supervise) +
                     ": is /proc mounted? (or set SVTREE_SUPERVISE to its path)");
+  // Before the chdir: a relative scan dir means the caller's directory.
+  canonical_scan_dir_ = state_dir::canonical_path(options_.scan_dir);
+  // DESIGN.md §1: services and the main command find their tree through SVDIR.
+  ::setenv("SVDIR", canonical_scan_dir_.c_str(), 1);
+  open_state();
   // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
   // path, absolute, to see where it leads after each change of a link on it.
   scan_path_ = options_.scan_dir;
@@ -103,28 +108,24 @@ int Scanner::run() {
     if (::getcwd(cwd, sizeof cwd) != nullptr) scan_path_ = std::string(cwd) + "/" + scan_path_;
   }
   follow_scan_path_ = scan_path_.front() == '/' && !link_parents(scan_path_).empty();
-  if (::chdir(options_.scan_dir.c_str()) != 0)
-    diag::fatal(diag::kExitSystem,
-                errno_error("change directory to " + escape_name(options_.scan_dir)));
-  scan_dir_ = ::opendir(".");
-  if (scan_dir_ == nullptr)
-    diag::fatal(diag::kExitSystem, errno_error("open directory " + escape_name(options_.scan_dir)));
-  struct stat scan_st {};
-  if (::fstat(::dirfd(scan_dir_), &scan_st) == 0) scan_id_ = {scan_st.st_dev, scan_st.st_ino};
+  if (::chdir(options_.scan_dir.c_str()) != 0) {
+    const SysError error = errno_error("change directory to " + escape_name(options_.scan_dir));
+    // A tini user may have no services at all: the main command runs alone.
+    if (!options_.main_command_mode) diag::fatal(diag::kExitSystem, error);
+    warn(error.message() + ": running the main command without services");
+  } else {
+    scan_dir_ = ::opendir(".");
+    if (scan_dir_ == nullptr)
+      diag::fatal(diag::kExitSystem,
+                  errno_error("open directory " + escape_name(options_.scan_dir)));
+    struct stat scan_st {};
+    if (::fstat(::dirfd(scan_dir_), &scan_st) == 0) scan_id_ = {scan_st.st_dev, scan_st.st_ino};
+  }
 
   // The catch-all comes first: libev reaps every child from now on (STYLE.md §6).
   children_ = std::make_unique<ChildWatch>(
       loop_, 0, [this](pid_t pid, int status) { on_child(pid, status); });
-  for (const int signo : {SIGTERM, SIGINT}) {
-    signals_.push_back(std::make_unique<SignalWatch>(loop_, signo, [this](int s) {
-      begin_shutdown(0, s == SIGTERM ? "got SIGTERM" : "got SIGINT");
-    }));
-  }
-  for (const int signo : {SIGHUP, SIGALRM}) {
-    signals_.push_back(std::make_unique<SignalWatch>(loop_, signo, [this](int) {
-      if (!shutting_down_) rescan();
-    }));
-  }
+  catch_signals();
   restart_timer_ = std::make_unique<TimerWatch>(loop_, [this] {
     tree_->on_timer();
     rearm_timers();
@@ -135,19 +136,102 @@ int Scanner::run() {
   watcher_ = std::make_unique<Watcher>(loop_, [this] {
     if (!shutting_down_) rescan();
   });
-  watcher_->watch_scan_dir(".");
+  if (scan_dir_ != nullptr) watcher_->watch_scan_dir(".");
 
   note("scanning " + options_.scan_dir + (pid1_ ? " as PID 1" : " as a child subreaper"));
   rescan();
-  if (!options_.command.empty()) start_command();
+  if (options_.main_command_mode) hold_or_start_command();
   advance_shutdown();
   if (!shutting_down_ || have_children()) loop_.run();
   note("no child left: exiting with status " + std::to_string(exit_status_));
+  command_.reset();
+  state_.reset();
   return exit_status_;
 }
 
+void Scanner::open_state() {
+  state_ = std::make_unique<TreeState>(loop_, [this] {
+    note("rescan asked through the control FIFO");
+    if (!shutting_down_) rescan();
+  });
+  const std::string root = state_dir::root();
+  std::string why;
+  switch (state_->open(root, canonical_scan_dir_, why)) {
+    case TreeState::Outcome::kReady: return;
+    case TreeState::Outcome::kTaken: diag::fatal(diag::kExitSystem, why);
+    case TreeState::Outcome::kUnavailable:
+      warn(why + "; running without a state directory: svctl will not find this tree and a "
+           "second svscan on it is not refused (set SVTREE_STATE_DIR to a writable place)");
+      return;
+  }
+}
+
+namespace {
+
+// The fault signals: a handler that returns would re-run the faulting instruction
+// forever, so they keep their default action (tini leaves them unblocked too).
+bool is_fault_signal(int signo) {
+  return signo == SIGSEGV || signo == SIGBUS || signo == SIGFPE || signo == SIGILL ||
+         signo == SIGTRAP || signo == SIGSYS;
+}
+
+}  // namespace
+
+void Scanner::catch_signals() {
+  // svscan never dies or stops of a catchable signal, PID 1 or not (behind `docker run
+  // --init` it is not): every one is caught. Left alone: KILL and STOP (cannot be),
+  // CHLD (libev's), PIPE (neutralised: a write to a closed pipe is an error, not a
+  // message for the main command) and the fault signals.
+  // With the terminal handed to the main command, svscan is a background process on it:
+  // a handled SIGTTOU would make each of its own lines (under `stty tostop`) and taking
+  // the terminal back fail and restart forever, so TTIN and TTOU are ignored, as tini
+  // does. The main command gets the disposition svscan was started with, not this.
+  const bool terminal = options_.main_command_mode && ::isatty(STDIN_FILENO) == 1;
+  for (int signo = 1; signo <= SIGRTMAX; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP || signo == SIGCHLD || signo == SIGPIPE ||
+        is_fault_signal(signo) || (signo > SIGSYS && signo < SIGRTMIN))
+      continue;
+    if (terminal && (signo == SIGTTIN || signo == SIGTTOU)) {
+      ::signal(signo, SIG_IGN);
+      continue;
+    }
+    signals_.push_back(
+        std::make_unique<SignalWatch>(loop_, signo, [this](int s) { on_signal(s); }));
+  }
+}
+
+void Scanner::on_signal(int signo) {
+  const std::string_view known = signal_name(signo);
+  const std::string name = known == "unknown" ? "signal " + std::to_string(signo)
+                                              : "SIG" + std::string(known);
+  if (options_.main_command_mode && command_ && command_->running()) {
+    // tini's rule: every signal goes to the main command as it came (INT stays INT);
+    // TERM also stops the services, and the main command's status becomes ours.
+    command_->forward(signo);
+    if (signo == SIGTERM) {
+      status_from_command_ = true;
+      begin_shutdown(0, "got SIGTERM", false);
+    }
+    return;
+  }
+  switch (signo) {
+    case SIGTERM:
+    case SIGINT:
+      // No main command (yet, or any more) to decide: scan mode's 0, or 128+signal when
+      // a main command was to run and never got to.
+      begin_shutdown(options_.main_command_mode && !command_ ? 128 + signo : 0, "got " + name);
+      return;
+    case SIGHUP:
+    case SIGALRM:
+      if (!shutting_down_) rescan();
+      return;
+    default:
+      note("got " + name + ": ignored");
+  }
+}
+
 void Scanner::rescan() {
-  if (shutting_down_) return;
+  if (shutting_down_ || scan_dir_ == nullptr) return;
   if (follow_scan_path_) follow_scan_path();
   // A new watch for a dangling link means one more look: its target may have been made
   // between the listing and the watch. Each round adds watches only for directories not
@@ -163,6 +247,33 @@ void Scanner::rescan() {
     if (!follow_dangling()) break;
   }
   rearm_timers();
+}
+
+void Scanner::hold_or_start_command() {
+  if (!options_.wait_ready_ms) {
+    start_command();
+    return;
+  }
+  std::vector<std::string> names;
+  for (const ScanEntry& entry : listing_) names.push_back(entry.name);
+  const int64_t deadline_ms = *options_.wait_ready_ms;
+  note("holding the main command until every service is ready (at most " +
+       std::to_string(deadline_ms) + " ms)");
+  ready_wait_ = std::make_unique<ReadyWait>(
+      loop_, std::move(names), deadline_ms,
+      [this] {
+        if (!shutting_down_) start_command();
+      },
+      [this, deadline_ms](const std::vector<std::string>& waiting) {
+        if (shutting_down_) return;
+        std::string list;
+        for (const std::string& name : waiting) list += (list.empty() ? "" : ", ") + name;
+        warn("unable to start the main command: not ready after " +
+             std::to_string(deadline_ms) + " ms (-W): " + list + "; exit status " +
+             std::to_string(kExitNotReady));
+        begin_shutdown(kExitNotReady, "services not ready in time");
+      });
+  ready_wait_->start();
 }
 
 void Scanner::follow_scan_path() {
@@ -218,27 +329,30 @@ bool Scanner::follow_dangling() {
 }
 
 void Scanner::start_command() {
-  const std::string path = find_in_path(options_.command[0]);
-  SpawnRequest request;
-  request.path = path.empty() ? options_.command[0] : path;
-  request.argv = options_.command;
-  // Same session and process group as svscan, on the container's stdio: the foreground.
-  auto pid = path.empty() ? Result<pid_t>(SysError{ENOENT, "spawn " + options_.command[0]})
-                          : spawn_process(request);
+  MainCommand::Options command;
+  command.argv = options_.command;
+  command.cwd_fd = options_.cwd_fd;
+  command.signals = options_.inherited_signals;
+  command.terminal_fd = ::isatty(STDIN_FILENO) == 1 ? STDIN_FILENO : -1;
+  if (state_ && !state_->dir().empty()) command.record_dir = state_->dir() + "/main";
+  command_ = std::make_unique<MainCommand>(
+      loop_, std::move(command), [this](std::string_view text) { note(text); },
+      [this](std::string_view text) { warn(text); });
+  auto pid = command_->start();
   if (!pid) {
     warn(pid.error().message());
     begin_shutdown(pid.error().code == ENOENT ? 127 : 126, "main command could not start");
     return;
   }
-  command_pid_ = *pid;
   note("main command " + options_.command[0] + " started (pid " + std::to_string(*pid) + ")");
 }
 
 void Scanner::on_child(pid_t pid, int wait_status) {
-  if (pid == command_pid_ && pid > 0) {
-    command_pid_ = 0;
+  if (command_ && pid == command_->pid() && pid > 0) {
+    command_->on_exit(wait_status);
     const int status = describe_wait_status(wait_status).shell_status;
     note("main command ended (" + describe_status(wait_status) + ")");
+    if (!shutting_down_ || status_from_command_) exit_status_ = status;
     begin_shutdown(status, "the main command ended");
   } else if (!tree_->on_child_exit(pid, wait_status)) {
     note("reaped orphan pid " + std::to_string(pid) + " (" + describe_status(wait_status) + ")");
@@ -251,16 +365,16 @@ void Scanner::on_child(pid_t pid, int wait_status) {
   rearm_timers();
 }
 
-void Scanner::begin_shutdown(int exit_status, std::string_view why) {
+void Scanner::begin_shutdown(int exit_status, std::string_view why, bool signal_command) {
   if (shutting_down_) return;
   shutting_down_ = true;
   exit_status_ = exit_status;
   note(std::string(why) + ": stopping every service, then the loggers (grace time " +
        std::to_string(options_.grace_ms) + " ms)");
   tree_->begin_shutdown();
-  if (command_pid_ > 0) {
-    send_signal(command_pid_, SIGTERM);
-    send_signal(command_pid_, SIGCONT);
+  if (signal_command && command_ && command_->running()) {
+    command_->forward(SIGTERM);
+    command_->forward(SIGCONT);
   }
   grace_timer_->start_after(static_cast<double>(options_.grace_ms) / 1000.0);
   rescan_timer_->stop();
@@ -270,7 +384,7 @@ void Scanner::begin_shutdown(int exit_status, std::string_view why) {
 
 void Scanner::advance_shutdown() {
   if (!shutting_down_) return;
-  if (!others_termed_ && tree_->services_alive() == 0 && command_pid_ == 0) {
+  if (!others_termed_ && tree_->services_alive() == 0 && !(command_ && command_->running())) {
     others_termed_ = true;
     const std::vector<pid_t> loggers = tree_->logger_pids();
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
@@ -313,17 +427,20 @@ void Scanner::rearm_timers() {
 }
 
 Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) {
-  SpawnRequest request;
-  request.path = options_.supervise;
-  request.argv = {"supervise", dir};
-  request.new_session = true;
-  if (stdin_fd >= 0) request.fds.emplace_back(0, stdin_fd);
-  if (stdout_fd >= 0) request.fds.emplace_back(1, stdout_fd);
-  // fork + exec without waiting for the exec (supervise was checked at start-up): svscan
-  // goes on to the next service while the kernel loads this one, which is most of a cold
-  // start's time. A failed exec shows as that supervise exiting 111, then restarted.
-  return fork_exec_process(request,
-                           "svscan: fatal: unable to start supervise for " + escape_name(dir));
+  SpawnSpec spec;
+  spec.path = options_.supervise;
+  spec.argv = {"supervise", dir};
+  spec.group = SpawnSpec::Group::kNewSession;
+  if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
+  if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
+  // No exec report: svscan goes on to the next service while the kernel loads this one,
+  // which is most of a cold start's time (supervise was checked at start-up). A failed
+  // exec shows as that supervise exiting 111 with its line, then restarted.
+  spec.exec_failure_prefix = "svscan: fatal: unable to start supervise for " + escape_name(dir);
+  spec.failure_exit_code = diag::kExitSystem;
+  auto spawned = spawn(spec);
+  if (!spawned) return spawned.error();
+  return spawned->pid;
 }
 
 void Scanner::send_signal(pid_t pid, int signo) {
@@ -374,8 +491,10 @@ void Scanner::unwatch_service(int watch) { watcher_->unwatch(watch); }
 // entry may hold any byte but '/' and NUL, so a name with a newline could forge a line
 // ("svscan: fatal: ...") and invalid UTF-8 could break a log collector (issue 12, item 8).
 // Escaping the whole line escapes each name in it; the fixed texts around the names are
-// printable ASCII without a backslash, so they come out unchanged.
-void Scanner::note(std::string_view text) { diag::info(escape_name(text)); }
+// printable ASCII without a backslash, so they come out unchanged. -q silences notices.
+void Scanner::note(std::string_view text) {
+  if (!options_.quiet) diag::info(escape_name(text));
+}
 void Scanner::warn(std::string_view text) { diag::warning(escape_name(text)); }
 
 }  // namespace svtree::svscan

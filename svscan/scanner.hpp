@@ -12,8 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "main_command.hpp"
+#include "ready_wait.hpp"
+#include "state.hpp"
 #include "svtree/clock.hpp"
 #include "svtree/event_loop.hpp"
+#include "svtree/spawner.hpp"
 #include "tree.hpp"
 #include "watcher.hpp"
 
@@ -26,7 +30,15 @@ struct Options {
   int64_t rescan_ms = 5000;      // -t: fallback rescan period when inotify cannot watch
   std::string supervise;         // absolute path of our supervise
   std::vector<std::string> command;  // after `--`: the main command
+  bool main_command_mode = false;    // `--` was given (with nothing after it: usage error)
+  int cwd_fd = -1;                   // the starting directory, for the main command
+  SignalState inherited_signals = SignalState::clean();  // what our caller gave us
+  std::optional<int64_t> wait_ready_ms;  // -W: hold CMD until the services are ready
+  bool quiet = false;                // -q: no notices of our own (warnings stay)
 };
+
+/// Exit status when -W's deadline passes before every service is ready (svscan(8)).
+inline constexpr int kExitNotReady = 111;
 
 /// Where svscan's supervise lives: $SVTREE_SUPERVISE, else svscan's own executable
 /// (/proc/self/exe, the multi-call binary), started with argv[0] `supervise`. Never PATH:
@@ -62,6 +74,10 @@ class Scanner final : private TreeEffects {
   void warn(std::string_view text) override;
 
   void rescan();
+  void open_state();
+  void catch_signals();
+  void on_signal(int signo);
+  void hold_or_start_command();
   /// Says each new dangling link once and watches where its target will appear; true
   /// when a watch was added (the caller looks again).
   bool follow_dangling();
@@ -70,7 +86,7 @@ class Scanner final : private TreeEffects {
   void follow_scan_path();
   void start_command();
   void on_child(pid_t pid, int wait_status);
-  void begin_shutdown(int exit_status, std::string_view why);
+  void begin_shutdown(int exit_status, std::string_view why, bool signal_command = true);
   void advance_shutdown();
   void on_grace_over();
   void rearm_timers();
@@ -100,7 +116,12 @@ class Scanner final : private TreeEffects {
     std::unique_ptr<IoWatch> watch;
   };
   std::vector<std::unique_ptr<Forward>> forwards_;
-  pid_t command_pid_ = 0;
+  std::string canonical_scan_dir_;
+  std::unique_ptr<TreeState> state_;
+  std::unique_ptr<MainCommand> command_;
+  std::unique_ptr<ReadyWait> ready_wait_;
+  /// Shutdown began by signal while the main command ran: its status becomes ours.
+  bool status_from_command_ = false;
   bool shutting_down_ = false;
   bool others_termed_ = false;
   bool grace_over_ = false;

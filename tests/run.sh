@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 tools/ensure-debian-packages meson ninja-build g++ pkg-config libev-dev libgtest-dev \
-  runit daemontools s6 busybox-static util-linux procps file
+  runit daemontools s6 busybox-static util-linux procps file tini dumb-init
 
 [ -d build ] || meson setup build
 meson test -C build --print-errorlogs "$@"

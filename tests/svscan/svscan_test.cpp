@@ -317,14 +317,15 @@ TEST(Svscan, MainCommandNotFoundIs127) {
   EXPECT_EQ(*code, 127) << tree.log();
 }
 
-TEST(Svscan, SigtermWhileMainCommandRunsExitsZero) {
+// Issue #11: docker stop of `svscan DIR -- app` reports app's status, as tini does.
+TEST(Svscan, SigtermWhileMainCommandRunsExitsWithItsStatus) {
   ScanTree tree;
   tree.start({}, {"--", "sh", "-c", "echo $$ > " + tree.out("main.pid") + "; exec sleep 1000"});
   ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("main.pid")) > 0; }));
   tree.svscan().signal(SIGTERM);
   const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
   ASSERT_TRUE(code.has_value());
-  EXPECT_EQ(*code, 0) << tree.log();
+  EXPECT_EQ(*code, 128 + SIGTERM) << tree.log();
   EXPECT_FALSE(pid_alive(pid_from_file(tree.out("main.pid"))));
 }
 

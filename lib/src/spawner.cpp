@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// spawn: fork + exec; the child makes only async-signal-safe system calls.
+#include "svtree/spawner.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "svtree/spawn.hpp"
+
+extern char** environ;
+
+namespace svtree {
+namespace {
+
+// Everything the child reads, laid out before fork so the child allocates nothing.
+struct ChildPlan {
+  const SpawnSpec& spec;
+  char* const* argv;
+  char* const* envp;
+  std::vector<std::pair<int, int>>& moves;  // {child fd, parent fd}; sources rewritten
+  std::vector<bool>& clashes;               // per move: goes through a spare copy first
+  int report_fd;                            // write end, or -1
+  int lowest_spare;                         // above every target fd
+};
+
+[[noreturn]] void fail(const ChildPlan& plan, int error) {
+  if (plan.report_fd >= 0) (void)!::write(plan.report_fd, &error, sizeof error);
+  if (!plan.spec.exec_failure_prefix.empty()) {
+    // One write: the line must not interleave with other processes' lines. The buffer is
+    // on the stack; strerrordesc_np returns a constant string (no locale, no allocation).
+    char line[1024];
+    size_t used = 0;
+    auto append = [&](const char* text) {
+      const size_t n = std::min(::strlen(text), sizeof line - 1 - used);
+      ::memcpy(line + used, text, n);
+      used += n;
+    };
+    append(plan.spec.exec_failure_prefix.c_str());
+    append(": ");
+    const char* reason = ::strerrordesc_np(error);
+    append(reason != nullptr ? reason : "unknown error");
+    append("\n");
+    (void)!::write(STDERR_FILENO, line, used);
+  }
+  ::_exit(plan.spec.failure_exit_code ? *plan.spec.failure_exit_code
+                                      : exec_failure_status(error));
+}
+
+[[noreturn]] void run_child(ChildPlan& plan) {
+  const SpawnSpec& spec = plan.spec;
+  // Every signal is blocked (the parent did it before fork), so no handler of ours can run
+  // here; dispositions become what the program should start with.
+  struct sigaction action {};
+  ::sigemptyset(&action.sa_mask);
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    action.sa_handler = ::sigismember(&spec.signals.ignored, signo) == 1 ? SIG_IGN : SIG_DFL;
+    ::sigaction(signo, &action, nullptr);
+  }
+  if (spec.group == SpawnSpec::Group::kNewSession) {
+    if (::setsid() < 0) fail(plan, errno);
+  } else if (spec.group == SpawnSpec::Group::kNewProcessGroup) {
+    if (::setpgid(0, 0) < 0) fail(plan, errno);
+    // SIGTTOU is blocked, so a background group may take the terminal (tcsetpgrp(3)).
+    if (spec.terminal_fd >= 0 && ::tcsetpgrp(spec.terminal_fd, ::getpid()) < 0 &&
+        errno != ENOTTY && errno != ENXIO && errno != EBADF)
+      fail(plan, errno);
+  }
+  if (spec.cwd_fd >= 0 && ::fchdir(spec.cwd_fd) < 0) fail(plan, errno);
+  // The report pipe must survive the fd map: move it above every target first.
+  for (const auto& move : plan.moves) {
+    if (move.first == plan.report_fd) {
+      const int moved = ::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, plan.lowest_spare);
+      if (moved < 0) fail(plan, errno);
+      plan.report_fd = moved;
+      break;
+    }
+  }
+  for (size_t i = 0; i < plan.moves.size(); ++i) {
+    if (!plan.clashes[i]) continue;
+    const int spare = ::fcntl(plan.moves[i].second, F_DUPFD_CLOEXEC, plan.lowest_spare);
+    if (spare < 0) fail(plan, errno);
+    plan.moves[i].second = spare;
+  }
+  for (const auto& [child_fd, parent_fd] : plan.moves) {
+    if (child_fd == parent_fd) {
+      // dup2 onto itself would leave close-on-exec set.
+      const int flags = ::fcntl(child_fd, F_GETFD);
+      if (flags < 0 || ::fcntl(child_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) fail(plan, errno);
+    } else if (::dup2(parent_fd, child_fd) < 0) {
+      fail(plan, errno);
+    }
+  }
+  for (const auto& [resource, limit] : spec.rlimits)
+    if (::setrlimit(static_cast<__rlimit_resource>(resource), &limit) < 0) fail(plan, errno);
+  if (spec.groups && ::setgroups(spec.groups->size(), spec.groups->data()) < 0)
+    fail(plan, errno);
+  if (spec.gid && ::setgid(*spec.gid) < 0) fail(plan, errno);
+  if (spec.uid && ::setuid(*spec.uid) < 0) fail(plan, errno);
+  ::sigprocmask(SIG_SETMASK, &spec.signals.mask, nullptr);
+  ::execve(spec.path.c_str(), plan.argv, plan.envp);
+  // From here our handlers are gone (SIG_DFL) but the mask may let signals in: harmless.
+  fail(plan, errno);
+}
+
+}  // namespace
+
+SignalState SignalState::clean() {
+  SignalState state;
+  ::sigemptyset(&state.mask);
+  ::sigemptyset(&state.ignored);
+  return state;
+}
+
+SignalState SignalState::current() {
+  SignalState state = clean();
+  ::sigprocmask(SIG_BLOCK, nullptr, &state.mask);
+  for (int signo = 1; signo < NSIG; ++signo) {
+    struct sigaction old {};
+    if (::sigaction(signo, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+      ::sigaddset(&state.ignored, signo);
+  }
+  return state;
+}
+
+int exec_failure_status(int error) { return error == ENOENT || error == ENOTDIR ? 127 : 126; }
+
+Result<Spawned> spawn(const SpawnSpec& spec) {
+  auto argv = exec_string_array(spec.argv);
+  std::vector<char*> envp;
+  if (spec.env != nullptr) envp = exec_string_array(*spec.env);
+  std::vector<std::pair<int, int>> moves = spec.fds;
+  std::vector<bool> clashes(moves.size());
+  int lowest_spare = 3;
+  for (size_t i = 0; i < moves.size(); ++i) {
+    clashes[i] = fd_source_clashes(spec.fds, moves[i].second);
+    lowest_spare = std::max(lowest_spare, moves[i].first + 1);
+  }
+  int report[2] = {-1, -1};
+  if (spec.report_exec_failure && ::pipe2(report, O_CLOEXEC) != 0)
+    return errno_error("make the exec report pipe for " + spec.path);
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
+  ChildPlan plan{spec,    argv.data(),        spec.env != nullptr ? envp.data() : environ,
+                 moves,   clashes,            report_write.get(),
+                 lowest_spare};
+
+  // No handler of ours may run in the child between fork and the reset.
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid == 0) run_child(plan);
+  const int fork_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return SysError{fork_errno, "fork for " + spec.path};
+  // The parent sets the group too, so that a signal to it right after we return cannot
+  // miss (either call may come first; EACCES after the child's exec is harmless).
+  if (spec.group == SpawnSpec::Group::kNewProcessGroup) ::setpgid(pid, pid);
+  return Spawned{pid, std::move(report_read)};
+}
+
+std::optional<int> read_exec_report(int report_fd) {
+  int error = 0;
+  for (;;) {
+    const ssize_t n = ::read(report_fd, &error, sizeof error);
+    if (n < 0 && errno == EINTR) continue;
+    if (n == static_cast<ssize_t>(sizeof error)) return error;
+    return std::nullopt;
+  }
+}
+
+}  // namespace svtree

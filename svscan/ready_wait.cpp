@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// ReadyWait: services' records watched until each is up and ready.
+#include "ready_wait.hpp"
+
+#include <sys/inotify.h>
+
+#include <span>
+
+#include "svtree/io.hpp"
+
+namespace svtree::svscan {
+
+bool counts_as_ready(const std::optional<StatusRecord>& record) {
+  return record && record->pid != 0 && record->state == RunState::kRun &&
+         record->extension && record->extension->ready();
+}
+
+ReadyWait::ReadyWait(Loop& loop, std::vector<std::string> names, int64_t deadline_ms,
+                     Ready on_ready, Timeout on_timeout)
+    : loop_(loop),
+      names_(std::move(names)),
+      deadline_ms_(deadline_ms),
+      on_ready_(std::move(on_ready)),
+      on_timeout_(std::move(on_timeout)),
+      watching_supervise_(names_.size(), false) {}
+
+void ReadyWait::start() {
+  if (auto made = Inotify::create()) {
+    inotify_.emplace(std::move(*made));
+    // A service's supervise/ may not exist yet: its directory is watched for it to come.
+    for (const std::string& name : names_)
+      (void)inotify_->add_watch(name, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    io_ = std::make_unique<IoWatch>(loop_, inotify_->fd(), EV_READ, [this](int) {
+      (void)inotify_->read_events();
+      check();
+    });
+    io_->start();
+  }
+  deadline_ = std::make_unique<TimerWatch>(loop_, [this] {
+    if (done_) return;
+    done_ = true;
+    if (io_) io_->stop();
+    on_timeout_(not_ready());
+  });
+  deadline_->start_after(static_cast<double>(deadline_ms_) / 1000.0);
+  check();
+}
+
+std::vector<std::string> ReadyWait::not_ready() {
+  std::vector<std::string> waiting;
+  for (size_t i = 0; i < names_.size(); ++i) {
+    const std::string& name = names_[i];
+    if (path_exists(name + "/down")) continue;  // not wanted up: nothing to wait for
+    if (inotify_ && !watching_supervise_[i]) {
+      // status is replaced by a rename, which the directory sees as IN_MOVED_TO.
+      watching_supervise_[i] =
+          inotify_->add_watch(name + "/supervise", IN_MOVED_TO | IN_CLOSE_WRITE).ok();
+    }
+    std::optional<StatusRecord> record;
+    if (const auto bytes = read_small_file(name + "/supervise/status", 4096))
+      record = StatusRecord::unpack(std::span<const uint8_t>(
+          reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+    if (!counts_as_ready(record)) waiting.push_back(name);
+  }
+  return waiting;
+}
+
+void ReadyWait::check() {
+  if (done_) return;
+  if (!not_ready().empty()) return;
+  done_ = true;
+  // Stopped, not destroyed: this may run inside io_'s own callback.
+  if (io_) io_->stop();
+  if (deadline_) deadline_->stop();
+  on_ready_();
+}
+
+}  // namespace svtree::svscan

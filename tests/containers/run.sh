@@ -222,6 +222,15 @@ all_run() { # NAME SERVICE...: svctl status shows each SERVICE in state run
     echo "$out" | awk -v s="$s" '$1 == s && $2 == "run" { found = 1 } END { exit !found }' || return 1
   done
 }
+# quick_stop NAME: the stop did not wait for the 7 s grace time: svscan exited when its
+# last child had gone, never sending the grace-time KILL. The wall time (printed by
+# the caller) includes podman's own work, seconds on a loaded machine: the bound is
+# the grace time, and the log line is what proves it.
+quick_stop() {
+  [ "$stop_ms" -lt 7000 ] || { why="podman stop took ${stop_ms} ms: svscan waited for its grace time"; return 1; }
+  wait_until 10 "svscan's closing line in the logs" logs_have "$1" "svscan: no child left" || return 1
+  ! logs_have "$1" "grace time of" || { why="svscan sent the grace-time KILL: $(logs "$1" | grep 'grace time of')"; return 1; }
+}
 health() { pm healthcheck run "$(ctr "$1")"; }
 health_shown() { record healthcheck run "$(ctr "$1")"; }
 owner=
@@ -309,8 +318,7 @@ t_example_stop() {
   stop example
   echo "     podman stop took ${stop_ms} ms, exit status $stop_status"
   [ "$stop_status" = 0 ] || { why="exit status $stop_status, not 0"; return 1; }
-  # Far below the 7 s grace time: svscan exits when its last child has gone.
-  [ "$stop_ms" -lt 5000 ] || { why="podman stop took ${stop_ms} ms"; return 1; }
+  quick_stop example || return 1
   wait_until 10 "svscan's closing line in the logs" \
     logs_have example "svscan: no child left: exiting with status 0"
 }
@@ -331,7 +339,7 @@ t_term() {
   stop term
   echo "     podman stop took ${stop_ms} ms, exit status $stop_status"
   [ "$stop_status" = 0 ] || { why="exit status $stop_status, not 0"; return 1; }
-  [ "$stop_ms" -lt 5000 ] || { why="podman stop took ${stop_ms} ms"; return 1; }
+  quick_stop term || return 1
   term_lines_in_logs term a b c && record logs "$(ctr term)" >/dev/null
 }
 
@@ -365,8 +373,8 @@ t_stubborn() {
   echo "     podman stop took ${stop_ms} ms (grace time 2000 ms), exit status $stop_status"
   [ "$stop_status" = 0 ] || { why="exit status $stop_status, not 0 (a kill at the grace time does not change it)"; return 1; }
   [ "$stop_ms" -ge 2000 ] || { why="stopped after ${stop_ms} ms, before the grace time"; return 1; }
-  # podman's own SIGKILL would come at 10 s and give 137; svscan's came at 2 s.
-  [ "$stop_ms" -lt 8000 ] || { why="podman stop took ${stop_ms} ms: not svscan's kill at 2 s"; return 1; }
+  # podman's own SIGKILL would come at 10 s and give 137; svscan's comes at 2 s and is
+  # logged (below).
   term_lines_in_logs stubborn t || return 1
   logs stubborn | grep -i 'kill' | grep -q . || { why="svscan did not log its SIGKILL"; return 1; }
   echo "     $(logs stubborn | grep -i 'kill' | head -1)"
@@ -493,7 +501,7 @@ t_init() {
   stop init
   echo "     podman stop took ${stop_ms} ms, exit status $stop_status"
   [ "$stop_status" = 0 ] || { why="exit status $stop_status, not 0"; return 1; }
-  [ "$stop_ms" -lt 5000 ] || { why="podman stop took ${stop_ms} ms"; return 1; }
+  quick_stop init || return 1
   term_lines_in_logs init a b c
 }
 

@@ -529,7 +529,7 @@ make_context() {
 dockerfile_image() {
   make_context
   images+=("localhost/$tag-$1")
-  pm build --format docker -q --pull=never "${limits[@]}" --build-arg "BASE=$3" \
+  record build --format docker -q --pull=never "${limits[@]}" --build-arg "BASE=$3" \
     -f "$top/examples/docker/$2" -t "localhost/$tag-$1" "$context" >"$work/build-$1.out" 2>&1 ||
     { why="podman build -f examples/docker/$2 failed: $(tail -3 "$work/build-$1.out")"; return 1; }
 }
@@ -539,7 +539,8 @@ dockerfile_runs() { # NAME
   run_ctr "$1" "localhost/$tag-$1" || return 1
   wait_until 30 "report, web, web/log and worker all in state run" all_run "$1" report web web/log worker || return 1
   wait_until 20 "web serves (its check passes)" pm exec "$(ctr "$1")" svctl check web || return 1
-  health "$1" >"$work/health.out" 2>&1 || { why="HEALTHCHECK: $(cat "$work/health.out")"; return 1; }
+  record exec "$(ctr "$1")" svctl status >/dev/null
+  health_shown "$1" >"$work/health.out" 2>&1 || { why="HEALTHCHECK: $(cat "$work/health.out")"; return 1; }
 }
 dockerfile_stops() {
   running "$1" || { why="the container is not running"; return 1; }
@@ -559,7 +560,7 @@ t_alpine() {
   printf 'root:x:0:\n' >"$sroot/etc/group"
   tar -C "$sroot" -cf "$work/alpine-standin.tar" .
   images+=("localhost/$tag-alpine-standin:3.20")
-  pm import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  record import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "$work/alpine-standin.tar" "localhost/$tag-alpine-standin:3.20" >/dev/null ||
     { why="podman import of the stand-in failed"; return 1; }
   dockerfile_image alpine Dockerfile.alpine "localhost/$tag-alpine-standin:3.20" || return 1
@@ -571,7 +572,7 @@ t_debian() {
   fi
   [ -s "$debian_tar" ] || { why="mmdebstrap failed: $(tail -3 "$work/mmdebstrap.out" 2>/dev/null)"; return 1; }
   images+=("localhost/$tag-debian:12-slim")
-  pm import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  record import -q --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "$debian_tar" "localhost/$tag-debian:12-slim" >/dev/null ||
     { why="podman import of the Debian base failed"; return 1; }
   dockerfile_image debian Dockerfile.debian "localhost/$tag-debian:12-slim" || return 1
@@ -599,7 +600,7 @@ EOF
     eval "set -- $cmd"
     # The timeout bounds the command in the container (coreutils' timeout, in the image),
     # not podman's own start-up, which a loaded CI machine can make slow.
-    if ! pm exec "$(ctr debian)" timeout "$timeout" "$@" >"$work/probe.out" 2>&1; then
+    if ! record exec "$(ctr debian)" timeout "$timeout" "$@" >"$work/probe.out" 2>&1; then
       why="$kind ($cmd) failed or took over ${timeout}s: $(cat "$work/probe.out")"; return 1
     fi
     echo "     $kind: $cmd -> exit 0"

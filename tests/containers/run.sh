@@ -522,6 +522,14 @@ make_context() {
   [ -d "$context" ] && return 0
   mkdir -p "$context/stage/usr/bin" "$context/examples"
   cp -a "$stage$bin/." "$context/stage/usr/bin/"
+  # The Dockerfiles install into /usr/bin whatever the build's bindir was: a link to an
+  # absolute path in that bindir (a multi-call binary's names) must point beside itself.
+  local link target
+  for link in "$context"/stage/usr/bin/*; do
+    [ -L "$link" ] || continue
+    target=$(readlink "$link")
+    [[ "$target" == "$bin"/* ]] && ln -sfn "${target#"$bin"/}" "$link"
+  done
   clean_copy_of_examples "$context/examples/service"
   cp "$top/.dockerignore" "$context/"
 }

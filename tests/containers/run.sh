@@ -54,13 +54,14 @@ pm() { podman --runtime runc "$@"; }
 limits=(--ulimit nofile=20000:20000 --ulimit nproc=32768:32768)
 tag=svtree-ct-$$
 work=$(mktemp -d /tmp/svtree-containers.XXXXXX)
-containers=() images=() debootstrap_pid=
+containers=() images=() mmdebstrap_pid=
 cleanup() {
   local c i
   if [ -n "${SVTREE_CONTAINERS_KEEP:-}" ]; then
     echo "containers: kept (SVTREE_CONTAINERS_KEEP): ${containers[*]} ${images[*]} $work"; return
   fi
-  [ -n "$debootstrap_pid" ] && kill "$debootstrap_pid" 2>/dev/null && wait "$debootstrap_pid" 2>/dev/null
+  # mmdebstrap runs in a session of its own: its process group goes with it.
+  [ -n "$mmdebstrap_pid" ] && kill -- "-$mmdebstrap_pid" 2>/dev/null && wait "$mmdebstrap_pid" 2>/dev/null
   for c in "${containers[@]}"; do pm rm -f -t 0 "$c" >/dev/null 2>&1; done
   for i in "${images[@]}"; do pm rmi -f "$i" >/dev/null 2>&1; done
   rm -rf "$work"
@@ -108,12 +109,13 @@ clean_copy_of_examples() { # DEST
 debian_tar=$cache/debian-12-minbase.tar
 mkdir -p "$cache"
 [ -f "$debian_tar" ] || rm -rf "$debian_tar"
-if [ ! -s "$debian_tar" ] && [[ -z "$only" || "dockerfile-debian kubernetes-probes" =~ $only ]]; then
+wanted() { [[ -z "$only" || "$1" =~ $only ]]; }
+if [ ! -s "$debian_tar" ] && { wanted dockerfile-debian || wanted kubernetes-probes; }; then
   command -v mmdebstrap >/dev/null || skip_suite "no mmdebstrap (apt-get install mmdebstrap)"
   # The name ends in .tar: mmdebstrap picks its output format from it.
-  ( mmdebstrap --variant=minbase --mode=root --quiet bookworm "$cache/debian-12-minbase.new.tar" \
-      >"$work/mmdebstrap.out" 2>&1 && mv "$cache/debian-12-minbase.new.tar" "$debian_tar" ) &
-  debootstrap_pid=$!
+  setsid sh -c 'mmdebstrap --variant=minbase --mode=root --quiet bookworm "$1.new.tar" &&
+      mv "$1.new.tar" "$1.tar"' sh "${debian_tar%.tar}" >"$work/mmdebstrap.out" 2>&1 &
+  mmdebstrap_pid=$!
 fi
 
 # --- the FROM-scratch image ---------------------------------------------------------------
@@ -238,7 +240,7 @@ owner=
 scenario() { # NAME FUNCTION [OWNING ISSUE]
   local name=$1 fn=$2
   owner=${3:-}
-  [ -n "$only" ] && ! [[ "$name" =~ $only ]] && return 0
+  wanted "$name" || return 0
   why=
   if "$fn"; then
     passed=$((passed + 1)); echo "PASS containers/$name"
@@ -579,8 +581,8 @@ t_alpine() {
   dockerfile_runs alpine && dockerfile_stops alpine
 }
 t_debian() {
-  if [ -n "$debootstrap_pid" ]; then
-    wait "$debootstrap_pid"; debootstrap_pid=
+  if [ -n "$mmdebstrap_pid" ]; then
+    wait "$mmdebstrap_pid"; echo "     mmdebstrap: exit status $?"; mmdebstrap_pid=
   fi
   [ -s "$debian_tar" ] || { why="mmdebstrap failed: $(tail -3 "$work/mmdebstrap.out" 2>/dev/null)"; return 1; }
   images+=("localhost/$tag-debian:12-slim")

@@ -202,7 +202,6 @@ wait_until() {
 }
 logs() { pm logs "$(ctr "$1")" 2>&1; }
 logs_have() { logs "$1" | grep -qF -- "$2"; }
-exit_code() { pm inspect -f '{{.State.ExitCode}}' "$(ctr "$1")" 2>/dev/null; }
 not() { ! "$@"; }
 running() { [ "$(pm inspect -f '{{.State.Running}}' "$(ctr "$1")" 2>/dev/null)" = true ]; }
 # stop NAME [SECONDS]: `podman stop`; sets stop_ms to its wall time and stop_status.
@@ -214,7 +213,8 @@ stop() {
   stop_ms=$(((t1 - t0) / 1000000))
   stop_status=$(record inspect -f '{{.State.ExitCode}}' "$(ctr "$1")" 2>/dev/null)
 }
-# every_state NAME STATE SVDIR: svctl status lists services and each is in STATE.
+# The scenarios of one container run in order: example-* share the example tree's
+# container, kill9-* the counter's.
 status_all() { pm exec "$(ctr "$1")" svctl status; }
 all_run() { # NAME SERVICE...: svctl status shows each SERVICE in state run
   local out s

@@ -386,11 +386,21 @@ t_stubborn() {
 # --- kill -9 of a service, its logger and its supervise -----------------------------------
 counter_pid() { pm exec "$(ctr counter)" cat "/srv/counter/$1/supervise/pid"; }
 supervise_pid() { pm exec "$(ctr counter)" supervise-pid "$1"; }
+# Every line n's logger wrote, oldest first: a restarted svlog renames the current file it
+# finds to @TAI64N.u (DESIGN.md §4), and those names sort in time order.
+counter_lines() {
+  local f
+  for f in "$work"/counter-log/@* "$work/counter-log/current"; do
+    [ -f "$f" ] && cat "$f"
+  done
+  return 0
+}
+new_run_logs() { counter_lines | grep -q "^$1 "; }
 # log_grows: the log gained a line since the last call.
 log_size=0
 log_grows() {
   local n
-  n=$(wc -l <"$work/counter-log/current" 2>/dev/null || echo 0)
+  n=$(counter_lines | wc -l)
   [ "$n" -gt "$log_size" ] && log_size=$n
 }
 changed() { # FUNCTION ARG OLD: FUNCTION ARG prints a pid other than OLD
@@ -410,7 +420,7 @@ t_kill_service() {
   old=$(counter_pid n) && kill9 "$old" || { why="could not kill n"; return 1; }
   wait_until 20 "n restarted" changed counter_pid n "$old" || return 1
   new=$(counter_pid n)
-  wait_until 10 "the new run ($new) logs" grep -q "^$new " "$work/counter-log/current"
+  wait_until 10 "the new run ($new) logs" new_run_logs "$new"
 }
 t_kill_logger() {
   local old
@@ -441,7 +451,8 @@ t_counter_lines() {
   # read and not yet written (DESIGN.md §4).
   stop counter
   [ "$stop_status" = 0 ] || { why="exit status $stop_status, not 0"; return 1; }
-  python3 - "$work/counter-log/current" >"$work/lines.out" 2>&1 <<'EOF'
+  counter_lines >"$work/counter.lines"
+  python3 - "$work/counter.lines" >"$work/lines.out" 2>&1 <<'EOF'
 import sys
 runs, order, gaps = {}, [], []
 for line in open(sys.argv[1]):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Sizes of svtree's fully static, stripped binaries next to runit's and s6's (Debian's
+# Size of svtree's fully static, stripped multi-call binary next to runit's and s6's (Debian's
 # packages, dynamically linked: their shared libraries are listed with them, since a
 # scratch image would have to carry those too).
 # Usage: bench/binary_sizes.sh   (builds build-bench-static if needed)
@@ -23,11 +23,10 @@ libs_size() {
 }
 
 printf '%-22s %10s %12s  %s\n' binary "stripped" "+shared libs" "linking"
-for b in svscan supervise svctl svlog; do
-  exe="$build/$b/$b"
-  kind=$(file -b "$exe" | grep -o 'statically linked\|dynamically linked')
-  printf '%-22s %10s %12s  %s\n' "svtree $b" "$(stripped_size "$exe")" "-" "$kind"
-done
+# svtree is one multi-call binary; svscan, supervise, svctl and svlog are links to it.
+exe="$build/multicall/svtree"
+kind=$(file -b "$exe" | grep -o 'statically linked\|dynamically linked')
+printf '%-22s %10s %12s  %s\n' "svtree (all four)" "$(stripped_size "$exe")" "-" "$kind"
 for exe in /usr/bin/runsvdir /usr/bin/runsv /usr/bin/sv /usr/bin/svlogd \
            /usr/bin/s6-svscan /usr/bin/s6-supervise /usr/bin/s6-svc /usr/bin/s6-log; do
   [ -x "$exe" ] || continue

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // supervise DIR: runs DIR/run, restarts it, answers DIR/supervise/control (man supervise.8).
+#include "programs.hpp"
+
 #include <string>
 
 #include "service_runner.hpp"
@@ -8,10 +10,15 @@
 #include "svtree/diag.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
+#include "svtree/program_info.hpp"
 
-int main(int argc, char* argv[]) {
+int supervise_main(int argc, char** argv) {
   using namespace svtree;
   diag::set_program("supervise");
+  answer_help_and_version(argc, argv,
+                          "usage: supervise DIR\n"
+                          "  runs DIR/run, restarts it, and answers DIR/supervise/control.\n"
+                          "  svscan starts one per service; see supervise(8).\n");
   if (argc != 2 || argv[1][0] == '\0') diag::usage("supervise DIR");
   std::string dir = argv[1];
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();

@@ -12,6 +12,7 @@
 
 #include "service.hpp"
 #include "status_format.hpp"
+#include "svtree/escape.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
 #include "waiter.hpp"
@@ -126,7 +127,8 @@ int run_control(const Invocation& inv) {
   Loop& loop = Loop::default_loop();
   WaitOptions options;
   options.conditions = action.conditions;
-  options.timeout_seconds = inv.wait_seconds;
+  options.timeout_seconds =
+      is_check && !waiting ? std::min(inv.wait_seconds, kProbeCheckSeconds) : inv.wait_seconds;
   options.kill_on_timeout = action.kill_on_timeout;
   options.patient = waiting;
   options.emit = write_out;
@@ -140,9 +142,9 @@ int run_control(const Invocation& inv) {
     const Snapshot snapshot = arm ? waiter.arm(ref) : read_snapshot(ref.dir);
     if (snapshot.presence != Presence::kSupervised) {
       if (exit_command && snapshot.presence == Presence::kNotSupervised) {
-        write_out("ok: " + ref.name + ": supervisor not running\n");
+        write_out("ok: " + escape_name(ref.name) + ": supervisor not running\n");
       } else {
-        write_out("fail: " + ref.name + ": " + describe_problem(ref.dir, snapshot) + "\n");
+        write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, snapshot) + "\n");
         ++failures;
       }
       continue;
@@ -158,7 +160,7 @@ int run_control(const Invocation& inv) {
     if (!sent) {
       if (arm) waiter.disarm_last();
       if (sent.error().code == ENXIO && exit_command) {
-        write_out("ok: " + ref.name + ": supervisor not running\n");
+        write_out("ok: " + escape_name(ref.name) + ": supervisor not running\n");
         continue;
       }
       Snapshot failed;
@@ -166,7 +168,7 @@ int run_control(const Invocation& inv) {
                         : sent.error().code == EACCES ? Presence::kDenied
                                                       : Presence::kError;
       failed.error = sent.error();
-      write_out("fail: " + ref.name + ": " + describe_problem(ref.dir, failed) + "\n");
+      write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, failed) + "\n");
       ++failures;
     }
   }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "svtree/escape.hpp"
 #include "svtree/io.hpp"
 
 namespace svtree::svctl {
@@ -154,18 +155,18 @@ std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
   switch (snapshot.presence) {
     case Presence::kSupervised: return "supervised";
     case Presence::kNotSupervised:
-      return "not supervised: no supervisor is running on " + dir;
+      return "not supervised: no supervisor is running on " + escape_name(dir);
     case Presence::kNeverStarted:
-      return "not supervised: " + join(dir, "supervise/ok") +
+      return "not supervised: " + escape_name(join(dir, "supervise/ok")) +
              " does not exist (no supervisor has run here; start svscan or supervise)";
-    case Presence::kNoDir: return "service directory " + dir + " does not exist";
-    case Presence::kNotDir: return dir + " is not a directory";
+    case Presence::kNoDir: return "service directory " + escape_name(dir) + " does not exist";
+    case Presence::kNotDir: return escape_name(dir) + " is not a directory";
     case Presence::kDenied:
-      return "permission denied: cannot " + snapshot.error.context +
+      return "permission denied: cannot " + escape_name(snapshot.error.context) +
              " (supervise/ is 0700: run as its owner or root)";
     case Presence::kError: break;
   }
-  return snapshot.error.message();
+  return escape_name(snapshot.error.message());
 }
 
 Result<void> send_control(const std::string& dir, std::string_view bytes) {

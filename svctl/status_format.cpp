@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 
+#include "svtree/escape.hpp"
 #include "svtree/signal_name.hpp"
 
 namespace svtree::svctl {
@@ -29,10 +30,25 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// JSON text must be UTF-8 (RFC 8259 §8.1), and a name is whatever bytes the directory
+// entry holds: each byte that does not belong to a well-formed UTF-8 sequence becomes
+// U+FFFD, as Go's encoding/json and jq do (issue 12, item 11). svctl(8) documents it; the
+// table and sv lines print such a name with \xHH escapes instead, which keep the bytes.
 void append_json_string(std::string& out, const std::string& text) {
   out += '"';
-  for (const char c : text) {
+  for (size_t at = 0; at < text.size(); ++at) {
+    const char c = text[at];
     const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      const size_t length = utf8_sequence_length(text, at);
+      if (length == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(text, at, length);
+        at += length - 1;
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -132,7 +148,7 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
   const StatusRecord& rec = *snapshot.record;
   std::string out = state_word(rec.state);
   out += ": ";
-  out += name;
+  out += escape_name(name);
   out += ": ";
   // sv prints the pid whenever the state byte is not "down", even a pid of 0.
   if (rec.state != RunState::kDown) out += "(pid " + std::to_string(rec.pid) + ") ";
@@ -152,7 +168,7 @@ std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& fai
   const Snapshot snap = read_snapshot(service.dir);
   if (snap.presence != Presence::kSupervised) {
     ++failures;
-    return "fail: " + service.name + ": " + describe_problem(service.dir, snap) + "\n";
+    return "fail: " + escape_name(service.name) + ": " + describe_problem(service.dir, snap) + "\n";
   }
   std::string out = sv_status_fragment(service.name, snap, now_unix);
   const std::string log_dir =
@@ -164,7 +180,7 @@ std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& fai
       out += sv_status_fragment("log", log, now_unix);
     } else {
       ++failures;
-      out += "fail: " + service.name + "/log: " + describe_problem(log_dir, log);
+      out += "fail: " + escape_name(service.name + "/log") + ": " + describe_problem(log_dir, log);
     }
   }
   out += '\n';
@@ -208,7 +224,7 @@ std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix) {
   for (const auto& row : rows) {
     const Snapshot& snap = row.snapshot;
     Cells cells;
-    cells[0] = row.service.name;
+    cells[0] = escape_name(row.service.name);
     if (snap.presence != Presence::kSupervised) {
       cells[1] = "?";
       cells[2] = cells[3] = cells[4] = cells[5] = "-";

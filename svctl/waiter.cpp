@@ -16,8 +16,10 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 
 #include "status_format.hpp"
+#include "svtree/escape.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawn.hpp"
 
@@ -334,7 +336,7 @@ void Waiter::evaluate(Target& target) {
     case Progress::kWaiting:
       target.reason = verdict.reason;
       if (!options_.patient)
-        finish(target, false, "fail: " + target.service.name + ": " + verdict.reason + " (" +
+        finish(target, false, "fail: " + escape_name(target.service.name) + ": " + verdict.reason + " (" +
                                   sv_status_fragment(target.service.name, target.last,
                                                      now_unix()) + ")\n");
       return;
@@ -354,7 +356,7 @@ void Waiter::start_check_script(Target& target) {
   if (!pid) {
     target.reason = "unable to run " + request.path + ": " + pid.error().message();
     if (!options_.patient) {
-      finish(target, false, "fail: " + target.service.name + ": " + target.reason + "\n");
+      finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + "\n");
     } else {
       target.retry.start_after(target.retry_delay);
       target.retry_delay = std::min(target.retry_delay * 2, kMaxCheckRetry);
@@ -385,7 +387,7 @@ void Waiter::on_check_script_exit(Target& target, int wait_status) {
                       ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
                       : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
   if (!options_.patient) {
-    finish(target, false, "fail: " + target.service.name + ": " + target.reason + " (" +
+    finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + " (" +
                               sv_status_fragment(target.service.name, target.last, now_unix()) +
                               ")\n");
     return;
@@ -399,8 +401,18 @@ void Waiter::on_deadline() {
     Target& target = *owned;
     if (!target.active) continue;
     if (target.check_pid != 0) {
+      // The script's own process group (spawned with one): what it started goes too.
       ::kill(-target.check_pid, SIGKILL);
       target.check_pid = 0;
+      if (!options_.patient) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", options_.timeout_seconds);
+        finish(target, false,
+               "fail: " + escape_name(target.service.name) + ": ./check did not answer within " +
+                   seconds + " s: killed (" +
+                   sv_status_fragment(target.service.name, target.last, now_unix()) + ")\n");
+        continue;
+      }
     }
     // One last look: a change that raced the deadline still counts.
     target.last = read_snapshot(target.service.dir);
@@ -426,9 +438,9 @@ void Waiter::on_deadline() {
 
 void Waiter::finish_gone(Target& target) {
   if (!options_.conditions.empty() && options_.conditions.front() == 'x') {
-    finish(target, true, "ok: " + target.service.name + ": supervisor not running\n");
+    finish(target, true, "ok: " + escape_name(target.service.name) + ": supervisor not running\n");
   } else {
-    finish(target, false, "fail: " + target.service.name + ": " +
+    finish(target, false, "fail: " + escape_name(target.service.name) + ": " +
                               describe_problem(target.service.dir, target.last) + "\n");
   }
 }

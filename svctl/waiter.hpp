@@ -45,6 +45,11 @@ struct Verdict {
 Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
                           const Snapshot& now);
 
+/// How long `check` without -w lets ./check run before it kills the script's process
+/// group and reports a failure: the probe answers at once, not after the 7 s a wait
+/// allows (issue 12, item 11). 2 s, supervise's default check-timeout.
+inline constexpr double kProbeCheckSeconds = 2.0;
+
 struct WaitOptions {
   std::string conditions;         // e.g. "tcu", "C", "d"
   double timeout_seconds = 7;     // from the start of the command, as sv counts it

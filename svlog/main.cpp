@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svlog: svlogd-compatible logger. argv → Options → Logger → exit code.
+#include "programs.hpp"
+
 #include <string>
 #include <vector>
 
@@ -9,7 +11,7 @@
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
 
-int main(int argc, char** argv) {
+int svlog_main(int argc, char** argv) {
   using namespace svtree;
   diag::set_program(argc > 0 ? argv[0] : "svlog");
   sanitize_standard_fds();

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svscan [-g MS] [-c MAX] [-t MS] [DIR] [-- CMD ARGS...]: argv -> Scanner -> exit status.
+#include "programs.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -7,6 +9,7 @@
 #include "scanner.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/io.hpp"
+#include "svtree/program_info.hpp"
 #include "svtree/service_dir.hpp"
 
 namespace {
@@ -23,10 +26,20 @@ uint32_t number_option(std::string_view option, const char* value) {
   return *ms;
 }
 
+constexpr std::string_view kHelp =
+    "usage: svscan [-g grace_ms] [-c max_services] [-t rescan_ms] [dir] [-- command args...]\n"
+    "  dir          the scan directory (default /etc/service)\n"
+    "  -g MS        SIGKILL what is left this long after shutdown began (default 7000)\n"
+    "  -c MAX       supervise at most MAX services (default 1000)\n"
+    "  -t MS        fallback rescan period when inotify cannot watch (default 5000)\n"
+    "  -- CMD ...   run CMD as the main command; the tree ends with it\n"
+    "  SVTREE_SUPERVISE: the supervise to run (default: the one beside svscan). See svscan(8).\n";
+
 }  // namespace
 
-int main(int argc, char** argv) {
+int svscan_main(int argc, char** argv) {
   svtree::diag::set_program("svscan");
+  svtree::answer_help_and_version(argc, argv, kHelp);
   svtree::sanitize_standard_fds();
   svtree::svscan::Options options;
   int i = 1;

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
+#include "svtree/escape.hpp"
 #include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
@@ -42,15 +44,23 @@ void raise_fd_limit(size_t max_services) {
 }  // namespace
 
 std::string locate_supervise() {
-  if (const char* env = std::getenv("SVTREE_SUPERVISE"); env != nullptr && *env != '\0')
-    return env;
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return {};
-  std::string path(exe, static_cast<size_t>(n));
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? std::string("supervise")
-                                    : path.substr(0, slash + 1) + "supervise";
+  if (const char* env = std::getenv("SVTREE_SUPERVISE"); env != nullptr && *env != '\0') {
+    // Made absolute now, against the directory svscan was started in: svscan chdirs into
+    // the scan directory before its first exec, where a relative path means something
+    // else (issue 12, item 7: every start failed, forever).
+    std::string path = env;
+    if (path.front() == '/') return path;
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) == nullptr)
+      diag::fatal(diag::kExitSystem,
+                  errno_error("resolve SVTREE_SUPERVISE=" + path +
+                              " against the current directory: give an absolute path"));
+    return std::string(cwd) + "/" + path;
+  }
+  // svscan and supervise are one binary (multicall/): run it again as `supervise DIR`. The
+  // kernel resolves the link in the child, so a binary replaced on disk since svscan started
+  // still gives the supervise that matches this svscan.
+  return "/proc/self/exe";
 }
 
 std::string find_in_path(const std::string& name) {
@@ -83,13 +93,24 @@ int Scanner::run() {
   raise_fd_limit(options_.max_services);
   if (!is_executable_file(options_.supervise))
     diag::fatal(diag::kExitSystem,
-                "unable to find supervise at " + options_.supervise +
-                    ": install it beside svscan or set SVTREE_SUPERVISE to its path");
+                "unable to find supervise at " + escape_name(options_.supervise) +
+                    ": is /proc mounted? (or set SVTREE_SUPERVISE to its path)");
+  // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
+  // path, absolute, to see where it leads after each change of a link on it.
+  scan_path_ = options_.scan_dir;
+  if (scan_path_.front() != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) scan_path_ = std::string(cwd) + "/" + scan_path_;
+  }
+  follow_scan_path_ = scan_path_.front() == '/' && !link_parents(scan_path_).empty();
   if (::chdir(options_.scan_dir.c_str()) != 0)
-    diag::fatal(diag::kExitSystem, errno_error("change directory to " + options_.scan_dir));
+    diag::fatal(diag::kExitSystem,
+                errno_error("change directory to " + escape_name(options_.scan_dir)));
   scan_dir_ = ::opendir(".");
   if (scan_dir_ == nullptr)
-    diag::fatal(diag::kExitSystem, errno_error("open directory " + options_.scan_dir));
+    diag::fatal(diag::kExitSystem, errno_error("open directory " + escape_name(options_.scan_dir)));
+  struct stat scan_st {};
+  if (::fstat(::dirfd(scan_dir_), &scan_st) == 0) scan_id_ = {scan_st.st_dev, scan_st.st_ino};
 
   // The catch-all comes first: libev reaps every child from now on (STYLE.md §6).
   children_ = std::make_unique<ChildWatch>(
@@ -127,14 +148,73 @@ int Scanner::run() {
 
 void Scanner::rescan() {
   if (shutting_down_) return;
-  const auto listed = read_listing(scan_dir_, listing_);
-  if (!listed) {
-    // Keep what runs; try again later.
-    warn(listed.error().message() + "; keeping the services as they are");
-  } else {
+  if (follow_scan_path_) follow_scan_path();
+  // A new watch for a dangling link means one more look: its target may have been made
+  // between the listing and the watch. Each round adds watches only for directories not
+  // watched before, so this ends (a few rounds at most, one per level of mkdir -p).
+  for (int round = 0; round < 8; ++round) {
+    const auto listed = read_listing(scan_dir_, listing_, &dangling_);
+    if (!listed) {
+      // Keep what runs; try again later.
+      warn(listed.error().message() + "; keeping the services as they are");
+      break;
+    }
     tree_->sync(listing_);
+    if (!follow_dangling()) break;
   }
   rearm_timers();
+}
+
+void Scanner::follow_scan_path() {
+  // Where the path leads now. Gone, or not a directory (a link being replaced, the tree
+  // renamed away): keep the tree we have, as runsvdir does when its stat fails.
+  struct stat st {};
+  if (::stat(scan_path_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  const FileId now{st.st_dev, st.st_ino};
+  if (now == scan_id_) return;
+  if (::chdir(scan_path_.c_str()) != 0) {
+    warn(errno_error("change directory to " + scan_path_).message() + "; keeping the old tree");
+    return;
+  }
+  DIR* opened = ::opendir(".");
+  if (opened == nullptr) {
+    warn(errno_error("open directory " + scan_path_).message() + "; keeping the old tree");
+    return;
+  }
+  ::closedir(scan_dir_);
+  scan_dir_ = opened;
+  scan_id_ = now;
+  watcher_->rewatch_scan_dir(".");
+  // What follows is an ordinary scan of the new tree: services only in the old one stop,
+  // new ones start, and a service in both (a link to the same directory, as runit's
+  // runlevels share /etc/sv) keeps running untouched.
+  note(options_.scan_dir + " now leads to another directory (runlevel switch): following it");
+}
+
+bool Scanner::follow_dangling() {
+  // Said once per link: again only after it resolved or left the directory.
+  std::vector<std::string> names;
+  std::vector<std::string> dirs;
+  bool unwatched = false;
+  for (const DanglingEntry& entry : dangling_) {
+    names.push_back(entry.name);
+    if (std::find(dangling_said_.begin(), dangling_said_.end(), entry.name) ==
+        dangling_said_.end())
+      note(entry.name + ": its symlink target " + entry.target +
+           " does not exist yet: starting it when it appears");
+    if (std::string dir = dangling_watch_dir(entry.target); !dir.empty())
+      dirs.push_back(std::move(dir));
+    // Nothing to watch (the target's whole path is missing, or a loop of links): the
+    // fallback rescan timer looks while it dangles.
+    else unwatched = true;
+  }
+  // The same watches serve the links on the scan path: any change there is a rescan,
+  // which starts with follow_scan_path.
+  if (follow_scan_path_)
+    for (std::string& dir : link_parents(scan_path_)) dirs.push_back(std::move(dir));
+  dangling_said_ = std::move(names);
+  dangling_unwatched_ = unwatched;
+  return watcher_->watch_targets(dirs);
 }
 
 void Scanner::start_command() {
@@ -165,6 +245,8 @@ void Scanner::on_child(pid_t pid, int wait_status) {
   }
   if (const auto essential = tree_->essential_status(); essential && !shutting_down_)
     begin_shutdown(*essential, "an essential service ended");
+  // A slot freed while services wait for one (-c): the rescan gives it to them.
+  if (tree_->skipped_can_start()) rescan();
   advance_shutdown();
   rearm_timers();
 }
@@ -221,7 +303,8 @@ void Scanner::rearm_timers() {
   }
   // The fallback rescan runs only while inotify misses something, or a log/ still waits
   // for its pipe (descriptors exhausted): idle costs nothing.
-  if ((!watcher_->complete() || tree_->pairing_pending()) && options_.rescan_ms > 0) {
+  if ((!watcher_->complete() || tree_->pairing_pending() || dangling_unwatched_) &&
+      options_.rescan_ms > 0) {
     if (!rescan_timer_->active())
       rescan_timer_->start_after(static_cast<double>(options_.rescan_ms) / 1000.0);
   } else {
@@ -239,7 +322,8 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   // fork + exec without waiting for the exec (supervise was checked at start-up): svscan
   // goes on to the next service while the kernel loads this one, which is most of a cold
   // start's time. A failed exec shows as that supervise exiting 111, then restarted.
-  return fork_exec_process(request, "svscan: fatal: unable to start supervise for " + dir);
+  return fork_exec_process(request,
+                           "svscan: fatal: unable to start supervise for " + escape_name(dir));
 }
 
 void Scanner::send_signal(pid_t pid, int signo) {
@@ -286,7 +370,12 @@ std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
 
 int Scanner::watch_service(const std::string& dir) { return watcher_->watch_service(dir); }
 void Scanner::unwatch_service(int watch) { watcher_->unwatch(watch); }
-void Scanner::note(std::string_view text) { diag::info(text); }
-void Scanner::warn(std::string_view text) { diag::warning(text); }
+// Every line of svscan's own log passes here, and most carry a service name: a directory
+// entry may hold any byte but '/' and NUL, so a name with a newline could forge a line
+// ("svscan: fatal: ...") and invalid UTF-8 could break a log collector (issue 12, item 8).
+// Escaping the whole line escapes each name in it; the fixed texts around the names are
+// printable ASCII without a backslash, so they come out unchanged.
+void Scanner::note(std::string_view text) { diag::info(escape_name(text)); }
+void Scanner::warn(std::string_view text) { diag::warning(escape_name(text)); }
 
 }  // namespace svtree::svscan

@@ -28,8 +28,10 @@ struct Options {
   std::vector<std::string> command;  // after `--`: the main command
 };
 
-/// Where svscan's supervise lives: $SVTREE_SUPERVISE, else `supervise` in the directory of
-/// /proc/self/exe. Never PATH: daemontools ships a `supervise` of its own.
+/// Where svscan's supervise lives: $SVTREE_SUPERVISE, else svscan's own executable
+/// (/proc/self/exe, the multi-call binary), started with argv[0] `supervise`. Never PATH:
+/// daemontools ships a `supervise` of its own. A relative $SVTREE_SUPERVISE is made
+/// absolute against the current directory (call before chdir).
 std::string locate_supervise();
 
 /// Resolves a main command's name through PATH (as execvp would); names with a slash are
@@ -60,6 +62,12 @@ class Scanner final : private TreeEffects {
   void warn(std::string_view text) override;
 
   void rescan();
+  /// Says each new dangling link once and watches where its target will appear; true
+  /// when a watch was added (the caller looks again).
+  bool follow_dangling();
+  /// When the scan path (a link, or a path through one) leads to another directory now,
+  /// switches to it (runit's runsvchdir).
+  void follow_scan_path();
   void start_command();
   void on_child(pid_t pid, int wait_status);
   void begin_shutdown(int exit_status, std::string_view why);
@@ -73,6 +81,12 @@ class Scanner final : private TreeEffects {
   bool pid1_ = false;
   DIR* scan_dir_ = nullptr;
   std::vector<ScanEntry> listing_;
+  std::vector<DanglingEntry> dangling_;
+  std::vector<std::string> dangling_said_;  // names already reported as dangling
+  bool dangling_unwatched_ = false;         // some dangling link has nothing to watch
+  std::string scan_path_;                   // the scan dir as given, made absolute
+  bool follow_scan_path_ = false;           // a symbolic link is on scan_path_
+  FileId scan_id_;                          // the directory scan_dir_ reads
   std::unique_ptr<Watcher> watcher_;
   std::unique_ptr<Tree> tree_;
   std::unique_ptr<ChildWatch> children_;

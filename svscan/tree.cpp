@@ -87,21 +87,34 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (const auto& [k, e] : diff.log_added) add_log(known_slot[k], *listing[e].log);
   for (const auto& [k, e] : diff.log_removed) remove_log(known_slot[k]);
   for (const auto& [k, e] : diff.log_replaced) replace_log(known_slot[k], *listing[e].log);
-  for (const size_t e : diff.added) add_service(listing[e]);
+  std::vector<std::string> skipped;
+  for (const size_t e : diff.added)
+    if (!add_service(listing[e])) skipped.push_back(listing[e].name);
+  note_skipped(std::move(skipped));
 }
 
-void Tree::add_service(const ScanEntry& entry) {
+void Tree::note_skipped(std::vector<std::string> skipped) {
+  // One line naming every service newly left out, not one per rescan: the set is
+  // remembered, and a name is said again only after it started or left the directory.
+  std::sort(skipped.begin(), skipped.end());
+  std::string fresh;
+  for (const std::string& name : skipped) {
+    if (std::binary_search(skipped_.begin(), skipped_.end(), name)) continue;
+    fresh += fresh.empty() ? name : ", " + name;
+  }
+  if (!fresh.empty())
+    effects_.warn("unable to supervise " + fresh + ": already " +
+                  std::to_string(max_services_) +
+                  " services (raise -c); started as soon as a slot frees");
+  skipped_ = std::move(skipped);
+}
+
+bool Tree::add_service(const ScanEntry& entry) {
   if (free_slots_.empty() && slots_.size() < max_services_) {
     slots_.emplace_back();
     free_slots_.push_back(slots_.size() - 1);
   }
-  if (free_slots_.empty()) {
-    if (!warned_full_)
-      effects_.warn("unable to supervise " + entry.name + ": already " +
-                    std::to_string(max_services_) + " services (raise -c)");
-    warned_full_ = true;
-    return;
-  }
+  if (free_slots_.empty()) return false;
   const size_t slot = free_slots_.back();
   free_slots_.pop_back();
   ++in_use_;
@@ -129,6 +142,7 @@ void Tree::add_service(const ScanEntry& entry) {
     }
   }
   start(slot, Role::kService);
+  return true;
 }
 
 void Tree::remove_service(size_t slot) {
@@ -353,7 +367,6 @@ void Tree::maybe_free(size_t slot) {
   s = Service{};
   free_slots_.push_back(slot);
   --in_use_;
-  warned_full_ = false;
 }
 
 void Tree::on_timer() {

@@ -87,6 +87,11 @@ class Tree {
   /// True while some service has a log/ that could not be given its pipe (descriptors
   /// exhausted): the scanner keeps its fallback rescan timer running until it is paired.
   [[nodiscard]] bool pairing_pending() const;
+  /// True when the last sync skipped services for want of a slot (-c) and a slot is free
+  /// now: the scanner rescans, and the next sync starts them (issue 12, item 5).
+  [[nodiscard]] bool skipped_can_start() const {
+    return !skipped_.empty() && in_use_ < max_services_;
+  }
 
   /// Number of services in the table (including removed ones still stopping).
   [[nodiscard]] size_t size() const { return in_use_; }
@@ -124,7 +129,9 @@ class Tree {
     Role role;
   };
 
-  void add_service(const ScanEntry& entry);
+  /// False when no slot is free (-c): the caller lists the name for note_skipped.
+  bool add_service(const ScanEntry& entry);
+  void note_skipped(std::vector<std::string> skipped);
   void remove_service(size_t slot);
   void add_log(size_t slot, const FileId& log_id);
   void remove_log(size_t slot);
@@ -147,7 +154,7 @@ class Tree {
   size_t in_use_ = 0;
   std::unordered_map<pid_t, PidRef> by_pid_;
   bool shutting_down_ = false;
-  bool warned_full_ = false;
+  std::vector<std::string> skipped_;  // names the last sync could not give a slot, sorted
   std::optional<int> essential_status_;
 };
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The "empty image" proof (issue 6): the fully static svscan, supervise, svctl and svlog,
+# The "empty image" proof (issue 6): the fully static svtree (svscan, supervise, svctl, svlog),
 # plus a static busybox for the run scripts, in a root directory that holds nothing else,
 # as PID 1 of a fresh PID + mount namespace. Two services (one with an svlog logger) come
 # up; SIGTERM shuts the tree down; svscan exits 0 and the logger kept every line.
@@ -18,13 +18,13 @@ root=$(mktemp -d /tmp/svtree-scratch.XXXXXX)
 cleanup() { [ -n "${ns_pid:-}" ] && kill -KILL "$ns_pid" 2>/dev/null; rm -rf "$root"; }
 trap cleanup EXIT
 mkdir -p "$root"/{bin,proc,tmp,etc/service/ticker,etc/service/echo/log}
-for b in svscan supervise svctl svlog; do
-  exe="$build/$b/$b"
-  if ! file "$exe" | grep -q 'statically linked'; then
-    echo "FAIL scratch: $exe is not statically linked"; exit 1
-  fi
-  cp "$exe" "$root/bin/$b"
-done
+# One multi-call binary, linked under the four names as `meson install` does.
+exe="$build/multicall/svtree"
+if ! file "$exe" | grep -q 'statically linked'; then
+  echo "FAIL scratch: $exe is not statically linked"; exit 1
+fi
+cp "$exe" "$root/bin/svtree"
+for b in svscan supervise svctl svlog; do ln -s svtree "$root/bin/$b"; done
 cp "$busybox" "$root/bin/busybox"
 for applet in sh sleep echo cat env; do ln -s busybox "$root/bin/$applet"; done
 

@@ -115,5 +115,17 @@ TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   EXPECT_EQ(status_json({}, kNow), "[]\n");
 }
 
+// Issue 12, item 11: JSON is always valid UTF-8; the table and sv lines escape C style.
+TEST(StatusJson, InvalidUtf8BecomesReplacementCharacter) {
+  std::vector<StatusRow> rows;
+  rows.push_back({{"caf\xe9\n\xc3\xa9", "/s/caf\xe9"}, snapshot(RunState::kDown, 0, true)});
+  const std::string json = status_json(rows, kNow);
+  EXPECT_NE(json.find("{\"name\":\"caf\\ufffd\\n\xc3\xa9\",\"dir\":\"/s/caf\\ufffd\""),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(sv_status_fragment("a\nb\xff", snapshot(RunState::kDown, 0, true), kNow),
+            "down: a\\nb\\xff: 100s, normally up, want up");
+}
+
 }  // namespace
 }  // namespace svtree::svctl

@@ -681,6 +681,28 @@ TEST_P(SvctlTest, InitScriptModeUsesLsbExitCodes) {
   }
 }
 
+// Issue 17: the four programs are one binary, chosen by the name it runs under or by its
+// first argument; any other name is an init-script link (svctl's LSB mode, tested above).
+TEST(MultiCall, DispatchesOnItsFirstArgumentAndAnswersHelpAndVersion) {
+  const std::string svtree = binary_from_env("SVTREE_SVTREE");
+  ASSERT_FALSE(svtree.empty()) << "SVTREE_SVTREE is not set: run through meson test";
+  const auto version = run_command({svtree, "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("svtree (svtree) ", 0), 0u) << version.out;
+  EXPECT_EQ(run_command({svtree, "--help"}).exit_code, 0);
+  const auto unknown = run_command({svtree, "no-such-program"});
+  EXPECT_EQ(unknown.exit_code, 100);
+  EXPECT_NE(unknown.err.find("usage: svtree PROGRAM"), std::string::npos) << unknown.err;
+  // `svtree svctl ...` is svctl: a usage error is svctl's, naming svctl.
+  const auto svctl = run_command({svtree, "svctl"});
+  EXPECT_EQ(svctl.exit_code, 100);
+  EXPECT_EQ(svctl.err.rfind("svctl: usage:", 0), 0u) << svctl.err;
+  // `svtree supervise` without a directory is supervise's usage error.
+  const auto supervise = run_command({svtree, "supervise"});
+  EXPECT_EQ(supervise.exit_code, 100);
+  EXPECT_NE(supervise.err.find("supervise"), std::string::npos) << supervise.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Supervisors, SvctlTest,
                          ::testing::Values(Supervisor::kRunsv, Supervisor::kOurs),
                          supervisor_name);

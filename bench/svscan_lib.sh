@@ -81,9 +81,12 @@ start_system() {
 # start_up SYSTEM DIR COUNT WITH_LOG: starts the scanner as PID 1 of a new PID namespace;
 # prints "MS UNSHARE_PID" once the status record of each of the COUNT services (and of
 # each logger, with WITH_LOG 1) says up (ms since the fork of unshare).
+# The scanner and so every service get a booting system's short PATH, not the caller's
+# (dash's `exec sleep` tries each PATH entry in turn).
+BOOT_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 start_up() {
   # shellcheck disable=SC2046
-  "$HELPER" up "$(status_format "$1")" "$2" "$3" "$4" 120000 \
+  PATH=$BOOT_PATH "$HELPER" up "$(status_format "$1")" "$2" "$3" "$4" 120000 \
     unshare --pid --fork --mount-proc --kill-child $(scanner_cmd "$1" "$2") 2>>"$WORK/$1.stderr"
 }
 

@@ -131,7 +131,7 @@ for system in $SYSTEMS; do
       # The syscalls of one program, most frequent first.
       echo "$head"
       echo "$list" | awk '{ for (i = 1; i < NF; i += 2) print $(i + 1), $i }' | sort -rn |
-        awk '{ printf "%s %s  ", $2, $1 } END { print "" }' | fold -s -w 96 | sed 's/^/      /'
+        awk '{ printf "%s=%s ", $2, $1 } END { print "" }' | fold -s -w 96 | sed 's/^/      /'
     done
   rm -f "$WORK/trace-$system"
 done

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Benchmark helper for bench/supervise_*.sh: control round trip of one supervisor, i.e. the
 // time from writing `k` to supervise/control until supervise/status names a new pid.
-// Works on runit's record (runsv and svtree: pid little-endian at byte 12) and on s6's
-// (s6-supervise: pid big-endian, 8 bytes at byte 24). Waits with inotify on supervise/
-// (every supervisor renames status.new over status), never sleeps while timing.
+// "Up" is what a client reads, the same condition as bench/svscan_helper.c's: runit's
+// record (runsv and svtree: byte 19 == 1, pid little-endian at byte 12) and s6's
+// (s6-supervise: pid big-endian, 8 bytes at byte 24, not finishing). Waits with inotify
+// on supervise/ (every supervisor renames status.new over status), never sleeps while
+// timing.
 //   supervise_helper roundtrip runit|s6 SERVICE_DIR ROUNDS
 // Prints one line per round ("us N"), then "median_us N".
 #define _GNU_SOURCE
@@ -32,7 +34,10 @@ static long read_pid(void) {
   ssize_t n = read(fd, buf, sizeof buf);
   close(fd);
   if (s6_format) {
-    if (n < 32) return -1;
+    /* s6 2.11: 35 bytes, flags at 34; later s6 adds the pgid: 43 bytes, flags at 42.
+     * Up, as s6-svstat says it: a pid, and finish (flag bit 1) not running. */
+    if (n < 35) return -1;
+    if ((buf[n >= 43 ? 42 : 34] & 2) != 0) return 0;
     uint64_t pid = 0;
     for (int i = 0; i < 8; i++) pid = (pid << 8) | buf[24 + i];
     return (long)pid;

@@ -6,7 +6,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SUPERVISE_BENCH_BUILD:-$ROOT/build-static-supervise}
+BUILD=${SUPERVISE_BENCH_BUILD:-$ROOT/build-static}
 WORK=$(mktemp -d /tmp/supervise-bench.XXXXXX)
 HELPER=$WORK/supervise_helper
 STARTED_PIDS=""

@@ -1,7 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Control round trip: write `k` to supervise/control (what `svc -k` does) until
-# supervise/status names the new pid; median over ROUNDS, svtree vs runsv vs s6-supervise.
+# supervise/status says up with a new pid, as a client reads it (runit's byte 19 == 1 for
+# runsv and svtree; s6's pid with no finish running: s6-supervise forks ./finish, even a
+# missing one, and publishes its pid first); median over ROUNDS, svtree vs runsv vs
+# s6-supervise. Every run is `#!/bin/sh` + `exec sleep MARK`.
 # Rounds alternate between the three so that load from elsewhere hits them alike. Each
 # round first lets the service live 1.2 s (all three throttle quicker restarts).
 #   bench/supervise_roundtrip.sh [ROUNDS]

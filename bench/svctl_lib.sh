@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Shared by bench/svctl_*.sh (sourced): builds the static svctl and supervise, makes
 # service directories, starts and stops their supervisors, and does the arithmetic.
@@ -14,6 +15,7 @@ build() {
     meson setup "$BUILD" "$ROOT" -Dstatic=true -Dtests=false -Dbuildtype=release >/dev/null
   fi
   ninja -C "$BUILD" svctl/svctl supervise/supervise >/dev/null
+  # shellcheck disable=SC2034 # used by the scripts that source this file
   SVCTL=$BUILD/svctl/svctl
   SUPERVISE=$BUILD/supervise/supervise
   for p in sv runsv; do

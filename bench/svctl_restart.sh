@@ -5,6 +5,7 @@
 # from command to "ok:", the ratio, and how often each reported the OLD pid as restarted.
 # Usage: bench/svctl_restart.sh [ROUNDS]   (default 15; each round waits 1.1 s so that
 # neither supervisor applies its 1 s restart throttle)
+# shellcheck source=bench/svctl_lib.sh
 . "$(dirname "$0")/svctl_lib.sh"
 ROUNDS=${1:-15}
 build

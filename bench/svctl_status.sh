@@ -4,6 +4,7 @@
 # supervised by runit's runsv (SUPERVISOR=supervise for ours). Also times the SVDIR table
 # and --json forms of svctl, which read the same files. Median of REPEAT runs.
 # Usage: bench/svctl_status.sh [N] [REPEAT]
+# shellcheck source=bench/svctl_lib.sh
 . "$(dirname "$0")/svctl_lib.sh"
 N=${1:-1000}
 REPEAT=${2:-51}

@@ -6,7 +6,7 @@
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${SVSCAN_BENCH_BUILD:-$ROOT/build-static-svscan}
+BUILD=${SVSCAN_BENCH_BUILD:-$ROOT/build-static}
 WORK=$(mktemp -d /tmp/svscan-bench.XXXXXX)
 HELPER=$WORK/svscan_helper
 trap 'cleanup_all' EXIT
@@ -29,20 +29,35 @@ build() {
   done
 }
 
-# make_tree DIR COUNT WITH_LOG(0|1): COUNT services named s0.., run = the helper.
+# make_tree DIR COUNT WITH_LOG(0|1) [RUN]: COUNT services named s0.., their run (and
+# log/run) = RUN (default: the helper, which marks itself up). Every directory is then
+# back-dated an hour, as on a booting system whose tree is old: runsvdir waits a second
+# before it trusts a scan dir modified in the current second, and a tree made just before
+# the scanner starts would charge runit that second.
 make_tree() {
+  run=${4:-$HELPER}
   mkdir -p "$1"
   i=0
   while [ "$i" -lt "$2" ]; do
     mkdir -p "$1/s$i"
-    ln -s "$HELPER" "$1/s$i/run"
+    ln -s "$run" "$1/s$i/run"
     if [ "$3" = 1 ]; then
       mkdir -p "$1/s$i/log"
-      ln -s "$HELPER" "$1/s$i/log/run"
+      ln -s "$run" "$1/s$i/log/run"
     fi
     i=$((i + 1))
   done
+  find "$1" -type d -exec touch -d '1 hour ago' {} +
 }
+
+# sleep_run FILE: the run every suite's services share: `#!/bin/sh` + `exec sleep 1000`.
+sleep_run() {
+  printf '#!/bin/sh\nexec sleep 1000\n' > "$1"
+  chmod 755 "$1"
+}
+
+# status_format SYSTEM: the status record layout the helper's `up` reads.
+status_format() { if [ "$1" = s6 ]; then echo s6; else echo runit; fi; }
 
 # scanner_cmd SYSTEM DIR: the command line of each scanner.
 scanner_cmd() {
@@ -61,6 +76,18 @@ start_system() {
   # shellcheck disable=SC2046
   "$HELPER" start "$3" "$5" 120000 unshare --pid --fork --mount-proc --kill-child \
     $(scanner_cmd "$1" "$2") 2>>"$WORK/$1.stderr"
+}
+
+# start_up SYSTEM DIR COUNT WITH_LOG: starts the scanner as PID 1 of a new PID namespace;
+# prints "MS UNSHARE_PID" once the status record of each of the COUNT services (and of
+# each logger, with WITH_LOG 1) says up (ms since the fork of unshare).
+# The scanner and so every service get a booting system's short PATH, not the caller's
+# (dash's `exec sleep` tries each PATH entry in turn).
+BOOT_PATH=/usr/sbin:/usr/bin:/sbin:/bin
+start_up() {
+  # shellcheck disable=SC2046
+  PATH=$BOOT_PATH "$HELPER" up "$(status_format "$1")" "$2" "$3" "$4" 120000 \
+    unshare --pid --fork --mount-proc --kill-child $(scanner_cmd "$1" "$2") 2>>"$WORK/$1.stderr"
 }
 
 # pid_ns_init UNSHARE_PID: the scanner (unshare's child, PID 1 inside).

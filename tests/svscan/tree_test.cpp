@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Tree against fakes: what it starts, signals and re-wires for each scan and each exit.
-#include "tree.hpp"
+#include "svscan/tree.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>

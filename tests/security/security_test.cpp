@@ -87,13 +87,12 @@ TEST_F(Security, WorldWritableRunOrDirectoryIsRunWithOneWarning) {
   write_script(service + "/run", "exec sleep 1000\n");
   ASSERT_EQ(::chmod((service + "/run").c_str(), 0777), 0);
   Process supervise({binary_from_env("SVTREE_SUPERVISE"), service});
-  ASSERT_TRUE(wait_until([&] { return read_file(service + "/supervise/stat") == "run\n"; }))
-      << supervise.stderr_text();
+  pid_t first = 0;
+  ASSERT_TRUE(wait_until([&] { return (first = run_pid(service)) > 0; })) << supervise.stderr_text();
   EXPECT_TRUE(wait_until([&] {
     return supervise.stderr_text().find(service + "/run is world-writable") != std::string::npos;
   })) << supervise.stderr_text();
   // A restart with the same cause says nothing new.
-  const pid_t first = pid_from_file(service + "/supervise/pid");
   ASSERT_TRUE(write_into(service + "/supervise/control", "t"));
   ASSERT_TRUE(wait_until([&] {
     const pid_t now = pid_from_file(service + "/supervise/pid");

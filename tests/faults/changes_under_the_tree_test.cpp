@@ -14,10 +14,9 @@ bool have_tree_binaries() {
   return !binary_from_env("SVTREE_SVSCAN").empty() && !binary_from_env("SVTREE_SUPERVISE").empty();
 }
 
-/// Are services a and b of the scan dir scan both running?
+/// Are services a and b of the scan dir scan both running, with their pids published?
 bool both_running(const std::string& scan) {
-  return read_file(scan + "/a/supervise/stat") == "run\n" &&
-         read_file(scan + "/b/supervise/stat") == "run\n";
+  return run_pid(scan + "/a") > 0 && run_pid(scan + "/b") > 0;
 }
 
 /// Starts tree with two long-running services, a and b, and waits until both run.
@@ -39,13 +38,17 @@ TEST(ChangesUnderTheTree, RunReplacedWhileRunningTakesEffectAtTheNextStart) {
   write_script(service + "/run", "echo v1 >> ../../versions\nexec sleep 1000\n");
   tree.start();
   const std::string versions = tree.root() / "versions";
-  ASSERT_TRUE(wait_until([&] { return read_file(versions) == "v1\n"; })) << tree.svscan().stderr_text();
-  const pid_t first = pid_from_file(service + "/supervise/pid");
+  // run can write v1 before supervise has written supervise/pid: wait for both.
+  pid_t first = 0;
+  ASSERT_TRUE(wait_until([&] {
+    first = run_pid(service);
+    return first > 0 && read_file(versions) == "v1\n";
+  })) << tree.svscan().stderr_text();
 
   // Replaced the way deployments do it (write a new file, rename over): the running
   // process is untouched.
   write_script(service + "/run", "echo v2 >> ../../versions\nexec sleep 1000\n");
-  EXPECT_EQ(::kill(first, 0), 0);
+  EXPECT_TRUE(process_alive(first));
   EXPECT_EQ(pid_from_file(service + "/supervise/pid"), first);
 
   ASSERT_TRUE(write_into(service + "/supervise/control", "t"));
@@ -82,15 +85,21 @@ TEST(ChangesUnderTheTree, ScanDirDeletedStopsServicesAndSvscanStaysCalm) {
   if (!have_tree_binaries()) GTEST_SKIP() << "SVTREE_SVSCAN or SVTREE_SUPERVISE is not set";
   Tree tree;
   ASSERT_NO_FATAL_FAILURE(start_two_services(tree));
-  const pid_t a = pid_from_file(tree.service_dir("a") + "/supervise/pid");
-  const pid_t b = pid_from_file(tree.service_dir("b") + "/supervise/pid");
+  const pid_t a = run_pid(tree.service_dir("a"));
+  const pid_t b = run_pid(tree.service_dir("b"));
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
 
-  // Moved away then deleted, as `rm -rf` would race with the supervisors' own writes.
+  // Moved away, then deleted. A supervise told to stop (by svscan, which saw its entry go)
+  // writes its status while rm -rf empties supervise/, so one rm can meet a new file and
+  // fail with "Directory not empty": again until it is gone, as a user would.
   const std::string doomed = tree.root() / "doomed";
   ASSERT_EQ(::rename(tree.scan_dir().c_str(), doomed.c_str()), 0);
-  ASSERT_EQ(run_command({"rm", "-rf", doomed}).exit_code, 0);
+  ASSERT_TRUE(wait_until([&] {
+    return run_command({"rm", "-rf", doomed}).exit_code == 0 && !file_exists(doomed);
+  })) << tree.svscan().stderr_text();
   // Each supervise sees its directory gone and stops its service.
-  EXPECT_TRUE(wait_until([&] { return ::kill(a, 0) != 0 && ::kill(b, 0) != 0; }))
+  EXPECT_TRUE(wait_until([&] { return !process_alive(a) && !process_alive(b); }))
       << tree.svscan().stderr_text();
   EXPECT_TRUE(tree.svscan().running()) << tree.svscan().stderr_text();
   const long ticks = cpu_ticks(tree.svscan().pid());

@@ -11,7 +11,7 @@
 #include <set>
 #include <string_view>
 
-#include "supervisor.hpp"
+#include "supervise/supervisor.hpp"
 
 namespace {
 

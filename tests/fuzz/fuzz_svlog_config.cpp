@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
-#include "pattern.hpp"
+#include "svlog/config.hpp"
+#include "svlog/pattern.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -2,13 +2,14 @@
 # Builds the libFuzzer targets with ASan+UBSan and runs each for a bounded time, after
 # replaying its regression corpus. Fails on the first crash, leak or sanitizer report.
 # Usage: tests/fuzz/run.sh [SECONDS_PER_TARGET]   (default 30)
+# SVTREE_SETUP_OPTIONS is given to `meson setup` when build-fuzz does not exist yet.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-30}
 build="$top/build-fuzz"
 if ! command -v clang++ >/dev/null; then echo "SKIP fuzz: clang++ not installed"; exit 0; fi
 [ -d "$build" ] || CXX=clang++ meson setup "$build" "$top" -Dfuzz=true -Dtests=false \
-  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  -Db_sanitize=address,undefined -Db_lundef=false ${SVTREE_SETUP_OPTIONS:-} >/dev/null
 # Only the fuzz targets: they are all that this build is for.
 targets=$(grep -o "\['fuzz_[a-z_]*'" "$top/tests/fuzz/meson.build" | tr -d "['" | sed 's|^|tests/fuzz/|')
 if ! ninja -C "$build" $targets >"$build/fuzz-build.log" 2>&1; then

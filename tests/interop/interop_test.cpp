@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "supervise_harness.hpp"
+#include "supervise/supervise_harness.hpp"
 #include "svtree/status_record.hpp"
 
 namespace svtree::testing {

@@ -3,6 +3,14 @@
 // the shutdown sequence, the grace-time kill, main-command and essential exit statuses.
 // When PID 1 exits the kernel kills the rest of the namespace anyway, so these tests check
 // what svscan did before it exited (marks written by TERM handlers, lines in logs).
+
+// GCC 12 at -O3 (the release build) reports a bogus -Wrestrict inside libstdc++'s inlined
+// `"literal" + std::string` (GCC bug 105329); this file only. Before any include, so that
+// it covers the inlined library code the warning points into.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
 #include <signal.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -13,7 +21,7 @@
 #include <map>
 
 #include "support/tree_fixture.hpp"
-#include "svscan_harness.hpp"
+#include "svscan/svscan_harness.hpp"
 
 namespace svtree::svscan::testing {
 namespace {
@@ -82,10 +90,8 @@ TEST(Pid1, SigtermStopsHundredServicesInOrderAndDrainsLoggers) {
   };
   ASSERT_TRUE(wait_until([&] { return all_logs_have("hello"); }, std::chrono::seconds(60)))
       << tree.log();
-  const auto began = std::chrono::steady_clock::now();
   tree.signal_svscan(SIGTERM);
   const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(60));
-  const auto took = std::chrono::steady_clock::now() - began;
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << tree.log();
   for (int i = 0; i < 100; ++i) {
@@ -93,11 +99,11 @@ TEST(Pid1, SigtermStopsHundredServicesInOrderAndDrainsLoggers) {
     EXPECT_EQ(read_file(tree.out("marks") + "/" + name), "term\n") << name << " got no TERM";
   }
   EXPECT_TRUE(all_logs_have("bye")) << "a logger did not drain its pipe";
+  // Exits when the last child is gone, not at the grace time: no grace-time KILL was sent
+  // (the log says so, whatever the machine's speed).
   EXPECT_EQ(tree.count_in_log("grace time of"), 0u) << tree.log();
   EXPECT_EQ(tree.count_in_log("services down: sent TERM to"), 1u) << tree.log();
   EXPECT_EQ(tree.count_in_log("no child left: exiting with status 0"), 1u) << tree.log();
-  // Exits when the last child is gone, not at the 30 s grace time.
-  EXPECT_LT(took, std::chrono::seconds(20));
 }
 
 TEST(Pid1, ServiceIgnoringTermIsKilledAtGraceTime) {

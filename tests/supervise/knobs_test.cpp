@@ -146,6 +146,10 @@ TEST(SuperviseKnobs, ControlScriptDoesNotBlockTheSupervisor) {
   write_file(service.file("release"), "");
   ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return r.paused; }));
   ASSERT_TRUE(send_control(service.dir(), "c"));
+  // Until supervise has acted on c, the run stays stopped; ending the test earlier killed
+  // supervise first and left the run stopped for good (issue 19: a stopped "supervise" was
+  // the run, SIGSTOPped between fork and exec).
+  EXPECT_TRUE(service.wait_status([](const StatusRecord& r) { return !r.paused; }));
 }
 
 TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {

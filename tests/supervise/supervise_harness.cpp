@@ -45,14 +45,6 @@ std::string program_path(const std::string& name) {
   return "";
 }
 
-bool process_alive(pid_t pid) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close_paren = stat.rfind(')');
-  return close_paren == std::string::npos || close_paren + 2 >= stat.size() ||
-         stat[close_paren + 2] != 'Z';
-}
-
 ServiceFixture::ServiceFixture(const std::string& name) : dir_(temp_ / name) { make_dirs(dir_); }
 
 ServiceFixture::~ServiceFixture() { kill_processes_under(temp_.path()); }

@@ -28,9 +28,6 @@ std::string supervise_binary();
 /// Full path of a program on PATH (Process does not search PATH), or "".
 std::string program_path(const std::string& name);
 
-/// Is pid alive and not a zombie?
-bool process_alive(pid_t pid);
-
 /// SIGKILLs every process whose cwd is path or below it (a removed cwd reads
 /// "PATH (deleted)", which still starts with path).
 void kill_processes_under(const std::string& path);

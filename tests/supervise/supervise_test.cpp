@@ -259,6 +259,9 @@ TEST(Supervise, GarbageOnControlIsIgnored) {
   EXPECT_TRUE(record->want_up);
   EXPECT_TRUE(supervise->running());
   ASSERT_TRUE(send_control(service.dir(), "c"));
+  // Wait for c to be acted on: killing supervise before would leave run stopped (run may
+  // even have been stopped before its exec, still looking like a supervise, issue 19).
+  EXPECT_TRUE(service.wait_status([](const StatusRecord& r) { return !r.paused; }));
 }
 
 TEST(Supervise, ExitLetterStopsServiceAndExitsZero) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Supervisor, the pure state machine, driven with a fake clock and fake effects: each test
 // is one (state, event) cell or a short sequence of them.
-#include "supervisor.hpp"
+#include "supervise/supervisor.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

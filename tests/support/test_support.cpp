@@ -9,10 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -171,6 +175,14 @@ std::string find_program(const std::string& name) {
 
 bool have_program(const std::string& name) { return find_program(name) != name; }
 
+bool process_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t close_paren = stat.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= stat.size() ||
+         stat[close_paren + 2] != 'Z';
+}
+
 std::vector<pid_t> pids_matching(const std::string& needle) {
   std::vector<pid_t> pids;
   DIR* proc = ::opendir("/proc");
@@ -192,5 +204,115 @@ std::vector<pid_t> pids_matching(const std::string& needle) {
   ::closedir(proc);
   return pids;
 }
+
+std::vector<pid_t> pids_with_environment(const std::string& name, const std::string& value) {
+  std::vector<pid_t> pids;
+  std::string needle(1, '\0');
+  needle += name + "=" + value;
+  needle += '\0';
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return pids;
+  while (const dirent* entry = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 1 || pid == ::getpid()) continue;
+    // A zombie's environ reads empty: it is dead already, its parent reaps it.
+    const std::string environ_text = '\0' + read_file("/proc/" + std::string(entry->d_name) + "/environ");
+    if (environ_text.find(needle) != std::string::npos) pids.push_back(pid);
+  }
+  ::closedir(proc);
+  return pids;
+}
+
+namespace {
+
+/// "PID [STATE] ARGV" of a live process, for the note about what a test left behind.
+std::string describe_process(pid_t pid) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  const std::string stat = read_file(base + "/stat");
+  const size_t close_paren = stat.rfind(')');
+  const char state = close_paren != std::string::npos && close_paren + 2 < stat.size()
+                         ? stat[close_paren + 2] : '?';
+  std::string argv = read_file(base + "/cmdline");
+  while (!argv.empty() && argv.back() == '\0') argv.pop_back();
+  for (char& c : argv)
+    if (c == '\0') c = ' ';
+  return std::to_string(pid) + " [" + state + "] " + argv;
+}
+
+/// Has pid a SIGKILL pending (killed by the test's own clean-up, not dead yet)?
+bool kill_pending(pid_t pid) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("SigPnd:", 0) != 0 && line.rfind("ShdPnd:", 0) != 0) continue;
+    const unsigned long long pending = std::strtoull(line.c_str() + 7, nullptr, 16);
+    if ((pending & (1ULL << (SIGKILL - 1))) != 0) return true;
+  }
+  return false;
+}
+
+/// SIGKILLs every process tagged with tag; returns what it found (but the ones already
+/// dying of a SIGKILL). All of them are stopped
+/// first, so that no supervise restarts its run and no svscan its supervise between two
+/// kills; SIGCONT follows SIGKILL for a process stopped by someone else. Walks /proc again
+/// until none is left: a fork in flight during one walk is caught by the next.
+std::vector<std::string> kill_tagged(const std::string& tag) {
+  std::vector<std::string> found;
+  std::set<pid_t> seen;
+  const bool none_left = wait_until([&] {
+    const std::vector<pid_t> pids = pids_with_environment(kTestTagVariable, tag);
+    for (const pid_t pid : pids) {
+      if (seen.insert(pid).second && !kill_pending(pid)) found.push_back(describe_process(pid));
+      ::kill(pid, SIGSTOP);
+    }
+    for (const pid_t pid : pids) {
+      ::kill(pid, SIGKILL);
+      ::kill(pid, SIGCONT);
+    }
+    return pids.empty();
+  }, 30s);
+  if (!none_left) found.emplace_back("(some still alive 30 s later)");
+  return found;
+}
+
+/// Gives each test its own tag and kills what the test left running when it ends, pass or
+/// fail (a failed ASSERT skips the test's own clean-up; a stopped process ignores TERM).
+class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
+ public:
+  LeftoverProcessKiller()
+      : prefix_(std::to_string(::getpid()) + "." +
+                std::to_string(std::chrono::system_clock::now().time_since_epoch().count())) {
+    // Processes started outside any test (a suite's set-up) carry the binary's own tag.
+    ::setenv(kTestTagVariable, prefix_.c_str(), 1);
+  }
+
+  void OnTestStart(const ::testing::TestInfo& /*info*/) override {
+    tag_ = prefix_ + "." + std::to_string(++tests_);
+    ::setenv(kTestTagVariable, tag_.c_str(), 1);
+  }
+
+  void OnTestEnd(const ::testing::TestInfo& info) override {
+    const std::vector<std::string> left = kill_tagged(tag_);
+    ::setenv(kTestTagVariable, prefix_.c_str(), 1);
+    if (left.empty()) return;
+    std::printf("[ support  ] %s.%s left %zu process(es) running; killed:\n",
+                info.test_suite_name(), info.name(), left.size());
+    for (const std::string& line : left) std::printf("[ support  ]   %s\n", line.c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  std::string prefix_;
+  std::string tag_;
+  unsigned tests_ = 0;
+};
+
+// Registered before main: every test binary linking the support library gets it (meson
+// links it whole). gtest owns and deletes the listener.
+[[maybe_unused]] const bool kLeftoverKillerRegistered = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new LeftoverProcessKiller);
+  return true;
+}();
+
+}  // namespace
 
 }  // namespace svtree::testing

@@ -102,7 +102,22 @@ std::string find_program(const std::string& name);
 /// Is an executable with this name on PATH (for the Debian peers: sv, svstat, runsv...)?
 bool have_program(const std::string& name);
 
+/// Is pid alive and not a zombie? (kill(pid, 0) alone says yes to a zombie, and to pid 0.)
+bool process_alive(pid_t pid);
+
 /// Pids of the live (non-zombie) processes whose command line contains needle.
 std::vector<pid_t> pids_matching(const std::string& needle);
+
+/// Every test runs with kTestTagVariable=<a value unique to that test> in its environment,
+/// which every process it starts inherits: svscan, each supervise, each run (each in a
+/// session of its own, so no process group or parent link finds them all), even inside a
+/// PID namespace or under another uid. When the test ends, pass or fail, the test support
+/// SIGSTOPs then SIGKILLs (and SIGCONTs) every process still carrying its tag, and prints
+/// what it had to kill.
+inline constexpr const char* kTestTagVariable = "SVTREE_TEST_TAG";
+
+/// Live processes (not zombies, not this one) whose environment holds NAME=value. Reads
+/// /proc/PID/environ: the environment a process was started with.
+std::vector<pid_t> pids_with_environment(const std::string& name, const std::string& value);
 
 }  // namespace svtree::testing

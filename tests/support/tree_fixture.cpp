@@ -91,6 +91,11 @@ pid_t pid_from_file(const std::string& path) {
   return static_cast<pid_t>(std::atoi(read_file(path).c_str()));
 }
 
+pid_t run_pid(const std::string& service_dir) {
+  if (read_file(service_dir + "/supervise/stat") != "run\n") return 0;
+  return pid_from_file(service_dir + "/supervise/pid");
+}
+
 std::vector<std::string> logdir_lines(const std::string& logdir) {
   std::vector<std::string> files;
   if (DIR* dir = ::opendir(logdir.c_str())) {

@@ -24,6 +24,12 @@ long cpu_ticks(pid_t pid);
 /// The pid written in a supervise/pid file (0 when empty or unreadable).
 pid_t pid_from_file(const std::string& path);
 
+/// The pid of service_dir's run once its supervise says it runs; 0 until then. supervise
+/// writes supervise/stat before supervise/pid, so a "run" stat can sit beside a pid file
+/// not written yet: waiting on stat alone and then reading pid reads 0 (and kill(0, 0)
+/// always succeeds).
+pid_t run_pid(const std::string& service_dir);
+
 /// Non-empty lines of every file of an svlog directory, oldest first: rotated files
 /// (@<tai64n>.s / .u, whose names sort by time), then current.
 std::vector<std::string> logdir_lines(const std::string& logdir);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Verb and option parsing against sv.c's table: every verb, its bytes, and its wait.
-#include "commands.hpp"
+#include "svctl/commands.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // sv's status line, flag by flag, and the table and JSON built on the same facts.
-#include "status_format.hpp"
+#include "svctl/status_format.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

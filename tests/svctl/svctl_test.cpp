@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
 // svctl against real supervisors: runit's runsv and our supervise, side by side with
 // runit's own sv on identical services. Real processes and FIFOs; waits have deadlines.
+
+// GCC 12 at -O3 (the release build) reports a bogus -Wrestrict inside libstdc++'s inlined
+// `"literal" + std::string` (GCC bug 105329); this file only. Before any include, so that
+// it covers the inlined library code the warning points into.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -127,14 +135,11 @@ class SvctlTest : public ::testing::TestWithParam<Supervisor> {
   }
 
   void TearDown() override {
-    // Supervisors first (no restarts behind our back), then whatever they left running.
+    // Supervisors first (no restarts behind our back). What they left running (each run in
+    // a session of its own) carries this test's tag and is killed by the test support when
+    // the test ends: never by a pid read from a status file, which may name a process that
+    // has since exited and whose pid now belongs to someone else.
     supervisors_.clear();
-    for (const auto& dir : dirs_) {
-      if (auto rec = read_status(dir); rec && rec->pid > 0) {
-        ::kill(-rec->pid, SIGKILL);
-        ::kill(rec->pid, SIGKILL);
-      }
-    }
   }
 
   std::string svdir() const { return root_ / "service"; }
@@ -154,9 +159,7 @@ class SvctlTest : public ::testing::TestWithParam<Supervisor> {
   void supervise(const std::string& name) {
     const std::string path = dir(name);
     supervisors_.push_back(std::make_unique<Process>(std::vector<std::string>{supervisor_, path}));
-    dirs_.push_back(path);
     if (file_exists(path + "/log")) {
-      dirs_.push_back(path + "/log");
       if (GetParam() == Supervisor::kOurs)
         supervisors_.push_back(
             std::make_unique<Process>(std::vector<std::string>{supervisor_, path + "/log"}));
@@ -197,7 +200,6 @@ class SvctlTest : public ::testing::TestWithParam<Supervisor> {
   std::string svctl_;
   std::string supervisor_;
   std::vector<std::unique_ptr<Process>> supervisors_;
-  std::vector<std::string> dirs_;
 };
 
 constexpr const char* kSleeper = "exec sleep 1000\n";
@@ -426,10 +428,8 @@ TEST_P(SvctlTest, CheckScriptDecidesStartAndCheck) {
   auto start = svctl({"-w", "1", "start", "web"});
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_EQ(normalise(start.out), "timeout: run: web: (pid N) Ns\n");
-  // check without -w answers at once, from one reading.
-  const auto begin = std::chrono::steady_clock::now();
+  // check without -w answers from one reading: "fail", not the "timeout" a wait would end in.
   auto probe = svctl({"check", "web"});
-  EXPECT_LT(std::chrono::steady_clock::now() - begin, 5s);
   EXPECT_EQ(probe.exit_code, 1);
   EXPECT_EQ(normalise(probe.out), "fail: web: ./check failed (exit 1) (run: web: (pid N) Ns)\n");
   // With -w it waits for ./check to pass: let it pass while svctl waits.
@@ -588,7 +588,6 @@ TEST_P(SvctlTest, StartOrderUnderSvscanWithHealthProbe) {
   Process::Options options;
   options.extra_env = {"SVTREE_SUPERVISE=" + supervisor_};
   Process tree({svscan, svdir()}, options);
-  dirs_ = {dir("db"), dir("app")};
   wait_running("db");
   // db runs but is not ready: the app waits, and the tree is not healthy yet.
   EXPECT_FALSE(file_exists(dir("app/started")));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The wait conditions, cell by cell: sv's meanings, minus sv's same-second race.
-#include "waiter.hpp"
+#include "svctl/waiter.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The config parser: every directive, defaults, and bad lines that warn and are skipped.
-#include "config.hpp"
+#include "svlog/config.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -2,8 +2,8 @@
 // Command-line parsing and the three stamp formats (svlogd's, byte for byte).
 #include <gtest/gtest.h>
 
-#include "options.hpp"
-#include "stamp.hpp"
+#include "svlog/options.hpp"
+#include "svlog/stamp.hpp"
 
 namespace svtree::svlog {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // svlogd's pattern rules, including the cases svlogd(8) spells out and runit's quirks,
 // each checked against the real svlogd 2.1.2 while writing these tests.
-#include "pattern.hpp"
+#include "svlog/pattern.hpp"
 
 #include <gtest/gtest.h>
 

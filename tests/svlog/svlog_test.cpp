@@ -14,8 +14,8 @@
 #include <regex>
 #include <thread>
 
-#include "config.hpp"
-#include "pattern.hpp"
+#include "svlog/config.hpp"
+#include "svlog/pattern.hpp"
 #include "svlog_harness.hpp"
 #include "svtree/io.hpp"
 #include "svtree/pipe.hpp"

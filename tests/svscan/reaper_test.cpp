@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Reaper: /proc descendant walk and the "any child left?" probe, on real processes.
-#include "reaper.hpp"
+#include "svscan/reaper.hpp"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // diff_scan: identity by dev+inode, renames, log/ changes, duplicates.
-#include "scan_diff.hpp"
+#include "svscan/scan_diff.hpp"
 
 #include <gtest/gtest.h>
 

@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "reaper.hpp"
 #include "support/test_support.hpp"
+#include "svscan/reaper.hpp"
 
 namespace svtree::svscan::testing {
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "support/tree_fixture.hpp"
-#include "svscan_harness.hpp"
+#include "svscan/svscan_harness.hpp"
 
 namespace svtree::svscan::testing {
 namespace {

@@ -10,9 +10,9 @@
 
 #include <cstring>
 
-#include "options.hpp"
+#include "svlog/options.hpp"
 #include "svlog_harness.hpp"
-#include "syslog.hpp"
+#include "svlog/syslog.hpp"
 
 namespace svtree::svlog::testing {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Where svscan watches for links (issue 12, items 4 and 9): the directories holding the
 // links on the scan path, and the place a dangling link's target will appear.
-#include "watcher.hpp"
+#include "svscan/watcher.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

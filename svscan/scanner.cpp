@@ -15,6 +15,7 @@
 #include "svtree/diag.hpp"
 #include "svtree/fork_exec.hpp"
 #include "svtree/io.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/process.hpp"
 #include "svtree/spawn.hpp"
 #include "svtree/status_record.hpp"
@@ -274,10 +275,7 @@ void Scanner::forward_to_stdout(UniqueFd read_end) {
 }
 
 std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
-  const auto bytes = read_small_file(dir + "/supervise/status", 4096);
-  if (!bytes) return std::nullopt;
-  const auto record = StatusRecord::unpack(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+  const auto record = read_service_status(dir);
   if (!record || !record->extension ||
       record->extension->last_wait_status == StatusExtension::kNoWaitStatus)
     return std::nullopt;

@@ -40,9 +40,15 @@ Result<size_t> read_some(int fd, std::span<char> buffer) {
   }
 }
 
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
-  auto fd = open_file(path, O_RDONLY | O_NOCTTY);
+Result<std::string> read_small_file_at(int dir_fd, const std::string& path, size_t max_bytes) {
+  // Non-blocking, and only a regular file: a FIFO or a device planted at a knob or an env/
+  // entry must not hang the supervisor in open() or read().
+  auto fd = open_at(dir_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (!fd) return fd.error();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return errno_error("stat " + path);
+  if (!S_ISREG(st.st_mode))
+    return SysError{EINVAL, "read " + path + ": not a regular file; replace it with one"};
   std::string text;
   char chunk[4096];
   while (text.size() < max_bytes) {
@@ -53,6 +59,10 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   }
   if (text.size() > max_bytes) text.resize(max_bytes);
   return text;
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  return read_small_file_at(AT_FDCWD, path, max_bytes);
 }
 
 bool path_exists(const std::string& path) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Wait-status decoding, pidfds and the orphan fingerprint.
+// Wait-status decoding, pidfds, signals and a process's identity (pid + start time).
 #include "svtree/process.hpp"
 
 #include <limits.h>
@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <string>
+
+#include "svtree/io.hpp"
 
 namespace svtree {
 
@@ -57,16 +59,42 @@ bool signal_process_group(pid_t leader, int signo) {
   return ::kill(-leader, signo) == 0;
 }
 
-bool is_orphaned_service(pid_t pid, const std::string& dir) {
-  if (pid <= 1 || ::kill(pid, 0) != 0) return false;
-  if (::getsid(pid) != pid) return false;
-  // A zombie still answers kill(0); its /proc/PID/cwd link is gone, which the next
-  // check turns into "no".
-  const std::string link = "/proc/" + std::to_string(pid) + "/cwd";
-  struct stat theirs {};
-  struct stat ours {};
-  if (::stat(link.c_str(), &theirs) != 0 || ::stat(dir.c_str(), &ours) != 0) return false;
-  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+std::optional<uint64_t> parse_proc_stat_start_time(std::string_view stat) {
+  // "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses, so fields are counted
+  // after the last ')'. STATE is field 3, starttime field 22.
+  const size_t close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = stat.substr(close + 1);
+  int field = 2;
+  uint64_t value = 0;
+  bool in_field = false;
+  bool have_digits = false;
+  for (size_t i = 0; i <= rest.size(); ++i) {
+    const char c = i < rest.size() ? rest[i] : ' ';
+    if (c == ' ' || c == '\n') {
+      if (in_field && field == 22) return have_digits ? std::optional<uint64_t>(value) : std::nullopt;
+      in_field = false;
+      continue;
+    }
+    if (!in_field) {
+      in_field = true;
+      ++field;
+      if (field == 3 && (c == 'Z' || c == 'X')) return std::nullopt;
+    }
+    if (field == 22) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<uint64_t>(c - '0');
+      have_digits = true;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> process_start_time(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!text) return std::nullopt;
+  return parse_proc_stat_start_time(*text);
 }
 
 }  // namespace svtree

@@ -43,11 +43,14 @@ class FakeEffects final : public Effects {
     if (!have_finish) return pid_t{0};
     return ++next_pid;
   }
-  Result<pid_t> start_control_script(char letter) override {
+  Result<pid_t> start_control_script(Command command) override {
+    const char letter = control_byte(command);
     if (scripts.find(letter) == std::string::npos) return pid_t{0};
     scripts_started += letter;
     return ++next_pid;
   }
+  std::string run_start_hint(int) override { return "; hint"; }
+  uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid) * 10; }
   void release_run() override { ++released; }
   void send_signal(pid_t pid, int signo) override { signals.push_back({pid, signo}); }
   void send_group_signal(pid_t leader, int signo) override {
@@ -93,6 +96,11 @@ class FakeEffects final : public Effects {
 class SupervisorTest : public ::testing::Test {
  protected:
   void start() { supervisor.start(std::nullopt); }
+  /// Bytes as the runner reads them from supervise/control: parsed, garbage dropped.
+  void send(std::string_view bytes) {
+    for (const char byte : bytes)
+      if (const auto command = parse_control_byte(byte)) supervisor.on_command(*command);
+  }
   /// Lets the clock run, then fires the restart timer if it is armed and due.
   void fire_restart_after(int64_t ms) {
     clock.now_ms += ms;
@@ -125,7 +133,7 @@ TEST_F(SupervisorTest, DownFileMeansNoStartAndWantDown) {
   EXPECT_TRUE(effects.runs.empty());
   EXPECT_EQ(effects.last().state, RunState::kDown);
   EXPECT_FALSE(effects.last().want_up);
-  supervisor.on_control_bytes("u");
+  send("u");
   EXPECT_EQ(effects.runs.size(), 1u);
 }
 
@@ -240,7 +248,7 @@ TEST_F(SupervisorTest, DownSendsDownSignalThenContAndArmsTimeoutKill) {
   effects.knobs.timeout_kill_ms = 3000;
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_EQ(effects.signals_to(run), (std::vector<int>{SIGINT, SIGCONT}));
   EXPECT_TRUE(effects.last().got_term);
   EXPECT_FALSE(effects.last().want_up);
@@ -259,11 +267,11 @@ TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
   start();
   const Tai64n started = effects.last().since;
   clock.now_ms += 1500;
-  supervisor.on_control_bytes("p");
-  supervisor.on_control_bytes("c");
-  supervisor.on_control_bytes("o");
+  send("p");
+  send("c");
+  send("o");
   EXPECT_EQ(effects.last().since, started);
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_EQ(effects.last().since, started);
   clock.now_ms += 100;
   supervisor.on_run_exit(killed(SIGTERM));
@@ -273,7 +281,7 @@ TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
 TEST_F(SupervisorTest, SignalLettersGoToRunOnly) {
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("haiq12k");
+  send("haiq12k");
   EXPECT_EQ(effects.signals_to(run),
             (std::vector<int>{SIGHUP, SIGALRM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL}));
   EXPECT_TRUE(effects.last().want_up);
@@ -281,17 +289,17 @@ TEST_F(SupervisorTest, SignalLettersGoToRunOnly) {
 
 TEST_F(SupervisorTest, TermWhileWantedUpSendsOnlyTerm) {
   start();
-  supervisor.on_control_bytes("t");
+  send("t");
   EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGTERM});
   EXPECT_TRUE(effects.last().got_term);
 }
 
 TEST_F(SupervisorTest, PauseAndContinue) {
   start();
-  supervisor.on_control_bytes("p");
+  send("p");
   EXPECT_TRUE(effects.last().paused);
   EXPECT_EQ(effects.stat, "run, paused\n");
-  supervisor.on_control_bytes("c");
+  send("c");
   EXPECT_FALSE(effects.last().paused);
   EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGSTOP, SIGCONT}));
 }
@@ -299,7 +307,7 @@ TEST_F(SupervisorTest, PauseAndContinue) {
 TEST_F(SupervisorTest, GarbageBytesAreIgnored) {
   start();
   const size_t before = effects.published.size();
-  supervisor.on_control_bytes(std::string("\0\xff zZ?\n", 7));
+  send(std::string("\0\xff zZ?\n", 7));
   EXPECT_EQ(effects.published.size(), before);
   EXPECT_TRUE(effects.signals.empty());
 }
@@ -307,7 +315,7 @@ TEST_F(SupervisorTest, GarbageBytesAreIgnored) {
 TEST_F(SupervisorTest, OnceRunsWithoutRestart) {
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("o");
+  send("o");
   ASSERT_EQ(effects.runs.size(), 1u);
   EXPECT_FALSE(effects.last().want_up);
   EXPECT_EQ(effects.stat, "run, want down\n");
@@ -319,7 +327,7 @@ TEST_F(SupervisorTest, OnceRunsWithoutRestart) {
 TEST_F(SupervisorTest, ExitWhileRunningWaitsForRunAndFinishThenExitsZero) {
   effects.have_finish = true;
   start();
-  supervisor.on_control_bytes("x");
+  send("x");
   EXPECT_EQ(effects.stat, "run, got TERM, want exit\n");
   EXPECT_FALSE(effects.exit_code);
   supervisor.on_run_exit(killed(SIGTERM));
@@ -340,7 +348,7 @@ TEST_F(SupervisorTest, ExitWhileWaitingForARestartCancelsIt) {
   start();
   supervisor.on_run_exit(exited(1));
   ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
-  supervisor.on_control_bytes("x");
+  send("x");
   EXPECT_EQ(effects.exit_code, 0);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
 }
@@ -366,7 +374,7 @@ TEST_F(SupervisorTest, HangupWhileDownExitsAtOnce) {
 TEST_F(SupervisorTest, RestartLetterStopsAndStartsAgain) {
   start();
   clock.now_ms += 2000;
-  supervisor.on_control_bytes("r");
+  send("r");
   EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGTERM, SIGCONT}));
   EXPECT_TRUE(effects.last().want_up);
   supervisor.on_run_exit(killed(SIGTERM));
@@ -393,11 +401,11 @@ TEST_F(SupervisorTest, EssentialRunStoppedByALetterIsNotTheEnd) {
   effects.knobs.essential = true;
   start();
   clock.now_ms += 5000;
-  supervisor.on_control_bytes("t");
+  send("t");
   supervisor.on_run_exit(killed(SIGTERM));
   EXPECT_FALSE(effects.exit_code);
   EXPECT_EQ(effects.runs.size(), 2u);
-  supervisor.on_control_bytes("d");
+  send("d");
   supervisor.on_run_exit(killed(SIGTERM));
   EXPECT_FALSE(effects.exit_code);
 }
@@ -407,9 +415,8 @@ TEST_F(SupervisorTest, SpawnFailureWarnsOnceCountsAs111AndWaitsForRun) {
   effects.have_finish = true;
   start();
   ASSERT_EQ(effects.warnings.size(), 1u);
-  EXPECT_EQ(effects.warnings[0],
-            "unable to start ./run in /srv/web: Permission denied; make it executable: chmod +x "
-            "/srv/web/run");
+  // The error, then the runner's hint (which looks at the file and its mount).
+  EXPECT_EQ(effects.warnings[0], "unable to spawn ./run: Permission denied; hint");
   EXPECT_EQ(effects.finish_args, std::vector<std::string>{"111 0"});
   supervisor.on_finish_exit(exited(0));
   EXPECT_EQ(effects.last().extension->last_wait_status, static_cast<uint32_t>(exited(111)));
@@ -433,7 +440,7 @@ TEST_F(SupervisorTest, ControlScriptOverridesTheSignalWithoutBlocking) {
   effects.scripts = "h";
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("hp");
+  send("hp");
   EXPECT_EQ(effects.scripts_started, "h");
   EXPECT_TRUE(effects.signals.empty()) << "waits for control/h";
   EXPECT_FALSE(effects.last().paused) << "p waits behind the script";
@@ -450,7 +457,7 @@ TEST_F(SupervisorTest, ControlScriptOverridesTheSignalWithoutBlocking) {
 TEST_F(SupervisorTest, ControlScriptFailingLetsTheSignalGo) {
   effects.scripts = "k";
   start();
-  supervisor.on_control_bytes("k");
+  send("k");
   supervisor.on_control_script_exit(exited(1));
   EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGKILL});
 }
@@ -459,7 +466,7 @@ TEST_F(SupervisorTest, DownRunsControlTThenStopsThenControlD) {
   effects.scripts = "td";
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_FALSE(effects.last().want_up) << "want is set before the scripts run";
   EXPECT_EQ(effects.scripts_started, "t");
   supervisor.on_control_script_exit(exited(0));  // t overrides the down signal
@@ -474,7 +481,7 @@ TEST_F(SupervisorTest, OnceUsesControlU) {
   effects.scripts = "u";
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("o");
+  send("o");
   EXPECT_EQ(effects.scripts_started, "u");
   EXPECT_TRUE(effects.runs.empty());
   supervisor.on_control_script_exit(exited(0));
@@ -496,7 +503,7 @@ TEST_F(SupervisorTest, AdoptionKeepsStampAndWishesAndFinishGetsMinusOneZero) {
   EXPECT_EQ(r.since, previous.since);
   EXPECT_EQ(r.extension->start_count, 0u);
   EXPECT_NE(r.extension->flags & StatusExtension::kFlagAdopted, 0);
-  supervisor.on_control_bytes("t");
+  send("t");
   EXPECT_EQ(effects.signals_to(4242), std::vector<int>{SIGTERM});
   supervisor.on_run_exit(std::nullopt);
   EXPECT_EQ(effects.finish_args, std::vector<std::string>{"-1 0"});
@@ -520,7 +527,7 @@ TEST_F(SupervisorTest, UpWhileWaitingForARestartStartsAtOnce) {
   start();
   supervisor.on_run_exit(exited(1));
   ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
-  supervisor.on_control_bytes("u");
+  send("u");
   EXPECT_EQ(effects.runs.size(), 2u);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
 }
@@ -528,7 +535,7 @@ TEST_F(SupervisorTest, UpWhileWaitingForARestartStartsAtOnce) {
 TEST_F(SupervisorTest, EventsAfterExitAreIgnored) {
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("xu");
+  send("xu");
   EXPECT_EQ(effects.exit_code, 0);
   EXPECT_TRUE(effects.runs.empty());
 }

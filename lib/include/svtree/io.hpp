@@ -26,8 +26,12 @@ Result<size_t> write_all(int fd, std::string_view data);
 /// One read(2), retried on EINTR. 0 means end of file.
 Result<size_t> read_some(int fd, std::span<char> buffer);
 
-/// Reads a whole small file (knobs, envdir entries, status). ENOENT is an error like others.
+/// Reads a whole small regular file (knobs, envdir entries, status). ENOENT is an error like
+/// others; anything but a regular file is refused (EINVAL) without blocking on it.
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 65536);
+/// The same, path relative to dir_fd.
+Result<std::string> read_small_file_at(int dir_fd, const std::string& path,
+                                       size_t max_bytes = 65536);
 
 /// Does path exist (lstat succeeds)? Any error but ENOENT counts as "exists".
 [[nodiscard]] bool path_exists(const std::string& path);

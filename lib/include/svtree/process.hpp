@@ -4,7 +4,10 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "svtree/result.hpp"
 #include "svtree/unique_fd.hpp"
@@ -29,8 +32,12 @@ bool signal_process(pid_t pid, int signo);
 /// Signals the process group of leader (a session leader's pgid is its pid).
 bool signal_process_group(pid_t leader, int signo);
 
-/// True when pid is alive, leads its own session and has dir as its working directory:
-/// the fingerprint of a `run` left behind by a SIGKILLed supervisor (DESIGN.md §3).
-bool is_orphaned_service(pid_t pid, const std::string& dir);
+/// The start time in /proc/PID/stat's text (field 22, clock ticks after boot), nullopt when
+/// the text cannot be parsed or the process is a zombie (state Z or X). Pure.
+std::optional<uint64_t> parse_proc_stat_start_time(std::string_view stat);
+/// pid's start time, read from /proc/PID/stat; nullopt when pid is gone or a zombie. With
+/// the pid it names one process for the life of the system: the identity by which a
+/// supervisor adopts a run left behind by its predecessor (DESIGN.md §3 Orphans).
+std::optional<uint64_t> process_start_time(pid_t pid);
 
 }  // namespace svtree

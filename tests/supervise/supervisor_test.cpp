@@ -11,87 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "fake_effects.hpp"
 #include "svtree/diag.hpp"
 
 namespace svtree::supervise {
 namespace {
-
-class FakeClock final : public Clock {
- public:
-  [[nodiscard]] int64_t monotonic_ms() const override { return now_ms; }
-  [[nodiscard]] Tai64n wall() const override {
-    return Tai64n{Tai64n::kUnixEpochLabel + 1'700'000'000 + static_cast<uint64_t>(now_ms / 1000),
-                  static_cast<uint32_t>((now_ms % 1000) * 1'000'000)};
-  }
-  int64_t now_ms = 10'000;
-};
-
-int exited(int code) { return code << 8; }
-int killed(int signo) { return signo; }
-
-/// Records every effect; spawns succeed with increasing pids unless told otherwise.
-class FakeEffects final : public Effects {
- public:
-  ServiceKnobs load_knobs() override { return knobs; }
-  Result<pid_t> start_run(const ServiceKnobs&) override {
-    if (run_error != 0) return SysError{run_error, "spawn ./run"};
-    runs.push_back(++next_pid);
-    return next_pid;
-  }
-  Result<pid_t> start_finish(int code, int status) override {
-    finish_args.push_back(std::to_string(code) + " " + std::to_string(status));
-    if (!have_finish) return pid_t{0};
-    return ++next_pid;
-  }
-  Result<pid_t> start_control_script(Command command) override {
-    const char letter = control_byte(command);
-    if (scripts.find(letter) == std::string::npos) return pid_t{0};
-    scripts_started += letter;
-    return ++next_pid;
-  }
-  std::string run_start_hint(int) override { return "; hint"; }
-  uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid) * 10; }
-  void release_run() override { ++released; }
-  void send_signal(pid_t pid, int signo) override { signals.push_back({pid, signo}); }
-  void send_group_signal(pid_t leader, int signo) override {
-    group_signals.push_back({leader, signo});
-  }
-  void arm_timer(TimerKind kind, int64_t delay_ms) override { timers[kind] = delay_ms; }
-  void cancel_timer(TimerKind kind) override { timers.erase(kind); }
-  void watch_for_run(bool on) override { watching_for_run = on; }
-  void publish(const StatusRecord& record, bool exit_wanted) override {
-    published.push_back(record);
-    stat = record.stat_text(exit_wanted);
-  }
-  void warn(std::string_view text) override { warnings.emplace_back(text); }
-  void exit(int code) override { exit_code = code; }
-
-  [[nodiscard]] const StatusRecord& last() const { return published.back(); }
-  [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
-    std::vector<int> out;
-    for (const auto& [to, signo] : signals)
-      if (to == pid) out.push_back(signo);
-    return out;
-  }
-
-  ServiceKnobs knobs;
-  int run_error = 0;
-  bool have_finish = false;
-  std::string scripts;  // letters with a control/C script
-  std::string scripts_started;
-  pid_t next_pid = 100;
-  std::vector<pid_t> runs;
-  std::vector<std::string> finish_args;
-  std::vector<std::pair<pid_t, int>> signals;
-  std::vector<std::pair<pid_t, int>> group_signals;
-  std::map<TimerKind, int64_t> timers;
-  bool watching_for_run = false;
-  std::vector<StatusRecord> published;
-  std::string stat;
-  std::vector<std::string> warnings;
-  int released = 0;
-  std::optional<int> exit_code;
-};
 
 class SupervisorTest : public ::testing::Test {
  protected:
@@ -538,6 +462,115 @@ TEST_F(SupervisorTest, EventsAfterExitAreIgnored) {
   send("xu");
   EXPECT_EQ(effects.exit_code, 0);
   EXPECT_TRUE(effects.runs.empty());
+}
+
+// --- regressions (issue 10)
+
+TEST_F(SupervisorTest, EssentialCrashAfterASignalLetterStillEndsTheTree) {
+  // Before: any signal letter marked the run as "asked", so a crash an hour after a
+  // reload (h) or a USR1 restarted it and the container kept running.
+  effects.knobs.essential = true;
+  start();
+  send("h1a");
+  clock.now_ms += 3'600'000;
+  supervisor.on_run_exit(killed(SIGSEGV));
+  EXPECT_EQ(effects.exit_code, diag::kExitEssentialEnded);
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, RestartDelayZeroStillBacksOffByDoubling) {
+  // Before: 0 × 2 = 0, so a run that exits at once was forked ~700 times a second forever.
+  effects.knobs.restart_delay_ms = 0;
+  effects.knobs.restart_delay_max_ms = 60000;
+  start();
+  supervisor.on_run_exit(exited(1));
+  ASSERT_EQ(effects.runs.size(), 2u) << "the first restart waits restart-delay: 0";
+  std::vector<int64_t> delays;
+  for (int i = 0; i < 12; ++i) {
+    supervisor.on_run_exit(exited(1));
+    ASSERT_TRUE(effects.timers.count(TimerKind::kRestart)) << "restart " << i << " did not wait";
+    delays.push_back(effects.timers[TimerKind::kRestart]);
+    fire_restart_after(effects.timers[TimerKind::kRestart]);
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600,
+                                          51200, 60000, 60000}));
+  EXPECT_EQ(effects.last().extension->failed_starts, 13u);  // every death here was a failed start
+}
+
+TEST_F(SupervisorTest, BackoffPhaseAndNextStartArePublished) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  const StatusRecord& r = effects.last();
+  EXPECT_EQ(r.extension->phase, Phase::kBackoff);
+  EXPECT_FALSE(r.extension->next_start.is_zero());
+  EXPECT_EQ(r.extension->failed_starts, 1u);
+}
+
+TEST_F(SupervisorTest, RunStartTimeIsRecordedForAdoption) {
+  start();
+  EXPECT_EQ(effects.last().extension->run_start_time, static_cast<uint64_t>(effects.runs[0]) * 10);
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.last().extension->run_start_time, 0u);
+}
+
+TEST_F(SupervisorTest, DownIsOneRecordNotTwo) {
+  start();
+  const size_t before = effects.published.size();
+  send("d");
+  EXPECT_EQ(effects.published.size(), before + 1);
+}
+
+StatusRecord left_running(pid_t pid, bool want_up, uint8_t flags, uint64_t start_time) {
+  StatusRecord previous;
+  previous.since = Tai64n{Tai64n::kUnixEpochLabel + 1'600'000'000, 5};
+  previous.pid = pid;
+  previous.want_up = want_up;
+  previous.state = RunState::kRun;
+  StatusExtension ext;
+  ext.flags = flags;
+  ext.run_start_time = start_time;
+  ext.phase = Phase::kRunning;
+  ext.failed_starts = 3;
+  ext.restart_delay_ms = 8000;
+  previous.extension = ext;
+  return previous;
+}
+
+TEST_F(SupervisorTest, AdoptionTakesOverTheWishes) {
+  // svctl down, then svscan replaces supervise (log/ added): the run is adopted, and it
+  // stays wanted down: when it ends, it is not restarted.
+  effects.knobs.restart_delay_max_ms = 30000;
+  supervisor.start(Adoption{4242, left_running(4242, false, StatusExtension::kFlagOnce, 77)});
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_NE(effects.last().extension->flags & StatusExtension::kFlagOnce, 0);
+  EXPECT_EQ(effects.last().extension->run_start_time, 77u);
+  EXPECT_EQ(effects.last().extension->failed_starts, 3u);
+  EXPECT_EQ(supervisor.current_restart_delay_ms(), 8000u);
+  supervisor.on_run_exit(std::nullopt);
+  EXPECT_TRUE(effects.runs.empty());
+  EXPECT_EQ(supervisor.phase(), Phase::kDown);
+}
+
+TEST(JudgeAdoption, AdoptsOnlyTheSameProcessByStartTime) {
+  const auto previous = std::optional<StatusRecord>(left_running(4242, true, 0, 77));
+  EXPECT_TRUE(judge_adoption(previous, 77).adopt);
+  const auto reused = judge_adoption(previous, 78);
+  EXPECT_FALSE(reused.adopt);
+  EXPECT_NE(reused.reason.find("start time differs"), std::string::npos);
+  const auto gone = judge_adoption(previous, std::nullopt);
+  EXPECT_FALSE(gone.adopt);
+  EXPECT_NE(gone.reason.find("no longer running"), std::string::npos);
+  // A record without a start time (runsv's, an old supervise's) is never adopted.
+  auto runit = previous;
+  runit->extension.reset();
+  EXPECT_FALSE(judge_adoption(runit, 77).adopt);
+  EXPECT_FALSE(judge_adoption(runit, 77).reason.empty());
+  // Nothing was running: nothing to adopt and nothing to say.
+  auto down = previous;
+  down->state = RunState::kDown;
+  EXPECT_FALSE(judge_adoption(down, 77).adopt);
+  EXPECT_TRUE(judge_adoption(down, 77).reason.empty());
+  EXPECT_TRUE(judge_adoption(std::nullopt, 77).reason.empty());
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ Result<std::unique_ptr<ServiceRunner>> ServiceRunner::open(const std::string& di
 }
 
 ServiceRunner::ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop)
-    : dir_(std::move(dir)),
+    : parent_{::getppid(), svtree::process_start_time(::getppid()).value_or(0)},
+      dir_(std::move(dir)),
       paths_(".", dir_.name()),
       server_(std::move(server)),
       loop_(loop),
@@ -113,21 +114,23 @@ int ServiceRunner::run() {
 
 std::optional<Adoption> ServiceRunner::find_orphan() {
   const auto previous = server_.read_previous();
-  if (!previous || previous->state != RunState::kRun || previous->pid <= 0) return std::nullopt;
-  const pid_t pid = previous->pid;
-  AdoptionVerdict verdict = judge_adoption(previous, svtree::process_start_time(pid));
+  if (!previous) return std::nullopt;
+  const pid_t pid = previous->state == RunState::kRun ? previous->pid : 0;
+  AdoptionVerdict verdict = judge_adoption(previous, svtree::process_start_time(pid), parent_);
   UniqueFd pidfd;
   if (verdict.adopt) {
     auto opened = open_pidfd(pid);
     // Checked again with the pidfd held: the pid cannot be reused behind our back now.
     if (!opened)
-      verdict = {false, opened.error().message()};
-    else if ((verdict = judge_adoption(previous, svtree::process_start_time(pid))).adopt)
+      verdict = {false, false, opened.error().message()};
+    else if ((verdict = judge_adoption(previous, svtree::process_start_time(pid), parent_)).adopt)
       pidfd = std::move(*opened);
   }
   if (!verdict.adopt) {
-    diag::info("not adopting the run recorded in " + dir_.shown("supervise/status") + ": " +
-               verdict.reason + "; starting a new one as configured");
+    if (!verdict.reason.empty())
+      diag::info("not adopting the run recorded in " + dir_.shown("supervise/status") + ": " +
+                 verdict.reason + "; starting a new one as configured");
+    if (verdict.inherit_wishes) return Adoption{0, *previous};
     return std::nullopt;
   }
   pidfd_ = std::move(pidfd);
@@ -395,7 +398,14 @@ void ServiceRunner::watch_for_run(bool on) {
   dir_notify_.emplace(std::move(*notify));
 }
 
-void ServiceRunner::publish(const StatusRecord& record, bool want_exit) {
+void ServiceRunner::publish(const StatusRecord& given, bool want_exit) {
+  // Stamped with our parent's identity: the next supervisor under the same parent knows
+  // the record is this tree's own (its wishes hold), not one found in an image.
+  StatusRecord record = given;
+  if (record.extension) {
+    record.extension->parent_pid = parent_.pid;
+    record.extension->parent_start_time = parent_.start_time;
+  }
   last_record_ = record;
   last_want_exit_ = want_exit;
   auto result = server_.publish(record, want_exit);

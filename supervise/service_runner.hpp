@@ -76,6 +76,7 @@ class ServiceRunner final : public Effects {
   TimerWatch& timer(TimerKind kind);
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
 
+  ProcessIdentity parent_;  // who started us (svscan): stamped on every record
   ServiceDir dir_;      // DIR: its name for messages, its descriptor; also our cwd
   ServicePaths paths_;  // ./NAME, shown as DIR/NAME
   SuperviseServer server_;

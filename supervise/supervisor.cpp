@@ -35,16 +35,24 @@ bool is_run_file_problem(int code) {
 }  // namespace
 
 AdoptionVerdict judge_adoption(const std::optional<StatusRecord>& previous,
-                               std::optional<uint64_t> live_start_time) {
-  if (!previous || previous->state != RunState::kRun || previous->pid <= 0) return {};
+                               std::optional<uint64_t> live_start_time,
+                               const ProcessIdentity& parent) {
+  if (!previous) return {};
+  if (previous->state != RunState::kRun || previous->pid <= 0) {
+    const bool same_tree = previous->extension && parent.pid > 0 && parent.start_time != 0 &&
+                           previous->extension->parent_pid == parent.pid &&
+                           previous->extension->parent_start_time == parent.start_time;
+    return {false, same_tree, {}};
+  }
   const std::string pid = "pid " + std::to_string(previous->pid);
   if (!previous->extension || previous->extension->run_start_time == 0)
-    return {false, pid + " has no recorded start time (status.svtree missing or stale: runsv "
-                         "or an older supervise wrote status); if it still runs, stop it"};
-  if (!live_start_time) return {false, pid + " is no longer running"};
+    return {false, false,
+            pid + " has no recorded start time (status.svtree missing or stale: runsv or an "
+                  "older supervise wrote status); if it still runs, stop it"};
+  if (!live_start_time) return {false, false, pid + " is no longer running"};
   if (*live_start_time != previous->extension->run_start_time)
-    return {false, pid + " now belongs to another process (its start time differs)"};
-  return {true, {}};
+    return {false, false, pid + " now belongs to another process (its start time differs)"};
+  return {true, true, {}};
 }
 
 Supervisor::Supervisor(std::string dir, Effects& effects, const Clock& clock)
@@ -57,10 +65,11 @@ void Supervisor::start(const std::optional<Adoption>& adoption) {
   current_delay_ms_ = knobs_.restart_delay_ms;
   want_ = knobs_.down ? Want::kDown : Want::kUp;
   since_ = clock_.wall();
-  if (adoption) {
+  if (adoption && adoption->pid > 0) {
     adopt(*adoption);
-  } else if (want_ == Want::kUp) {
-    start_run();
+  } else {
+    if (adoption) inherit_wishes(adoption->previous);
+    if (want_ == Want::kUp) start_run();
   }
   announce();
 }
@@ -507,6 +516,18 @@ void Supervisor::exit_now(int code) {
   effects_.cancel_timer(TimerKind::kKill);
   effects_.cancel_timer(TimerKind::kFinishTimeout);
   effects_.exit(code);
+}
+
+void Supervisor::inherit_wishes(const StatusRecord& previous) {
+  // The same tree replaced our predecessor while nothing ran (log/ added, a crash): its
+  // wishes hold — svctl down stays down, up stays up whatever `down` says, backoff goes on.
+  want_ = previous.want_up ? Want::kUp : Want::kDown;
+  if (!previous.extension) return;
+  const StatusExtension& ext = *previous.extension;
+  once_ = (ext.flags & StatusExtension::kFlagOnce) != 0 && want_ == Want::kDown;
+  failed_starts_ = ext.failed_starts;
+  if (ext.restart_delay_ms != 0)
+    current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
 }
 
 void Supervisor::adopt(const Adoption& adoption) {

@@ -60,21 +60,34 @@ class Effects {
   virtual void exit(int code) = 0;
 };
 
-/// A run left behind by a SIGKILLed supervisor, found alive with its recorded start time.
+/// What a new supervisor takes over from the record its predecessor left: a run found
+/// alive with its recorded start time (pid > 0), or only the wishes (pid 0) when nothing
+/// ran and the record was written under the same parent (svscan replacing supervise).
 struct Adoption {
   pid_t pid = 0;
   StatusRecord previous;  // the record it left: start stamp, readiness and the wishes
 };
 
+/// A process's identity: pid and start time (/proc/PID/stat field 22).
+struct ProcessIdentity {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+
 /// Whether a previous record names a run to adopt, given what /proc says now.
 struct AdoptionVerdict {
-  bool adopt = false;
-  std::string reason;  // why not, when there was a run to consider; empty otherwise
+  bool adopt = false;           // the recorded run is alive: adopt it, with the wishes
+  bool inherit_wishes = false;  // no run to adopt, but the record is this tree's own
+  std::string reason;  // why a recorded run is not adopted; empty otherwise
 };
-/// The rule of DESIGN.md §3 Orphans: adopt iff the record says a run was running, carries
-/// its start time, and the pid is alive with that same start time. Never the cwd. Pure.
+/// The rules of DESIGN.md §3 Orphans, pure: adopt iff the record says a run was running,
+/// carries its start time, and the pid is alive with that same start time (never the cwd).
+/// Without a run to adopt, the wishes are taken over only from a record written under our
+/// own parent (svscan replacing supervise), so a stale record found in an image or a volume
+/// never keeps a service down in a new container.
 AdoptionVerdict judge_adoption(const std::optional<StatusRecord>& previous,
-                               std::optional<uint64_t> live_start_time);
+                               std::optional<uint64_t> live_start_time,
+                               const ProcessIdentity& parent = {});
 
 /// Runit's supervision rules plus svtree's knobs as a table of phases × events (DESIGN.md
 /// §2, §3). Single-threaded; every public method is one event, handled to completion, and
@@ -84,7 +97,7 @@ class Supervisor {
   /// dir names the service in messages only.
   Supervisor(std::string dir, Effects& effects, const Clock& clock);
 
-  /// First event: honours `down`, adopts an orphan or starts run.
+  /// First event: honours `down` (or the inherited wishes), adopts an orphan or starts run.
   void start(const std::optional<Adoption>& adoption);
   /// A command read from supervise/control (the caller parsed the byte).
   void on_command(Command command);
@@ -137,6 +150,7 @@ class Supervisor {
   void enter_backoff(int64_t delay_ms);
   void exit_now(int code);
   void adopt(const Adoption& adoption);
+  void inherit_wishes(const StatusRecord& previous);
   [[nodiscard]] int64_t restart_delay_ms() const;
   [[nodiscard]] bool run_alive() const;
   [[nodiscard]] bool at_rest() const;  // down, backoff, failed or done: nothing runs

@@ -50,6 +50,9 @@ std::vector<uint8_t> StatusRecord::pack_extended() const {
   std::copy(next.begin(), next.end(), out.begin() + 55);
   out[67] = ext.health;
   put_le32(out, 68, ext.restart_delay_ms);
+  put_le32(out, 72, static_cast<uint32_t>(ext.parent_pid));
+  put_le32(out, 76, static_cast<uint32_t>(ext.parent_start_time));
+  put_le32(out, 80, static_cast<uint32_t>(ext.parent_start_time >> 32));
   return out;
 }
 
@@ -89,6 +92,9 @@ std::optional<StatusExtension> StatusRecord::unpack_extended(std::span<const uin
   ext.next_start = Tai64n::unpack(extended.subspan(55).first<12>());
   ext.health = extended[67];
   ext.restart_delay_ms = get_le32(extended, 68);
+  ext.parent_pid = static_cast<pid_t>(get_le32(extended, 72));
+  ext.parent_start_time =
+      get_le32(extended, 76) | (static_cast<uint64_t>(get_le32(extended, 80)) << 32);
   return ext;
 }
 

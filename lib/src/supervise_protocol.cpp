@@ -27,7 +27,7 @@ constexpr const char* kStat = "stat";
 constexpr const char* kPid = "pid";
 constexpr mode_t kPrivateMode = 0600;
 constexpr mode_t kPublicMode = 0644;
-// status is 20 bytes and status.svtree 72 today; later versions only append.
+// status is 20 bytes and status.svtree 84 today; later versions only append.
 constexpr size_t kMaxRecordBytes = 512;
 
 std::string join(const std::string& dir, std::string_view entry) {

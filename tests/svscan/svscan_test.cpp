@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "svscan_harness.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svscan::testing {
 namespace {
@@ -122,6 +123,39 @@ TEST(Svscan, FailingSuperviseIsRestartedThrottled) {
   EXPECT_GE(tree.count_in_log("supervise a ended (exit code 111); restarting it in"), 2u)
       << tree.log();
   EXPECT_TRUE(tree.svscan().running());
+}
+
+// Issue 10: svctl down was forgotten when log/ was added: svscan replaces the service's
+// supervise, and the new one took its wish from `down` alone and started the service.
+TEST(Svscan, DownSurvivesLogAdded) {
+  ScanTree tree;
+  tree.add_service("a", "echo $$ >> " + tree.out("a.starts") + "\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const std::string dir = tree.scan() + "/a";
+  ASSERT_TRUE(write_into(dir + "/supervise/control", "d"));
+  ASSERT_TRUE(wait_until([&] {
+    auto record = read_service_status(dir);
+    return record && record->state == RunState::kDown && !record->want_up;
+  })) << tree.log();
+  struct stat before {};
+  ASSERT_EQ(::stat((dir + "/supervise/status").c_str(), &before), 0);
+  const pid_t first_supervise = tree.supervise_pid("a");
+
+  make_dirs(tree.staging() + "/log");
+  write_script(tree.staging() + "/log/run", "exec cat >> " + tree.out("a.log") + "\n");
+  ASSERT_EQ(::rename((tree.staging() + "/log").c_str(), (dir + "/log").c_str()), 0);
+  // The new supervise has published its first record: status is a new file.
+  ASSERT_TRUE(wait_until([&] {
+    struct stat now {};
+    return tree.supervise_pid("a") != first_supervise && tree.supervise_pid("a") != 0 &&
+           ::stat((dir + "/supervise/status").c_str(), &now) == 0 && now.st_ino != before.st_ino;
+  })) << tree.log();
+  auto record = read_service_status(dir);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->state, RunState::kDown) << tree.log();
+  EXPECT_FALSE(record->want_up);
+  EXPECT_EQ(starts(tree, "a"), 1u) << "the service was started again";
 }
 
 TEST(Svscan, LogAddedThenRemoved) {

@@ -55,6 +55,8 @@ struct StatusExtension {
   Tai64n next_start;            // when the restart timer fires; zero when none is armed
   uint8_t health = 0;           // reserved for health checks: 0 unknown
   uint32_t restart_delay_ms = 0;  // the current backoff delay
+  pid_t parent_pid = 0;             // the supervisor's parent (svscan) …
+  uint64_t parent_start_time = 0;   // … and its start time: which tree wrote this record
 
   [[nodiscard]] bool ready() const { return (flags & kFlagReady) != 0; }
   friend bool operator==(const StatusExtension&, const StatusExtension&) = default;
@@ -64,7 +66,7 @@ struct StatusRecord {
   static constexpr size_t kDaemontoolsSize = 18;
   static constexpr size_t kRunitSize = 20;
   /// Size of status.svtree in layout version 2 (later versions only append).
-  static constexpr size_t kExtendedSize = 72;
+  static constexpr size_t kExtendedSize = 84;
 
   Tai64n since;          // when run started or the service went down
   pid_t pid = 0;         // run's pid, or finish's while finish runs; 0 when nothing runs

@@ -128,7 +128,8 @@ std::optional<Adoption> ServiceRunner::find_orphan() {
   }
   if (!verdict.adopt) {
     if (!verdict.reason.empty())
-      diag::info("not adopting the run recorded in " + dir_.shown("supervise/status") + ": " +
+      diag::info("not adopting the run recorded in " + supervise_path(dir_.name(), kStatusEntry) +
+                 ": " +
                  verdict.reason + "; starting a new one as configured");
     if (verdict.inherit_wishes) return Adoption{0, *previous};
     return std::nullopt;

@@ -191,7 +191,13 @@ void Scanner::advance_shutdown() {
   if (!shutting_down_) return;
   if (!others_termed_ && tree_->services_alive() == 0 && command_pid_ == 0) {
     others_termed_ = true;
-    const std::vector<pid_t> loggers = tree_->logger_pids();
+    std::vector<pid_t> loggers = tree_->logger_pids();
+    // A logger's run adopted by a new supervise (log/ changed, a supervise crashed) is our
+    // child, not its supervise's: it is part of that logger all the same, and must drain
+    // the pipe and see EOF like any other (DESIGN.md §5).
+    for (const std::string& dir : tree_->logger_dirs())
+      if (const auto record = read_service_status(dir); record && record->pid > 0)
+        loggers.push_back(record->pid);
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
     signal_descendants(pid1_, SIGCONT, loggers);
     if (n != 0)

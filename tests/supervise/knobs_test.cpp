@@ -265,6 +265,18 @@ pid_t kill_supervise_and_restart(ServiceFixture& service, std::unique_ptr<Proces
   return pid;
 }
 
+/// SIGKILLs supervise, starts another and expects it to adopt run (started once, in
+/// DIR/starts) instead of starting a second copy.
+void expect_adopted_after_supervise_killed(ServiceFixture& service,
+                                           std::unique_ptr<Process>& supervise) {
+  const pid_t pid = kill_supervise_and_restart(service, supervise);
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return r.extension && (r.extension->flags & StatusExtension::kFlagAdopted) != 0;
+  })) << supervise->stderr_text();
+  EXPECT_EQ(read_status(service.dir())->pid, pid);
+  EXPECT_EQ(read_file(service.file("starts")), "x\n") << "a second copy was started";
+}
+
 // Issue 10: adoption went by /proc/PID/cwd, so any run that changes its cwd (redis `dir`,
 // postgres, `cd /app && exec …`) was not adopted and a second copy was started.
 TEST(SuperviseKnobs, AdoptsARunThatChangedItsWorkingDirectory) {
@@ -273,12 +285,7 @@ TEST(SuperviseKnobs, AdoptsARunThatChangedItsWorkingDirectory) {
   service.write_run("echo x >> starts\ncd ../elsewhere\nexec sleep 1000\n");
   auto supervise = service.start();
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\n"; }));
-  const pid_t pid = kill_supervise_and_restart(service, supervise);
-  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
-    return r.extension && (r.extension->flags & StatusExtension::kFlagAdopted) != 0;
-  })) << supervise->stderr_text();
-  EXPECT_EQ(read_status(service.dir())->pid, pid);
-  EXPECT_EQ(read_file(service.file("starts")), "x\n") << "a second copy was started";
+  expect_adopted_after_supervise_killed(service, supervise);
   EXPECT_NE(supervise->stderr_text().find("adopting"), std::string::npos);
 }
 
@@ -296,12 +303,7 @@ TEST(SuperviseKnobs, AdoptsADaemonThatChangesItsOwnWorkingDirectory) {
   ASSERT_TRUE(wait_until([&] {
     return read_link("/proc/" + std::to_string(first) + "/cwd") == service.temp() / "www";
   }));
-  const pid_t pid = kill_supervise_and_restart(service, supervise);
-  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
-    return r.extension && (r.extension->flags & StatusExtension::kFlagAdopted) != 0;
-  })) << supervise->stderr_text();
-  EXPECT_EQ(read_status(service.dir())->pid, pid);
-  EXPECT_EQ(read_file(service.file("starts")), "x\n") << "a second copy was started";
+  expect_adopted_after_supervise_killed(service, supervise);
 }
 
 TEST(SuperviseKnobs, DeclinedAdoptionSaysWhyInOneLine) {

@@ -158,6 +158,36 @@ TEST(Svscan, DownSurvivesLogAdded) {
   EXPECT_EQ(starts(tree, "a"), 1u) << "the service was started again";
 }
 
+// Issue 10: after its supervise was replaced, a logger's run is svscan's child, and the
+// shutdown's "TERM to every other descendant" killed it before it had drained: 199 of the
+// 200 lines a service printed in its TERM handler were lost.
+TEST(Svscan, AdoptedLoggerDrainsAtShutdown) {
+  ScanTree tree;
+  // A slow reader: draining 200 lines takes a while, so a TERM would cut it short.
+  tree.add_service("a",
+                   "trap 'i=0; while [ $i -lt 200 ]; do echo \"bye $i\"; i=$((i+1)); done; "
+                   "exit 0' TERM\necho ready\nwhile :; do sleep 1000 & wait $!; done\n",
+                   "while read -r line; do echo \"$line\" >> " + tree.out("a.log") +
+                       "; sleep 0.005; done\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(tree.out("a.log")) == "ready\n"; }))
+      << tree.log();
+  const pid_t log_supervise = tree.supervise_pid("a/log");
+  ASSERT_GT(log_supervise, 0);
+  ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
+  const std::string log_dir = tree.scan() + "/a/log";
+  ASSERT_TRUE(wait_until([&] {
+    auto record = read_service_status(log_dir);
+    return tree.supervise_pid("a/log") != log_supervise && record && record->extension &&
+           (record->extension->flags & StatusExtension::kFlagAdopted) != 0;
+  })) << tree.log();
+  tree.signal_svscan(SIGTERM);
+  ASSERT_TRUE(tree.svscan().wait(std::chrono::seconds(30))) << tree.log();
+  const std::string logged = read_file(tree.out("a.log"));
+  EXPECT_EQ(count_lines(logged, "\n"), 201u) << tree.log();
+  EXPECT_NE(logged.find("bye 199\n"), std::string::npos) << tree.log();
+}
+
 TEST(Svscan, LogAddedThenRemoved) {
   ScanTree tree;
   // USR1 makes the run print a line: where it lands shows where its stdout goes.

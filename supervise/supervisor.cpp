@@ -12,8 +12,8 @@
 #include <cstring>
 #include <utility>
 
-#include "svtree/diag.hpp"
-#include "svtree/process.hpp"
+#include "svtree/exit_codes.hpp"
+#include "svtree/wait_status.hpp"
 
 namespace svtree::supervise {
 namespace {

@@ -312,9 +312,12 @@ TEST_P(SvctlTest, SignalVerbsReachTheService) {
   make_service("sig",
                "for s in HUP ALRM INT QUIT USR1 USR2; do trap \"echo $s >> got\" $s; done\n"
                "trap 'echo TERM >> got; kill $! 2>/dev/null; exit 0' TERM\n"
+               ": > trapped\n"
                "while :; do sleep 5 & wait $!; done\n");
   supervise("sig");
   wait_running("sig");
+  // A signal that arrives before the traps are set kills the shell: wait for them.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("sig/trapped")); }));
   const std::vector<std::pair<std::string, std::string>> verbs = {
       {"hup", "HUP"}, {"alarm", "ALRM"}, {"interrupt", "INT"}, {"quit", "QUIT"},
       {"1", "USR1"},  {"2", "USR2"},     {"term", "TERM"}};

@@ -5,8 +5,6 @@
 #include <string>
 
 #include "service_runner.hpp"
-#include "supervisor.hpp"
-#include "svtree/clock.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
@@ -31,7 +29,5 @@ int supervise_main(int argc, char** argv) {
   Loop& loop = Loop::default_loop();
   auto runner = supervise::ServiceRunner::open(dir, loop);
   if (!runner) diag::fatal(diag::kExitSystem, runner.error());
-  SystemClock clock;
-  supervise::Supervisor supervisor(dir, **runner, clock);
-  return (*runner)->run(supervisor);
+  return (*runner)->run();
 }

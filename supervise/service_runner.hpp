@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// ServiceRunner: the real effects of a Supervisor (spawns, signals, timers, supervise/ files)
-// and the libev watchers that turn the world into its events.
+// ServiceRunner: the event sources of one supervised service (control FIFO, signals, child
+// deaths, timers, readiness pipe, pidfd, directory changes) feeding the Supervisor it owns,
+// and the real effects the Supervisor asks for, through the protocol server half
+// (SuperviseServer) and the one ScriptSpawner.
 #pragma once
 
 #include <sys/types.h>
@@ -10,36 +12,41 @@
 #include <string>
 #include <vector>
 
+#include "script_spawner.hpp"
 #include "supervisor.hpp"
+#include "svtree/clock.hpp"
 #include "svtree/dir_notify.hpp"
 #include "svtree/event_loop.hpp"
-#include "svtree/file_lock.hpp"
 #include "svtree/result.hpp"
 #include "svtree/service_dir.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::supervise {
 
 class ServiceRunner final : public Effects {
  public:
-  /// Prepares DIR/supervise (creating it, or the target of a dangling symlink, mode 0700),
-  /// takes its lock and opens the control and ok FIFOs. Fails when another supervisor
-  /// (ours or runsv) holds the lock: the caller exits 111.
+  /// Opens DIR, changes into it (run, finish and the knobs are then ./NAME, whatever DIR is
+  /// renamed to) and opens DIR/supervise through the protocol module. Fails when another
+  /// supervisor (ours or runsv) holds the lock, or supervise/ is not ours alone: the caller
+  /// exits 111.
   static Result<std::unique_ptr<ServiceRunner>> open(const std::string& dir, Loop& loop);
 
   ServiceRunner(const ServiceRunner&) = delete;
   ServiceRunner& operator=(const ServiceRunner&) = delete;
   ~ServiceRunner() override;
 
-  /// Starts supervisor (adopting an orphaned run if status names one) and runs the loop
-  /// until it asks to exit. Returns the exit code.
-  int run(Supervisor& supervisor);
+  /// Starts the supervisor (adopting the recorded run if it is still the same process) and
+  /// runs the loop until it asks to exit. Returns the exit code.
+  int run();
 
   // Effects
   ServiceKnobs load_knobs() override;
   Result<pid_t> start_run(const ServiceKnobs& knobs) override;
+  std::string run_start_hint(int code) override;
   Result<pid_t> start_finish(int code, int status) override;
-  Result<pid_t> start_control_script(char letter) override;
+  Result<pid_t> start_control_script(Command command) override;
+  uint64_t process_start_time(pid_t pid) override;
   void release_run() override;
   void send_signal(pid_t pid, int signo) override;
   void send_group_signal(pid_t leader, int signo) override;
@@ -51,15 +58,11 @@ class ServiceRunner final : public Effects {
   void exit(int code) override;
 
  private:
-  ServiceRunner(std::string dir, std::string base, Loop& loop, UniqueFd dir_fd, FileLock lock,
-                UniqueFd supervise_dir, UniqueFd control, UniqueFd ok);
+  ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop);
 
   std::optional<Adoption> find_orphan();
   const std::vector<std::string>* service_environment();
-  Result<pid_t> spawn_in_service_dir(const std::string& program, std::vector<std::string> argv,
-                                     bool new_session, int notification_child_fd,
-                                     int notification_parent_fd);
-  Result<void> write_state(const StatusRecord& record, bool want_exit);
+  Result<pid_t> spawn_script(ScriptRequest request);
   /// Warns (once per cause) when others could change program or the directory holding it.
   void warn_if_writable_by_others(const std::string& program);
   void retry_publish();
@@ -71,19 +74,16 @@ class ServiceRunner final : public Effects {
   [[nodiscard]] bool dir_still_ours() const;
   [[nodiscard]] bool parent_moved() const;
   TimerWatch& timer(TimerKind kind);
-  [[nodiscard]] std::string named_after_dir(const std::string& line) const;
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
 
-  std::string dir_;     // DIR as given: for messages
-  std::string base_;    // /proc/self/fd/N for DIR (follows renames), or DIR without /proc
-  ServicePaths paths_;  // files of DIR, under base_
-  UniqueFd dir_fd_;     // DIR itself, held open
+  ProcessIdentity parent_;  // who started us (svscan): stamped on every record
+  ServiceDir dir_;      // DIR: its name for messages, its descriptor; also our cwd
+  ServicePaths paths_;  // ./NAME, shown as DIR/NAME
+  SuperviseServer server_;
   Loop& loop_;
-  Supervisor* supervisor_ = nullptr;
-  FileLock lock_;
-  UniqueFd supervise_dir_;
-  UniqueFd control_;
-  UniqueFd ok_;
+  ForkExecSpawner spawner_;
+  SystemClock clock_;
+  Supervisor supervisor_;
   int exit_code_ = 0;
   bool exited_ = false;
 
@@ -106,6 +106,7 @@ class ServiceRunner final : public Effects {
   std::optional<DirNotify> parent_notify_;  // DIR removed or renamed
   std::optional<DirNotify> dir_notify_;     // run appears (only while it is missing)
   bool watching_for_run_ = false;
+  bool started_ = false;  // events before the supervisor's start are dropped
 
   std::vector<std::string> environment_;
   std::string last_knob_warnings_;
@@ -115,8 +116,6 @@ class ServiceRunner final : public Effects {
   StatusRecord last_record_;  // the latest state, written again while writes fail
   bool last_want_exit_ = false;
   static constexpr double kPublishRetrySeconds = 1.0;
-  std::string last_stat_;
-  std::string last_pid_;
 };
 
 }  // namespace svtree::supervise

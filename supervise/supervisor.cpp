@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The supervision rules of runsv (runit 2.1.2, man runsv(8)) plus svtree's knobs, as events.
+// The supervision rules of runsv (runit 2.1.2, man runsv(8)) plus svtree's knobs, as a
+// table: each event is one method with one switch over the phases (man supervise.8, STATE
+// TABLE), and each event ends in one announce().
 #include "supervisor.hpp"
 
 #include <sys/wait.h>
@@ -10,17 +12,17 @@
 #include <cstring>
 #include <utility>
 
-#include "svtree/diag.hpp"
-#include "svtree/process.hpp"
+#include "svtree/exit_codes.hpp"
+#include "svtree/wait_status.hpp"
 
 namespace svtree::supervise {
 namespace {
 
 // A run that cannot be executed counts as an exit with code 111 (runit, DESIGN.md §2).
 constexpr int kSpawnFailureWaitStatus = 111 << 8;
-// Bound on control bytes waiting behind a control/C script: a flood of bytes cannot grow
-// our memory (runit would leave them in the FIFO; it blocks while the script runs).
-constexpr size_t kMaxQueuedControl = 256;
+// Bound on commands waiting behind a control/C script: a flood of bytes cannot grow our
+// memory (runit would leave them in the FIFO; it blocks while the script runs).
+constexpr size_t kMaxQueuedCommands = 256;
 // A spawn that failed for a reason other than the file itself (EAGAIN, ENOMEM) retries
 // after this floor even when restart-delay is 0, so the loop cannot spin.
 constexpr int64_t kSpawnErrorRetryFloorMs = 1000;
@@ -30,92 +32,203 @@ bool is_run_file_problem(int code) {
          code == ELOOP || code == ETXTBSY;
 }
 
-std::string spawn_hint(int code, const std::string& run_path) {
-  switch (code) {
-    case ENOENT:
-      return "; create it and make it executable: chmod +x " + run_path;
-    case EACCES:
-      return "; make it executable: chmod +x " + run_path;
-    case ENOEXEC:
-      return "; start it with a #! line naming its interpreter";
-    case ETXTBSY:
-      return "; it is still being written; retrying";
-    default:
-      return "; retrying";
-  }
-}
-
 }  // namespace
+
+AdoptionVerdict judge_adoption(const std::optional<StatusRecord>& previous,
+                               std::optional<uint64_t> live_start_time,
+                               const ProcessIdentity& parent) {
+  if (!previous) return {};
+  if (previous->state != RunState::kRun || previous->pid <= 0) {
+    const bool same_tree = previous->extension && parent.pid > 0 && parent.start_time != 0 &&
+                           previous->extension->parent_pid == parent.pid &&
+                           previous->extension->parent_start_time == parent.start_time;
+    return {false, same_tree, {}};
+  }
+  const std::string pid = "pid " + std::to_string(previous->pid);
+  if (!previous->extension || previous->extension->run_start_time == 0)
+    return {false, false,
+            pid + " has no recorded start time (status.svtree missing or stale: runsv or an "
+                  "older supervise wrote status); if it still runs, stop it"};
+  if (!live_start_time) return {false, false, pid + " is no longer running"};
+  if (*live_start_time != previous->extension->run_start_time)
+    return {false, false, pid + " now belongs to another process (its start time differs)"};
+  return {true, true, {}};
+}
 
 Supervisor::Supervisor(std::string dir, Effects& effects, const Clock& clock)
     : dir_(std::move(dir)), effects_(effects), clock_(clock) {}
+
+// --- events
 
 void Supervisor::start(const std::optional<Adoption>& adoption) {
   knobs_ = effects_.load_knobs();
   current_delay_ms_ = knobs_.restart_delay_ms;
   want_ = knobs_.down ? Want::kDown : Want::kUp;
-  if (adoption) {
-    // DESIGN.md §3 Orphans: take over the wishes and the start stamp the dead supervisor
-    // left, so `sv status` keeps counting from the real start.
-    const StatusRecord& previous = adoption->previous;
-    run_pid_ = adoption->pid;
-    state_ = RunState::kRun;
-    adopted_ = true;
-    since_ = previous.since;
-    paused_ = previous.paused;
-    want_ = previous.want_up ? Want::kUp : Want::kDown;
-    if (previous.extension && previous.extension->ready()) {
-      ready_ = true;
-      ready_since_ = previous.extension->ready_since;
-    } else if (!knobs_.notification_fd) {
-      ready_ = true;
-      ready_since_ = since_;
-    }
-    // Its start time is unknown to our clock: let a death restart at once.
-    last_start_ms_ = clock_.monotonic_ms() - knobs_.restart_delay_max_ms;
-    publish();
-    return;
-  }
-  if (want_ == Want::kUp) {
-    start_run();
-    return;
-  }
   since_ = clock_.wall();
-  publish();
-}
-
-// --- control
-
-void Supervisor::on_control_bytes(std::string_view bytes) {
-  for (const char byte : bytes) {
-    if (exiting_) return;
-    const auto command = parse_control_byte(byte);
-    if (!command) continue;  // garbage is harmless (runit ignores unknown bytes too)
-    if (script_pid_ != 0) {
-      if (queued_control_.size() < kMaxQueuedControl) queued_control_.push_back(byte);
-      continue;
-    }
-    apply_command(*command);
+  if (adoption && adoption->pid > 0) {
+    adopt(*adoption);
+  } else {
+    if (adoption) inherit_wishes(adoption->previous);
+    if (want_ == Want::kUp) start_run();
   }
+  announce();
 }
 
-void Supervisor::on_terminate_signal() { on_control_bytes("x"); }
+void Supervisor::on_command(Command command) {
+  if (phase_ == Phase::kExiting) return;
+  if (script_pid_ != 0) {
+    if (queued_.size() < kMaxQueuedCommands) queued_.push_back(command);
+    return;
+  }
+  offer(command);
+  announce();
+}
 
-void Supervisor::on_hangup_signal() {
-  if (exiting_) return;
-  hangup_exit_ = true;
-  if (want_ == Want::kUp) want_ = Want::kDown;
-  effects_.cancel_timer(TimerKind::kRestart);
-  publish();
-  if (state_ == RunState::kDown) finish_exiting(0);
+void Supervisor::on_terminate_signal() {
+  // An event of its own that takes x's row: no letter is made up and parsed again.
+  on_command(Command::kExit);
 }
 
 void Supervisor::on_service_dir_gone() {
-  if (exiting_) return;
+  if (phase_ == Phase::kExiting) return;
   effects_.warn(dir_ + " was removed or renamed; stopping its service and exiting");
-  on_control_bytes("x");
+  on_command(Command::kExit);
 }
 
+void Supervisor::on_hangup_signal() {
+  switch (phase_) {
+    case Phase::kExiting:
+      return;
+    case Phase::kDown:
+    case Phase::kBackoff:
+    case Phase::kFailed:
+    case Phase::kDone:
+      drain_ = true;
+      if (want_ == Want::kUp) want_ = Want::kDown;
+      exit_now(0);
+      break;
+    case Phase::kStarting:
+    case Phase::kRunning:
+    case Phase::kStopping:
+    case Phase::kFinishing:
+      drain_ = true;
+      if (want_ == Want::kUp) want_ = Want::kDown;
+      break;
+  }
+  announce();
+}
+
+void Supervisor::on_run_exit(std::optional<int> wait_status) {
+  switch (phase_) {
+    case Phase::kStarting:
+    case Phase::kRunning:
+    case Phase::kStopping: {
+      // Asked means we signalled run to stop (d x t k r, shutdown, timeout-kill): any
+      // other death, after h, 1 or nothing, is unasked (DESIGN.md §2 essential).
+      const bool asked = phase_ == Phase::kStopping;
+      effects_.release_run();
+      effects_.cancel_timer(TimerKind::kKill);
+      run_pid_ = 0;
+      run_start_time_ = 0;
+      adopted_ = false;
+      run_ended(wait_status, asked);
+      break;
+    }
+    case Phase::kDown:
+    case Phase::kFinishing:
+    case Phase::kBackoff:
+    case Phase::kFailed:
+    case Phase::kDone:
+    case Phase::kExiting:
+      return;
+  }
+  announce();
+}
+
+void Supervisor::on_finish_exit(int wait_status) {
+  switch (phase_) {
+    case Phase::kFinishing:
+      finish_pid_ = 0;
+      effects_.cancel_timer(TimerKind::kFinishTimeout);
+      // s6: a finish exiting 125 means "do not restart".
+      if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 125 && want_ == Want::kUp)
+        want_ = Want::kDown;
+      after_finish();
+      break;
+    case Phase::kDown:
+    case Phase::kStarting:
+    case Phase::kRunning:
+    case Phase::kStopping:
+    case Phase::kBackoff:
+    case Phase::kFailed:
+    case Phase::kDone:
+    case Phase::kExiting:
+      return;
+  }
+  announce();
+}
+
+void Supervisor::on_timer(TimerKind kind) {
+  switch (kind) {
+    case TimerKind::kRestart:
+      if (phase_ != Phase::kBackoff) return;
+      {
+        // The loop's timer counts from the start of its iteration: it may fire a little
+        // before the deadline, which is kept to the millisecond.
+        const int64_t early = restart_at_ms_ - clock_.monotonic_ms();
+        if (early > 0 && !run_missing_) {
+          effects_.arm_timer(TimerKind::kRestart, early);
+          return;
+        }
+      }
+      start_run();
+      break;
+    case TimerKind::kKill:
+      if (phase_ != Phase::kStopping) return;
+      effects_.warn(dir_ + "/run did not stop within " + std::to_string(knobs_.timeout_kill_ms) +
+                    " ms (timeout-kill); sending SIGKILL to its process group");
+      effects_.send_group_signal(run_pid_, SIGKILL);
+      effects_.send_signal(run_pid_, SIGKILL);
+      break;
+    case TimerKind::kFinishTimeout:
+      if (phase_ != Phase::kFinishing) return;
+      effects_.warn(dir_ + "/finish still runs after " + std::to_string(knobs_.timeout_finish_ms) +
+                    " ms (timeout-finish); sending it SIGKILL");
+      effects_.send_group_signal(finish_pid_, SIGKILL);
+      effects_.send_signal(finish_pid_, SIGKILL);
+      break;
+  }
+  announce();
+}
+
+void Supervisor::on_ready() {
+  switch (phase_) {
+    case Phase::kStarting:
+      phase_ = Phase::kRunning;
+      ready_since_ = clock_.wall();
+      break;
+    case Phase::kDown:
+    case Phase::kRunning:
+    case Phase::kStopping:
+    case Phase::kFinishing:
+    case Phase::kBackoff:
+    case Phase::kFailed:
+    case Phase::kDone:
+    case Phase::kExiting:
+      return;
+  }
+  announce();
+}
+
+void Supervisor::on_run_may_have_appeared() {
+  if (phase_ != Phase::kBackoff || !run_missing_) return;
+  // Through the timer even at 0 ms: a burst of directory events makes one start.
+  enter_backoff(std::max<int64_t>(0, restart_at_ms_ - clock_.monotonic_ms()));
+  announce();
+}
+
+// --- control/C scripts, in front of the table
+//
 // runsv(8): "For each control character c sent to the control pipe, runsv first checks if
 // service/control/c exists and is executable. If so, it starts service/control/c and waits
 // for it to terminate, before interpreting the command. If the program exits with return
@@ -123,113 +236,39 @@ void Supervisor::on_service_dir_gone() {
 // is always considered as command u. On command d first service/control/t is checked, and
 // then service/control/d. On command x first service/control/t is checked, and then
 // service/control/x." We start the script and carry on at its exit instead of waiting.
-void Supervisor::apply_command(Command command) {
-  pending_command_ = command;
+
+void Supervisor::offer(Command command) {
   switch (command) {
     case Command::kUp:
     case Command::kOnce:
-      if (begin_script('u', Step::kPre)) return;
+      if (begin_script(Command::kUp, command, Step::kPre)) return;
       break;
     case Command::kDown:
     case Command::kExit:
+      // The wish holds from now, whatever the script says.
       want_ = command == Command::kDown ? Want::kDown : Want::kExit;
-      effects_.cancel_timer(TimerKind::kRestart);
-      publish();
-      if (!service_running()) {
-        if (command == Command::kExit && state_ == RunState::kDown) finish_exiting(0);
-        return;
-      }
-      if (begin_script('t', Step::kPre)) return;
+      once_ = false;
+      if (run_alive() && begin_script(Command::kTerm, command, Step::kPre)) return;
       break;
     case Command::kRestart:
-      if (service_running() && begin_script('t', Step::kPre)) return;
+      if (run_alive() && begin_script(Command::kTerm, command, Step::kPre)) return;
       break;
     default:
-      if (service_running() && begin_script(control_byte(command), Step::kPre)) return;
+      if (run_alive() && begin_script(command, command, Step::kPre)) return;
       break;
   }
-  continue_command(false);
+  continue_command(command, false);
 }
 
-void Supervisor::continue_command(bool overridden) {
-  const Command command = pending_command_;
-  run_default_action(command, overridden);
-  if (exiting_) return;
-  if (command == Command::kDown || command == Command::kExit) {
-    // The d and x scripts run after the stop, whatever they exit with (runsv's order).
-    begin_script(command == Command::kDown ? 'd' : 'x', Step::kPost);
-  }
+void Supervisor::continue_command(Command command, bool overridden) {
+  apply(command, overridden);
+  if (phase_ == Phase::kExiting) return;
+  // The d and x scripts run after the stop, whatever they exit with (runsv's order).
+  if (command == Command::kDown || command == Command::kExit)
+    begin_script(command, command, Step::kPost);
 }
 
-void Supervisor::run_default_action(Command command, bool overridden) {
-  switch (command) {
-    case Command::kUp:
-      want_ = Want::kUp;
-      publish();
-      if (state_ == RunState::kDown) start_run();
-      return;
-    case Command::kOnce:
-      want_ = Want::kDown;
-      publish();
-      if (state_ == RunState::kDown) start_run();
-      return;
-    case Command::kDown:
-    case Command::kExit:
-      if (service_running())
-        stop_service(overridden);
-      else if (command == Command::kExit && state_ == RunState::kDown)
-        finish_exiting(0);
-      return;
-    case Command::kRestart:
-      // s6's r: stop run as d would, but keep wanting it up, so it starts again.
-      if (service_running()) {
-        stop_service(overridden);
-      } else if (state_ == RunState::kDown) {
-        want_ = Want::kUp;
-        start_run();
-      }
-      return;
-    case Command::kTerm:
-      if (!service_running() || overridden) return;
-      asked_ = true;
-      signal_run(SIGTERM);
-      got_term_ = true;
-      // runsv's stopservice(): CONT follows only when the service is wanted down.
-      if (want_ != Want::kUp) signal_run(SIGCONT);
-      publish();
-      return;
-    case Command::kPause:
-      if (service_running() && !overridden) signal_run(SIGSTOP);
-      paused_ = true;
-      publish();
-      return;
-    case Command::kCont:
-      if (service_running() && !overridden) signal_run(SIGCONT);
-      paused_ = false;
-      publish();
-      return;
-    default:
-      if (!service_running() || overridden) return;
-      asked_ = true;
-      signal_run(signal_of(command));
-      return;
-  }
-}
-
-void Supervisor::stop_service(bool overridden) {
-  asked_ = true;
-  if (!overridden) {
-    signal_run(knobs_.down_signal);
-    got_term_ = true;
-    if (knobs_.timeout_kill_ms > 0) effects_.arm_timer(TimerKind::kKill, knobs_.timeout_kill_ms);
-  }
-  // A stopped process cannot act on the down signal: CONT always follows it (s6; runit
-  // sends it when the service is wanted down or out).
-  signal_run(SIGCONT);
-  publish();
-}
-
-bool Supervisor::begin_script(char letter, Step step) {
+bool Supervisor::begin_script(Command letter, Command command, Step step) {
   auto pid = effects_.start_control_script(letter);
   if (!pid) {
     effects_.warn(pid.error().message());
@@ -237,6 +276,7 @@ bool Supervisor::begin_script(char letter, Step step) {
   }
   if (*pid == 0) return false;
   script_pid_ = *pid;
+  pending_command_ = command;
   pending_step_ = step;
   return true;
 }
@@ -245,41 +285,128 @@ void Supervisor::on_control_script_exit(int wait_status) {
   if (script_pid_ == 0) return;
   script_pid_ = 0;
   const Step step = std::exchange(pending_step_, Step::kNone);
-  if (exiting_) return;
+  if (phase_ == Phase::kExiting) return;
   if (step == Step::kPre) {
     const bool overridden = WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
-    continue_command(overridden);
+    continue_command(pending_command_, overridden);
   }
   drain_queue();
+  announce();
 }
 
 void Supervisor::drain_queue() {
-  while (script_pid_ == 0 && !exiting_ && !queued_control_.empty()) {
-    const char byte = queued_control_.front();
-    queued_control_.pop_front();
-    if (const auto command = parse_control_byte(byte)) apply_command(*command);
+  while (script_pid_ == 0 && phase_ != Phase::kExiting && !queued_.empty()) {
+    const Command command = queued_.front();
+    queued_.pop_front();
+    offer(command);
   }
+}
+
+// --- the command cells: one switch per command over the phases
+
+void Supervisor::apply(Command command, bool overridden) {
+  switch (command) {
+    case Command::kUp:
+    case Command::kOnce:
+      want_ = command == Command::kUp ? Want::kUp : Want::kDown;
+      once_ = command == Command::kOnce;
+      if (at_rest()) start_run();
+      return;
+    case Command::kDown:
+    case Command::kExit:
+      want_ = command == Command::kDown ? Want::kDown : Want::kExit;
+      once_ = false;
+      switch (phase_) {
+        case Phase::kStarting:
+        case Phase::kRunning:
+        case Phase::kStopping:
+          stop_run(overridden);
+          return;
+        case Phase::kBackoff:
+          effects_.cancel_timer(TimerKind::kRestart);
+          next_start_ = Tai64n{};
+          phase_ = Phase::kDown;
+          [[fallthrough]];
+        case Phase::kDown:
+        case Phase::kFailed:
+        case Phase::kDone:
+          if (command == Command::kExit) exit_now(0);
+          return;
+        case Phase::kFinishing:  // after finish: down, or exit
+        case Phase::kExiting:
+          return;
+      }
+      return;
+    case Command::kRestart:
+      // s6's r: stop run as d would, and want it up, so that it starts again.
+      want_ = Want::kUp;
+      once_ = false;
+      if (run_alive())
+        stop_run(overridden);
+      else if (at_rest())
+        start_run();
+      return;
+    case Command::kTerm:
+      if (!run_alive() || overridden) return;
+      signal_run(SIGTERM);
+      got_term_ = true;
+      // runsv's stopservice(): CONT follows only when the service is wanted down.
+      if (want_ != Want::kUp) signal_run(SIGCONT);
+      phase_ = Phase::kStopping;
+      return;
+    case Command::kKill:
+      if (!run_alive() || overridden) return;
+      signal_run(SIGKILL);
+      phase_ = Phase::kStopping;
+      return;
+    case Command::kPause:
+      if (run_alive() && !overridden) signal_run(SIGSTOP);
+      paused_ = true;
+      return;
+    case Command::kCont:
+      if (run_alive() && !overridden) signal_run(SIGCONT);
+      paused_ = false;
+      return;
+    case Command::kHup:
+    case Command::kAlarm:
+    case Command::kInterrupt:
+    case Command::kQuit:
+    case Command::kUser1:
+    case Command::kUser2:
+      // A signal that does not ask run to stop: the phase stays, and a death after it is
+      // unasked (an essential service's crash an hour after a reload still ends the tree).
+      if (run_alive() && !overridden) signal_run(signal_of(command));
+      return;
+  }
+}
+
+void Supervisor::stop_run(bool overridden) {
+  if (!overridden) {
+    signal_run(knobs_.down_signal);
+    got_term_ = true;
+    phase_ = Phase::kStopping;
+    if (knobs_.timeout_kill_ms > 0) effects_.arm_timer(TimerKind::kKill, knobs_.timeout_kill_ms);
+  }
+  // A stopped process cannot act on the down signal: CONT always follows it (s6; runit
+  // sends it when the service is wanted down or out).
+  signal_run(SIGCONT);
 }
 
 // --- run and finish
 
 void Supervisor::start_run() {
-  if (exiting_) return;
   effects_.cancel_timer(TimerKind::kRestart);
+  next_start_ = Tai64n{};
   knobs_ = effects_.load_knobs();
   auto pid = effects_.start_run(knobs_);
   last_start_ms_ = clock_.monotonic_ms();
   if (!pid) {
     const int code = pid.error().code;
-    if (!run_missing_) {
-      const std::string run_path = dir_ + "/run";
-      effects_.warn("unable to start ./run in " + dir_ + ": " + std::strerror(code) +
-                    spawn_hint(code, run_path));
-    }
+    if (!run_missing_) effects_.warn(pid.error().message() + effects_.run_start_hint(code));
     run_missing_ = true;
     spawn_error_code_ = code;
     effects_.watch_for_run(true);
-    run_ended(kSpawnFailureWaitStatus);
+    run_ended(kSpawnFailureWaitStatus, false);
     return;
   }
   if (run_missing_) {
@@ -287,49 +414,41 @@ void Supervisor::start_run() {
     effects_.watch_for_run(false);
   }
   run_pid_ = *pid;
-  state_ = RunState::kRun;
+  run_start_time_ = effects_.process_start_time(run_pid_);
   since_ = clock_.wall();
   ++start_count_;
-  asked_ = false;
   got_term_ = false;
   paused_ = false;  // runsv: a new run starts unpaused
   adopted_ = false;
   // Without notification-fd a service counts as ready when it starts (s6).
-  ready_ = !knobs_.notification_fd.has_value();
-  ready_since_ = ready_ ? since_ : Tai64n{};
-  publish();
+  phase_ = knobs_.notification_fd ? Phase::kStarting : Phase::kRunning;
+  ready_since_ = phase_ == Phase::kRunning ? since_ : Tai64n{};
 }
 
-void Supervisor::on_run_exit(std::optional<int> wait_status) {
-  if (run_pid_ == 0) return;
-  effects_.release_run();
-  effects_.cancel_timer(TimerKind::kKill);
-  run_pid_ = 0;
-  adopted_ = false;
-  run_ended(wait_status);
-}
-
-void Supervisor::run_ended(std::optional<int> wait_status) {
+void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
   const int64_t now = clock_.monotonic_ms();
   const int64_t lived = now - last_start_ms_;
-  // restart-delay is the least time between two starts (runit: one per second); each run
-  // that dies sooner than the current delay doubles it up to restart-delay-max, and a run
-  // that outlives the cap resets it (DESIGN.md §2).
+  // restart-delay is the least time between two starts (runit: one per second). A run
+  // that dies unasked sooner than the current delay (at least kBackoffFloorMs, so that a
+  // delay of 0 grows too) is a failed start: the delay doubles up to restart-delay-max. A
+  // run that outlives the cap resets it (DESIGN.md §2).
+  const int64_t cap = std::max<int64_t>(knobs_.restart_delay_max_ms, kBackoffFloorMs);
   restart_at_ms_ = std::max(now, last_start_ms_ + current_delay_ms_);
-  if (lived < current_delay_ms_) {
-    current_delay_ms_ = static_cast<uint32_t>(
-        std::min<int64_t>(int64_t{current_delay_ms_} * 2, knobs_.restart_delay_max_ms));
-  } else if (lived >= knobs_.restart_delay_max_ms) {
+  if (!asked && lived < std::max<int64_t>(current_delay_ms_, kBackoffFloorMs)) {
+    ++failed_starts_;
+    current_delay_ms_ = static_cast<uint32_t>(std::min<int64_t>(
+        std::max<int64_t>(int64_t{current_delay_ms_} * 2, kBackoffFloorMs), cap));
+  } else if (lived >= cap) {
     current_delay_ms_ = knobs_.restart_delay_ms;
+    failed_starts_ = 0;
   }
   current_delay_ms_ = std::max(current_delay_ms_, knobs_.restart_delay_ms);
 
   last_wait_status_ =
       wait_status ? static_cast<uint32_t>(*wait_status) : StatusExtension::kNoWaitStatus;
   got_term_ = false;
-  ready_ = false;
   ready_since_ = Tai64n{};
-  if (knobs_.essential && want_ == Want::kUp && !asked_ && !hangup_exit_ && !run_missing_)
+  if (knobs_.essential && want_ == Want::kUp && !asked && !drain_ && !run_missing_)
     essential_ended_ = true;
 
   // finish gets runit's two arguments; an adopted run's status is unknown: -1 0.
@@ -339,47 +458,45 @@ void Supervisor::run_ended(std::optional<int> wait_status) {
   if (!finish) effects_.warn(finish.error().message());
   if (finish && *finish != 0) {
     finish_pid_ = *finish;
-    state_ = RunState::kFinish;
+    phase_ = Phase::kFinishing;
     if (knobs_.timeout_finish_ms > 0)
       effects_.arm_timer(TimerKind::kFinishTimeout, knobs_.timeout_finish_ms);
-    publish();
     return;
   }
-  enter_down();
+  after_finish();
 }
 
-void Supervisor::on_finish_exit(int wait_status) {
-  if (finish_pid_ == 0) return;
-  finish_pid_ = 0;
-  effects_.cancel_timer(TimerKind::kFinishTimeout);
-  // s6: a finish exiting 125 means "do not restart".
-  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 125 && want_ == Want::kUp)
-    want_ = Want::kDown;
-  enter_down();
-}
-
-void Supervisor::enter_down() {
-  state_ = RunState::kDown;
+void Supervisor::after_finish() {
   since_ = clock_.wall();
-  const bool ending = essential_ended_ || want_ == Want::kExit || hangup_exit_;
-  const int64_t delay = !ending && want_ == Want::kUp ? restart_delay_ms() : -1;
-  // A down state that the restart below replaces at once is not written at all (s6 does
-  // the same): the new run's record carries the death's wait status, and clients see one
-  // change instead of two, sooner.
-  if (delay != 0) publish();
+  phase_ = Phase::kDown;
   if (essential_ended_) {
-    finish_exiting(diag::kExitEssentialEnded);
+    exit_now(diag::kExitEssentialEnded);
     return;
   }
-  if (ending) {
-    finish_exiting(0);
+  if (want_ == Want::kExit || drain_) {
+    exit_now(0);
     return;
   }
-  if (delay == 0) {
+  if (want_ != Want::kUp) return;
+  const int64_t delay = restart_delay_ms();
+  // A restart at once publishes one record, the new run's, carrying the death's wait
+  // status (s6 does the same): clients see one change instead of two, sooner.
+  if (delay == 0)
     start_run();
-  } else if (delay > 0) {
-    effects_.arm_timer(TimerKind::kRestart, delay);
+  else
+    enter_backoff(delay);
+}
+
+void Supervisor::enter_backoff(int64_t delay_ms) {
+  phase_ = Phase::kBackoff;
+  next_start_ = clock_.wall();
+  next_start_.seconds += static_cast<uint64_t>(delay_ms / 1000);
+  next_start_.nanoseconds += static_cast<uint32_t>((delay_ms % 1000) * 1'000'000);
+  if (next_start_.nanoseconds >= 1'000'000'000) {
+    next_start_.nanoseconds -= 1'000'000'000;
+    ++next_start_.seconds;
   }
+  effects_.arm_timer(TimerKind::kRestart, delay_ms);
 }
 
 int64_t Supervisor::restart_delay_ms() const {
@@ -392,84 +509,113 @@ int64_t Supervisor::restart_delay_ms() const {
   return delay;
 }
 
-void Supervisor::on_run_may_have_appeared() {
-  if (!run_missing_ || exiting_ || state_ != RunState::kDown || want_ != Want::kUp) return;
-  const int64_t delay = std::max<int64_t>(0, restart_at_ms_ - clock_.monotonic_ms());
-  // Through the timer even at 0 ms: a burst of inotify events makes one start.
-  effects_.arm_timer(TimerKind::kRestart, delay);
+void Supervisor::exit_now(int code) {
+  phase_ = Phase::kExiting;
+  next_start_ = Tai64n{};
+  effects_.cancel_timer(TimerKind::kRestart);
+  effects_.cancel_timer(TimerKind::kKill);
+  effects_.cancel_timer(TimerKind::kFinishTimeout);
+  effects_.exit(code);
 }
 
-void Supervisor::on_timer(TimerKind kind) {
-  if (exiting_) return;
-  switch (kind) {
-    case TimerKind::kRestart: {
-      if (state_ != RunState::kDown || want_ != Want::kUp) return;
-      // The loop's timer counts from the start of its iteration: it may fire a little
-      // before the throttle's deadline, which is kept to the millisecond.
-      const int64_t early = restart_at_ms_ - clock_.monotonic_ms();
-      if (early > 0) {
-        effects_.arm_timer(TimerKind::kRestart, early);
-        return;
-      }
-      start_run();
-      return;
-    }
-    case TimerKind::kKill:
-      if (!service_running()) return;
-      effects_.warn(dir_ + "/run did not stop within " + std::to_string(knobs_.timeout_kill_ms) +
-                    " ms (timeout-kill); sending SIGKILL to its process group");
-      effects_.send_group_signal(run_pid_, SIGKILL);
-      effects_.send_signal(run_pid_, SIGKILL);
-      return;
-    case TimerKind::kFinishTimeout:
-      if (finish_pid_ == 0) return;
-      effects_.warn(dir_ + "/finish still runs after " + std::to_string(knobs_.timeout_finish_ms) +
-                    " ms (timeout-finish); sending it SIGKILL");
-      effects_.send_group_signal(finish_pid_, SIGKILL);
-      effects_.send_signal(finish_pid_, SIGKILL);
-      return;
+void Supervisor::inherit_wishes(const StatusRecord& previous) {
+  // The same tree replaced our predecessor while nothing ran (log/ added, a crash): its
+  // wishes hold — svctl down stays down, up stays up whatever `down` says, backoff goes on.
+  want_ = previous.want_up ? Want::kUp : Want::kDown;
+  if (!previous.extension) return;
+  const StatusExtension& ext = *previous.extension;
+  once_ = (ext.flags & StatusExtension::kFlagOnce) != 0 && want_ == Want::kDown;
+  failed_starts_ = ext.failed_starts;
+  if (ext.restart_delay_ms != 0)
+    current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
+}
+
+void Supervisor::adopt(const Adoption& adoption) {
+  // DESIGN.md §3 Orphans: with the run come the wishes the dead supervisor held (down,
+  // once, backoff) and its start stamp, so `sv status` keeps counting from the real start.
+  // They come only with it: a stale record never keeps a service down.
+  const StatusRecord& previous = adoption.previous;
+  run_pid_ = adoption.pid;
+  adopted_ = true;
+  since_ = previous.since;
+  paused_ = previous.paused;
+  got_term_ = previous.got_term;
+  want_ = previous.want_up ? Want::kUp : Want::kDown;
+  phase_ = Phase::kRunning;
+  if (previous.extension) {
+    const StatusExtension& ext = *previous.extension;
+    once_ = (ext.flags & StatusExtension::kFlagOnce) != 0;
+    run_start_time_ = ext.run_start_time;
+    failed_starts_ = ext.failed_starts;
+    if (ext.restart_delay_ms != 0)
+      current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
+    if (ext.phase == Phase::kStopping) phase_ = Phase::kStopping;
   }
-}
-
-void Supervisor::on_ready() {
-  if (!service_running() || ready_ || exiting_) return;
-  ready_ = true;
-  ready_since_ = clock_.wall();
-  publish();
+  if (previous.extension && previous.extension->ready()) {
+    ready_since_ = previous.extension->ready_since;
+  } else if (!knobs_.notification_fd) {
+    ready_since_ = since_;
+  } else if (phase_ == Phase::kRunning) {
+    // Its readiness pipe died with the old supervisor: it cannot say ready any more.
+    phase_ = Phase::kStarting;
+  }
+  // Its start time is unknown to our clock: let a death restart at once.
+  last_start_ms_ = clock_.monotonic_ms() - std::max<int64_t>(knobs_.restart_delay_max_ms,
+                                                             kBackoffFloorMs);
 }
 
 // --- helpers
+
+bool Supervisor::run_alive() const {
+  return phase_ == Phase::kStarting || phase_ == Phase::kRunning || phase_ == Phase::kStopping;
+}
+
+bool Supervisor::at_rest() const {
+  return phase_ == Phase::kDown || phase_ == Phase::kBackoff || phase_ == Phase::kFailed ||
+         phase_ == Phase::kDone;
+}
 
 void Supervisor::signal_run(int signo) { effects_.send_signal(run_pid_, signo); }
 
 StatusRecord Supervisor::record() const {
   StatusRecord record;
   record.since = since_;
-  record.pid = state_ == RunState::kFinish ? finish_pid_ : run_pid_;
   record.paused = paused_;
   record.want_up = want_ == Want::kUp;
   record.got_term = got_term_;
-  record.state = state_;
+  if (run_alive()) {
+    record.state = RunState::kRun;
+    record.pid = run_pid_;
+  } else if (phase_ == Phase::kFinishing) {
+    record.state = RunState::kFinish;
+    record.pid = finish_pid_;
+  }
   StatusExtension extension;
-  extension.ready_since = ready_ ? ready_since_ : Tai64n{};
+  const bool ready = run_alive() && !ready_since_.is_zero();
+  extension.ready_since = ready ? ready_since_ : Tai64n{};
   extension.last_wait_status = last_wait_status_;
   extension.start_count = start_count_;
-  if (ready_) extension.flags |= StatusExtension::kFlagReady;
+  if (ready) extension.flags |= StatusExtension::kFlagReady;
   if (adopted_) extension.flags |= StatusExtension::kFlagAdopted;
   if (knobs_.essential) extension.flags |= StatusExtension::kFlagEssential;
+  if (once_) extension.flags |= StatusExtension::kFlagOnce;
+  if (drain_) extension.flags |= StatusExtension::kFlagDrain;
+  extension.run_start_time = run_alive() ? run_start_time_ : 0;
+  extension.phase = phase_;
+  extension.failed_starts = failed_starts_;
+  extension.next_start = next_start_;
+  extension.restart_delay_ms = current_delay_ms_;
   record.extension = extension;
   return record;
 }
 
-void Supervisor::publish() { effects_.publish(record(), want_ == Want::kExit); }
-
-void Supervisor::finish_exiting(int code) {
-  if (exiting_) return;
-  exiting_ = true;
-  effects_.cancel_timer(TimerKind::kRestart);
-  effects_.cancel_timer(TimerKind::kKill);
-  effects_.cancel_timer(TimerKind::kFinishTimeout);
-  effects_.exit(code);
+void Supervisor::announce() {
+  StatusRecord now = record();
+  const bool want_exit = want_ == Want::kExit;
+  if (published_ && *published_ == now && published_want_exit_ == want_exit) return;
+  effects_.publish(now, want_exit);
+  published_ = std::move(now);
+  published_want_exit_ = want_exit;
 }
 
 }  // namespace svtree::supervise

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Supervisor: the state machine of one supervised service, with no syscall inside.
+// Supervisor: the state table of one supervised service (phase × event), with no syscall
+// inside. man supervise.8 (STATE TABLE) is its specification; each cell has a unit test.
 #pragma once
 
 #include <sys/types.h>
@@ -35,10 +36,15 @@ class Effects {
   /// Starts ./run (new session, cwd DIR, env/ overlay, notification pipe if asked).
   /// An error means it could not be executed: it counts as an exit with code 111.
   virtual Result<pid_t> start_run(const ServiceKnobs& knobs) = 0;
+  /// What the user can do about a failed start of run with errno code ("; chmod +x …"),
+  /// from what the file and its mount really are; empty when there is nothing to say.
+  virtual std::string run_start_hint(int code) = 0;
   /// Starts ./finish CODE STATUS; 0 when there is no executable finish.
   virtual Result<pid_t> start_finish(int code, int status) = 0;
-  /// Starts ./control/LETTER; 0 when there is none.
-  virtual Result<pid_t> start_control_script(char letter) = 0;
+  /// Starts ./control/C for command's letter C; 0 when there is none.
+  virtual Result<pid_t> start_control_script(Command command) = 0;
+  /// pid's start time (/proc/PID/stat field 22), recorded for adoption; 0 when unknown.
+  virtual uint64_t process_start_time(pid_t pid) = 0;
   /// Forgets run's readiness pipe or pidfd (run has ended).
   virtual void release_run() = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
@@ -47,31 +53,55 @@ class Effects {
   virtual void cancel_timer(TimerKind kind) = 0;
   /// Watches DIR for run to appear (created, moved in, made executable).
   virtual void watch_for_run(bool on) = 0;
-  /// Writes supervise/stat, pid and status (status last: clients poll it).
+  /// Writes supervise/stat, pid, status.svtree and status. Called at most once per event.
   virtual void publish(const StatusRecord& record, bool want_exit) = 0;
   virtual void warn(std::string_view text) = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
 };
 
-/// A run left behind by a SIGKILLed supervisor, found alive by the caller (DESIGN.md §3).
+/// What a new supervisor takes over from the record its predecessor left: a run found
+/// alive with its recorded start time (pid > 0), or only the wishes (pid 0) when nothing
+/// ran and the record was written under the same parent (svscan replacing supervise).
 struct Adoption {
   pid_t pid = 0;
-  StatusRecord previous;  // the status it left, for the start stamp and readiness
+  StatusRecord previous;  // the record it left: start stamp, readiness and the wishes
 };
 
-/// Runit's supervision rules plus svtree's knobs (DESIGN.md §2, §3). Single-threaded; every
-/// method handles one event to completion and returns.
+/// A process's identity: pid and start time (/proc/PID/stat field 22).
+struct ProcessIdentity {
+  pid_t pid = 0;
+  uint64_t start_time = 0;
+};
+
+/// Whether a previous record names a run to adopt, given what /proc says now.
+struct AdoptionVerdict {
+  bool adopt = false;           // the recorded run is alive: adopt it, with the wishes
+  bool inherit_wishes = false;  // no run to adopt, but the record is this tree's own
+  std::string reason;  // why a recorded run is not adopted; empty otherwise
+};
+/// The rules of DESIGN.md §3 Orphans, pure: adopt iff the record says a run was running,
+/// carries its start time, and the pid is alive with that same start time (never the cwd).
+/// Without a run to adopt, the wishes are taken over only from a record written under our
+/// own parent (svscan replacing supervise), so a stale record found in an image or a volume
+/// never keeps a service down in a new container.
+AdoptionVerdict judge_adoption(const std::optional<StatusRecord>& previous,
+                               std::optional<uint64_t> live_start_time,
+                               const ProcessIdentity& parent = {});
+
+/// Runit's supervision rules plus svtree's knobs as a table of phases × events (DESIGN.md
+/// §2, §3). Single-threaded; every public method is one event, handled to completion, and
+/// ends in at most one publish.
 class Supervisor {
  public:
   /// dir names the service in messages only.
   Supervisor(std::string dir, Effects& effects, const Clock& clock);
 
-  /// First event: honours `down`, adopts an orphan or starts run.
+  /// First event: honours `down` (or the inherited wishes), adopts an orphan or starts run.
   void start(const std::optional<Adoption>& adoption);
-  /// Bytes read from supervise/control; unknown bytes are ignored.
-  void on_control_bytes(std::string_view bytes);
-  /// SIGTERM: as control byte x.
+  /// A command read from supervise/control (the caller parsed the byte).
+  void on_command(Command command);
+  /// SIGTERM (and SIGINT): the row of command x.
   void on_terminate_signal();
   /// SIGHUP: exit once run has ended on its own; send nothing, never restart.
   void on_hangup_signal();
@@ -84,9 +114,10 @@ class Supervisor {
   void on_ready();
   /// DIR changed in a way that may have made run startable.
   void on_run_may_have_appeared();
-  /// DIR was removed or renamed: warn, then act as x.
+  /// DIR was removed or renamed: warn, then the row of command x.
   void on_service_dir_gone();
 
+  [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] StatusRecord record() const;
   [[nodiscard]] bool want_exit() const { return want_ == Want::kExit; }
   [[nodiscard]] pid_t run_pid() const { return run_pid_; }
@@ -96,62 +127,75 @@ class Supervisor {
 
   /// How long a missing or non-executable run waits for a retry when no inotify event comes.
   static constexpr int64_t kMissingRunRetryMs = 60000;
+  /// The least backoff step: restart-delay 0 still grows 0 → 100 ms → 200 ms … (DESIGN §2).
+  static constexpr int64_t kBackoffFloorMs = 100;
 
  private:
   enum class Want { kUp, kDown, kExit };
   /// Where a control command stands while a control/C script runs.
   enum class Step { kNone, kPre, kPost };
 
-  void apply_command(Command command);
-  void continue_command(bool overridden);
-  void run_default_action(Command command, bool overridden);
-  void stop_service(bool overridden);
-  bool begin_script(char letter, Step step);
+  // The script layer (runit's control/C) in front of the table's command cells.
+  void offer(Command command);
+  void continue_command(Command command, bool overridden);
+  bool begin_script(Command letter, Command command, Step step);
   void drain_queue();
+  // The table's command cells.
+  void apply(Command command, bool overridden);
+  void stop_run(bool overridden);
 
   void start_run();
-  void run_ended(std::optional<int> wait_status);
-  void enter_down();
+  void run_ended(std::optional<int> wait_status, bool asked);
+  void after_finish();
+  void enter_backoff(int64_t delay_ms);
+  void exit_now(int code);
+  void adopt(const Adoption& adoption);
+  void inherit_wishes(const StatusRecord& previous);
   [[nodiscard]] int64_t restart_delay_ms() const;
+  [[nodiscard]] bool run_alive() const;
+  [[nodiscard]] bool at_rest() const;  // down, backoff, failed or done: nothing runs
   void signal_run(int signo);
-  void publish();
-  void finish_exiting(int code);
-  [[nodiscard]] bool service_running() const { return run_pid_ != 0 && state_ == RunState::kRun; }
+  /// The one publish of an event: only when the record (or stat's want) changed.
+  void announce();
 
   std::string dir_;
   Effects& effects_;
   const Clock& clock_;
   ServiceKnobs knobs_;
 
-  RunState state_ = RunState::kDown;
+  Phase phase_ = Phase::kDown;
   Want want_ = Want::kUp;
+  bool once_ = false;   // the down wish came from o: run once, no restart
+  bool drain_ = false;  // SIGHUP: exit when run has ended on its own
   pid_t run_pid_ = 0;
   pid_t finish_pid_ = 0;
   pid_t script_pid_ = 0;
   bool paused_ = false;
   bool got_term_ = false;
-  bool ready_ = false;
   bool adopted_ = false;
-  bool asked_ = false;        // a control letter or shutdown signalled run since its start
-  bool hangup_exit_ = false;  // SIGHUP: exit when run has ended on its own
-  bool essential_ended_ = false;
-  bool run_missing_ = false;  // the last start failed: run missing or not executable
-  bool exiting_ = false;
-  int spawn_error_code_ = 0;  // errno of the last failed start of run
+  bool essential_ended_ = false;  // set at run's death, acted on when finish has ended
+  bool run_missing_ = false;      // the last start failed: run missing or not executable
+  int spawn_error_code_ = 0;      // errno of the last failed start of run
   Tai64n since_;
-  Tai64n ready_since_;
+  Tai64n ready_since_;            // zero: not ready since run's start
+  Tai64n next_start_;             // zero: no restart timer armed
+  uint64_t run_start_time_ = 0;
   uint32_t last_wait_status_ = StatusExtension::kNoWaitStatus;
   uint32_t start_count_ = 0;
+  uint32_t failed_starts_ = 0;
 
   int64_t last_start_ms_ = 0;
   int64_t restart_at_ms_ = 0;
   uint32_t current_delay_ms_ = ServiceKnobs::kDefaultRestartDelayMs;
 
-  // Control commands wait in this queue while a control/C script runs (runit ran them
+  // Commands wait in this queue while a control/C script runs (runit ran them
   // synchronously; we keep answering everything else meanwhile).
-  std::deque<char> queued_control_;
+  std::deque<Command> queued_;
   Command pending_command_ = Command::kUp;
   Step pending_step_ = Step::kNone;
+
+  std::optional<StatusRecord> published_;
+  bool published_want_exit_ = false;
 };
 
 }  // namespace svtree::supervise

@@ -26,11 +26,12 @@ constexpr int kMaxFailures = 99;
 constexpr int kLsbNotRunning = 3;
 constexpr int kLsbUnknown = 4;
 
-Action control(std::string bytes, bool waits = false, bool kill = false) {
+Action control(std::vector<Command> commands, bool waits = false, bool kill = false) {
   Action action;
   action.mode = Mode::kControl;
-  action.conditions = bytes;
-  action.bytes = std::move(bytes);
+  // sv's wait conditions are named by the letters of the commands sent (sv.c).
+  for (const Command command : commands) action.conditions += control_byte(command);
+  action.commands = std::move(commands);
   action.waits = waits;
   action.kill_on_timeout = kill;
   return action;
@@ -137,7 +138,8 @@ int run_control(const Invocation& inv) {
   options.patient = waiting;
   options.emit = write_out;
   Waiter waiter(loop, options);
-  const bool exit_command = !action.bytes.empty() && action.bytes.front() == 'x';
+  const bool exit_command =
+      !action.commands.empty() && action.commands.front() == Command::kExit;
 
   int failures = 0;
   bool armed_any = false;
@@ -157,10 +159,12 @@ int run_control(const Invocation& inv) {
     if (is_check) continue;
     // sv sends nothing when the wish is already recorded: "up" on a service wanted up,
     // "down" on one wanted down unless a TERM is still pending.
-    const char first = action.bytes.front();
-    const char want = snapshot.record->want_up ? 'u' : 'd';
-    if (want == first && (first != 'd' || snapshot.record->got_term)) continue;
-    auto sent = send_control(ref.dir, action.bytes);
+    const Command first = action.commands.front();
+    const bool wanted_up = snapshot.record->want_up;
+    if ((first == Command::kUp && wanted_up) ||
+        (first == Command::kDown && !wanted_up && snapshot.record->got_term))
+      continue;
+    auto sent = send_commands(ref.dir, action.commands);
     if (!sent) {
       if (arm) waiter.disarm_last();
       if (sent.error().code == ENXIO && exit_command) {
@@ -211,15 +215,15 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
   if (verb.empty()) return std::nullopt;
   switch (verb.front()) {
     case 'x':
-    case 'e': return control("x");
+    case 'e': return control({Command::kExit});
     case 'X':
-    case 'E': return control("x", true, true);
-    case 'D': return control("d", true, true);
-    case 'T': return control("tc", true, true);
+    case 'E': return control({Command::kExit}, true, true);
+    case 'D': return control({Command::kDown}, true, true);
+    case 'T': return control({Command::kTerm, Command::kCont}, true, true);
     case 's':
-      if (verb == "shutdown") return control("x", true);
-      if (verb == "start") return control("u", true);
-      if (verb == "stop") return control("d", true);
+      if (verb == "shutdown") return control({Command::kExit}, true);
+      if (verb == "start") return control({Command::kUp}, true);
+      if (verb == "stop") return control({Command::kDown}, true);
       if (lsb && verb != "status") return std::nullopt;
       {
         Action action;
@@ -227,23 +231,23 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
         return action;
       }
     case 'r':
-      if (verb == "restart") return control("tcu", true);
+      if (verb == "restart") return control({Command::kTerm, Command::kCont, Command::kUp}, true);
       if (verb == "rescan") {
         Action action;
         action.mode = Mode::kRescan;
         return action;
       }
-      if (verb == "reload") return control("h", true);
+      if (verb == "reload") return control({Command::kHup}, true);
       return std::nullopt;
     case 'f':
-      if (verb == "force-reload") return control("tc", true, true);
-      if (verb == "force-restart") return control("tcu", true, true);
-      if (verb == "force-shutdown") return control("x", true, true);
-      if (verb == "force-stop") return control("d", true, true);
+      if (verb == "force-reload") return control({Command::kTerm, Command::kCont}, true, true);
+      if (verb == "force-restart") return control({Command::kTerm, Command::kCont, Command::kUp}, true, true);
+      if (verb == "force-shutdown") return control({Command::kExit}, true, true);
+      if (verb == "force-stop") return control({Command::kDown}, true, true);
       return std::nullopt;
     case 't':
-      if (verb == "try-restart") return control("tc", true);
-      return control("t");
+      if (verb == "try-restart") return control({Command::kTerm, Command::kCont}, true);
+      return control({Command::kTerm});
     case 'c':
       if (verb == "check") {
         Action action;
@@ -252,7 +256,7 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
         action.waits = true;
         return action;
       }
-      return control("c");
+      return control({Command::kCont});
     case 'u':
     case 'd':
     case 'o':
@@ -263,7 +267,7 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
     case 'k':
     case 'q':
     case '1':
-    case '2': return control(std::string(1, verb.front()));
+    case '2': return control({*parse_control_byte(verb.front())});
     default: return std::nullopt;
   }
 }

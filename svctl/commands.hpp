@@ -7,11 +7,13 @@
 #include <string_view>
 #include <vector>
 
+#include "svtree/control.hpp"
+
 namespace svtree::svctl {
 
 enum class Mode {
   kStatus,   // print status (sv lines, or the SVDIR table, or JSON)
-  kControl,  // send bytes, maybe wait
+  kControl,  // send commands, maybe wait
   kCheck,    // send nothing; wait for (or test) the wanted state
   kRescan,   // ask the svscan running on SVDIR to rescan (its state directory's FIFO)
 };
@@ -19,8 +21,8 @@ enum class Mode {
 /// What one verb does, as sv.c defines it.
 struct Action {
   Mode mode = Mode::kControl;
-  std::string bytes;       // written to supervise/control: "u", "tcu", ...
-  std::string conditions;  // what a wait checks: the bytes, or "C" (the wanted state)
+  std::vector<Command> commands;  // sent to the supervisor, in order (restart: t c u)
+  std::string conditions;  // what a wait checks: the commands' letters, or "C" (wanted state)
   bool waits = false;      // waits without -v (start, stop, restart, ..., check)
   bool kill_on_timeout = false;  // force-*: "kill:" and a 'k' on timeout
 };

@@ -16,6 +16,7 @@
 #include "svtree/escape.hpp"
 #include "svtree/io.hpp"
 #include "svtree/state_dir.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svctl {
 namespace {
@@ -41,37 +42,15 @@ Presence presence_of_errno(int code) {
 }
 
 void read_status_into(const std::string& dir, Snapshot& snapshot) {
-  const std::string path = join(dir, "supervise/status");
-  auto fd = open_file(path, O_RDONLY);
-  if (!fd) {
-    snapshot.presence = presence_of_errno(fd.error().code);
+  auto record = read_service_status(dir);
+  if (!record) {
+    snapshot.presence = presence_of_errno(record.error().code);
     if (snapshot.presence == Presence::kNotSupervised) snapshot.presence = Presence::kError;
-    snapshot.error = SysError{fd.error().code, "open " + path};
-    return;
-  }
-  // Our record is 42 bytes, runit's 20; a later extension may append more.
-  std::array<char, 256> buffer{};
-  size_t have = 0;
-  // One read: the file is replaced by rename, never rewritten in place, so a regular
-  // file this small comes back whole.
-  auto n = read_some(fd->get(), std::span<char>(buffer.data(), buffer.size()));
-  if (!n) {
-    snapshot.presence = Presence::kError;
-    snapshot.error = SysError{n.error().code, "read " + path};
-    return;
-  }
-  have = *n;
-  auto record = StatusRecord::unpack(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(buffer.data()), have));
-  // sv insists on runit's 20 bytes; daemontools' 18 cannot say finish from run.
-  if (!record || have < StatusRecord::kRunitSize) {
-    snapshot.presence = Presence::kError;
-    snapshot.error = SysError{EPROTO, "read " + path + ": bad format (" + std::to_string(have) +
-                                          " bytes, expected 20 or more)"};
+    snapshot.error = record.error();
     return;
   }
   snapshot.presence = Presence::kSupervised;
-  snapshot.record = *record;
+  snapshot.record = std::move(*record);
 }
 
 }  // namespace
@@ -132,8 +111,7 @@ Snapshot read_snapshot(const std::string& dir) {
   Snapshot snapshot;
   // The common case costs five system calls (open+close ok, open+read+close status is
   // six; stat down): what went wrong is worked out only when something did.
-  const std::string ok_path = join(dir, "supervise/ok");
-  auto ok = open_file(ok_path, O_WRONLY | O_NONBLOCK);
+  auto ok = open_ok_writer(dir);
   if (!ok) {
     const int code = ok.error().code;
     struct stat st {};
@@ -146,7 +124,7 @@ Snapshot read_snapshot(const std::string& dir) {
       snapshot.error = SysError{ENOTDIR, "change to service directory " + dir};
     } else {
       snapshot.presence = code == ENOENT ? Presence::kNeverStarted : presence_of_errno(code);
-      snapshot.error = SysError{code, "open " + ok_path};
+      snapshot.error = ok.error();
     }
     return snapshot;
   }
@@ -158,17 +136,13 @@ Snapshot read_snapshot(const std::string& dir) {
   return snapshot;
 }
 
-Result<UniqueFd> open_ok_writer(const std::string& dir) {
-  return open_file(join(dir, "supervise/ok"), O_WRONLY | O_NONBLOCK);
-}
-
 std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
   switch (snapshot.presence) {
     case Presence::kSupervised: return "supervised";
     case Presence::kNotSupervised:
       return "not supervised: no supervisor is running on " + escape_name(dir);
     case Presence::kNeverStarted:
-      return "not supervised: " + escape_name(join(dir, "supervise/ok")) +
+      return "not supervised: " + escape_name(supervise_path(dir, "ok")) +
              " does not exist (no supervisor has run here; start svscan or supervise)";
     case Presence::kNoDir: return "service directory " + escape_name(dir) + " does not exist";
     case Presence::kNotDir: return escape_name(dir) + " is not a directory";
@@ -178,17 +152,6 @@ std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
     case Presence::kError: break;
   }
   return escape_name(snapshot.error.message());
-}
-
-Result<void> send_control(const std::string& dir, std::string_view bytes) {
-  const std::string path = dir + (dir.empty() || dir.back() != '/' ? "/" : "") +
-                           "supervise/control";
-  auto fd = open_file(path, O_WRONLY | O_NONBLOCK);
-  if (!fd) return fd.error();
-  auto written = write_all(fd->get(), bytes);
-  if (!written) return SysError{written.error().code, "write to " + path};
-  if (*written != bytes.size()) return SysError{EAGAIN, "write to " + path};
-  return {};
 }
 
 }  // namespace svtree::svctl

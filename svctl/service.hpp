@@ -10,6 +10,7 @@
 
 #include "svtree/result.hpp"
 #include "svtree/status_record.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::svctl {
@@ -59,14 +60,6 @@ Snapshot read_snapshot(const std::string& dir);
 
 /// Reads supervise/status alone (after a change notification).
 Snapshot read_status_only(const std::string& dir, bool normally_up);
-
-/// Opens supervise/ok for writing (non-blocking). Held by a waiter, the descriptor reports
-/// an error condition (EPOLLERR) the moment the supervisor, the FIFO's only reader, exits.
-Result<UniqueFd> open_ok_writer(const std::string& dir);
-
-/// Writes bytes to DIR/supervise/control in one write(2), opened O_WRONLY|O_NONBLOCK so a
-/// missing supervisor is ENXIO at once instead of a hang.
-Result<void> send_control(const std::string& dir, std::string_view bytes);
 
 /// One line naming the problem for a snapshot that is not kSupervised, without the
 /// "fail: NAME: " prefix: "not supervised: no supervisor is running on /srv/web".

@@ -198,10 +198,10 @@ Snapshot Waiter::arm(const ServiceRef& service) {
   // Watch first, read second: a change between the two cannot be missed. A probe that
   // answers from one reading watches nothing.
   if (inotify_ && options_.patient) {
-    auto watch = inotify_->add_watch(join(service.dir, "supervise"), kStatusEvents);
+    auto watch = inotify_->add_watch(supervise_path(service.dir), kStatusEvents);
     if (watch) target->watch = *watch;
   } else if (dnotify_signal_) {
-    auto notify = DirNotify::watch(join(service.dir, "supervise"), DN_RENAME, SIGIO);
+    auto notify = DirNotify::watch(supervise_path(service.dir), DN_RENAME, SIGIO);
     if (notify) target->dnotify = std::make_unique<DirNotify>(std::move(*notify));
   }
   Result<UniqueFd> writer = UniqueFd();
@@ -253,7 +253,7 @@ void Waiter::on_inotify() {
   bool everything = false;
   for (const auto& event : *events) {
     if (event.watch < 0) everything = true;
-    else if (event.name == "status" || event.name.empty()) changed.push_back(event.watch);
+    else if (event.name == kStatusEntry || event.name.empty()) changed.push_back(event.watch);
   }
   for (auto& target : targets_) {
     if (everything || std::find(changed.begin(), changed.end(), target->watch) != changed.end())
@@ -431,7 +431,7 @@ void Waiter::on_deadline() {
     }
     std::string line = options_.kill_on_timeout ? "kill: " : "timeout: ";
     line += sv_status_fragment(target.service.name, target.last, now_unix()) + "\n";
-    if (options_.kill_on_timeout) (void)send_control(target.service.dir, "k");
+    if (options_.kill_on_timeout) (void)send_commands(target.service.dir, std::array{Command::kKill});
     finish(target, false, line);
   }
 }

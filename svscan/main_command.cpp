@@ -12,48 +12,42 @@
 #include <cstring>
 
 #include "scanner.hpp"
-#include "svtree/atomic_file.hpp"
 #include "svtree/control.hpp"
-#include "svtree/fifo.hpp"
 #include "svtree/io.hpp"
 #include "svtree/status_record.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svscan {
 
 MainCommand::MainCommand(Loop& loop, Options options, Say note, Say warn)
     : loop_(loop), options_(std::move(options)), note_(std::move(note)), warn_(std::move(warn)) {
   if (options_.record_dir.empty()) return;
-  const std::string supervise = options_.record_dir + "/supervise";
-  if ((::mkdir(options_.record_dir.c_str(), 0755) != 0 && errno != EEXIST) ||
-      (::mkdir(supervise.c_str(), 0700) != 0 && errno != EEXIST)) {
-    warn_(errno_error("make directory " + supervise).message() +
+  // The main command's record is a supervise/ directory like any service's (runit's layout,
+  // through the one protocol module), so svctl and sv read and signal it the same way.
+  if (::mkdir(options_.record_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    warn_(errno_error("make directory " + options_.record_dir).message() +
           ": svctl will not see the main command");
     options_.record_dir.clear();
     return;
   }
-  // runit's layout, so svctl (and sv) read it like any service's supervise/.
-  for (const char* fifo : {"/ok", "/control"}) {
-    if (auto made = ensure_fifo(supervise + fifo, 0600); !made) {
-      warn_(made.error().message() + ": svctl will not see the main command");
-      options_.record_dir.clear();
-      return;
-    }
+  auto dir = ServiceDir::open(options_.record_dir);
+  auto server = dir ? SuperviseServer::open(*dir) : Result<SuperviseServer>(dir.error());
+  if (!server) {
+    warn_(server.error().message() + ": svctl will not see the main command");
+    options_.record_dir.clear();
+    return;
   }
-  if (auto ok = open_fifo_supervisor_end(supervise + "/ok")) ok_ = std::move(*ok);
-  if (auto control = open_fifo_supervisor_end(supervise + "/control")) {
-    control_ = std::move(*control);
-    control_watch_ = std::make_unique<IoWatch>(loop_, control_.get(), EV_READ,
-                                               [this](int) { on_control(); });
-    control_watch_->start();
-  }
+  server_.emplace(std::move(*server));
+  control_watch_ = std::make_unique<IoWatch>(loop_, server_->control_fd(), EV_READ,
+                                             [this](int) { on_control(); });
+  control_watch_->start();
 }
 
 MainCommand::~MainCommand() {
   if (options_.record_dir.empty()) return;
-  const std::string supervise = options_.record_dir + "/supervise";
-  for (const char* name : {"/ok", "/control", "/status", "/stat", "/pid"})
-    ::unlink((supervise + name).c_str());
-  ::rmdir(supervise.c_str());
+  control_watch_.reset();
+  server_.reset();
+  remove_supervise_dir(options_.record_dir);
   ::rmdir(options_.record_dir.c_str());
 }
 
@@ -110,7 +104,7 @@ void MainCommand::on_exit(int wait_status) {
 }
 
 void MainCommand::write_record(int wait_status) {
-  if (options_.record_dir.empty()) return;
+  if (!server_) return;
   StatusRecord record;
   record.since = Tai64n::now();
   record.pid = pid_;
@@ -126,19 +120,14 @@ void MainCommand::write_record(int wait_status) {
   extension.start_count = 1;
   if (wait_status >= 0) extension.last_wait_status = static_cast<uint32_t>(wait_status);
   record.extension = extension;
-  const std::string supervise = options_.record_dir + "/supervise";
-  const std::vector<uint8_t> bytes = record.pack();
-  const std::string_view data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  (void)write_file_atomically(AT_FDCWD, supervise + "/pid", record.pid_text());
-  (void)write_file_atomically(AT_FDCWD, supervise + "/stat", record.stat_text());
-  if (auto written = write_file_atomically(AT_FDCWD, supervise + "/status", data); !written)
-    warn_(written.error().message());
+  if (auto published = server_->publish(record, false); !published)
+    warn_(published.error().message());
 }
 
 void MainCommand::on_control() noexcept {
   char bytes[64];
   for (;;) {
-    const auto n = read_some(control_.get(), bytes);
+    const auto n = read_some(server_->control_fd(), bytes);
     if (!n || *n == 0) return;
     for (size_t i = 0; i < *n; ++i) {
       const auto command = parse_control_byte(bytes[i]);

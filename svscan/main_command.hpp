@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "svtree/event_loop.hpp"
 #include "svtree/result.hpp"
 #include "svtree/spawner.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::svscan {
@@ -57,8 +59,9 @@ class MainCommand {
   pid_t pid_ = 0;
   UniqueFd report_;
   std::unique_ptr<IoWatch> report_watch_;
-  UniqueFd ok_;       // held open so svctl sees the main command supervised
-  UniqueFd control_;  // svctl's signal letters for the main command
+  // STATE/main/supervise, held for svscan's life: its ok FIFO tells svctl the main command
+  // is supervised, its control FIFO brings svctl's signal letters.
+  std::optional<SuperviseServer> server_;
   std::unique_ptr<IoWatch> control_watch_;
 };
 

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "svtree/io.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svscan {
 
@@ -54,12 +55,10 @@ std::vector<std::string> ReadyWait::not_ready() {
     if (inotify_ && !watching_supervise_[i]) {
       // status is replaced by a rename, which the directory sees as IN_MOVED_TO.
       watching_supervise_[i] =
-          inotify_->add_watch(name + "/supervise", IN_MOVED_TO | IN_CLOSE_WRITE).ok();
+          inotify_->add_watch(supervise_path(name), IN_MOVED_TO | IN_CLOSE_WRITE).ok();
     }
     std::optional<StatusRecord> record;
-    if (const auto bytes = read_small_file(name + "/supervise/status", 4096))
-      record = StatusRecord::unpack(std::span<const uint8_t>(
-          reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+    if (auto read = read_service_status(name)) record = std::move(*read);
     if (!counts_as_ready(record)) waiting.push_back(name);
   }
   return waiting;

@@ -16,6 +16,7 @@
 #include "svtree/diag.hpp"
 #include "svtree/escape.hpp"
 #include "svtree/io.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/process.hpp"
 #include "svtree/signal_name.hpp"
 #include "svtree/state_dir.hpp"
@@ -386,7 +387,13 @@ void Scanner::advance_shutdown() {
   if (!shutting_down_) return;
   if (!others_termed_ && tree_->services_alive() == 0 && !(command_ && command_->running())) {
     others_termed_ = true;
-    const std::vector<pid_t> loggers = tree_->logger_pids();
+    std::vector<pid_t> loggers = tree_->logger_pids();
+    // A logger's run adopted by a new supervise (log/ changed, a supervise crashed) is our
+    // child, not its supervise's: it is part of that logger all the same, and must drain
+    // the pipe and see EOF like any other (DESIGN.md §5).
+    for (const std::string& dir : tree_->logger_dirs())
+      if (const auto record = read_service_status(dir); record && record->pid > 0)
+        loggers.push_back(record->pid);
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
     signal_descendants(pid1_, SIGCONT, loggers);
     if (n != 0)
@@ -475,10 +482,7 @@ void Scanner::forward_to_stdout(UniqueFd read_end) {
 }
 
 std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
-  const auto bytes = read_small_file(dir + "/supervise/status", 4096);
-  if (!bytes) return std::nullopt;
-  const auto record = StatusRecord::unpack(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()));
+  const auto record = read_service_status(dir);
   if (!record || !record->extension ||
       record->extension->last_wait_status == StatusExtension::kNoWaitStatus)
     return std::nullopt;

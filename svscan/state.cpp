@@ -9,7 +9,6 @@
 #include <cerrno>
 
 #include "svtree/atomic_file.hpp"
-#include "svtree/fifo.hpp"
 #include "svtree/io.hpp"
 #include "svtree/state_dir.hpp"
 
@@ -76,12 +75,7 @@ TreeState::Outcome TreeState::open(const std::string& root, const std::string& s
     why = written.error().message();
     return Outcome::kUnavailable;
   }
-  const std::string control = dir + "/control";
-  if (auto fifo = ensure_fifo(control, 0600); !fifo) {
-    why = fifo.error().message();
-    return Outcome::kUnavailable;
-  }
-  auto fd = open_fifo_supervisor_end(control);
+  auto fd = open_private_fifo(AT_FDCWD, (dir + "/control").c_str(), O_RDWR, dir + "/control");
   if (!fd) {
     why = fd.error().message();
     return Outcome::kUnavailable;

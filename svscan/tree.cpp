@@ -65,6 +65,13 @@ std::vector<pid_t> Tree::logger_pids() const {
   return pids;
 }
 
+std::vector<std::string> Tree::logger_dirs() const {
+  std::vector<std::string> dirs;
+  for (const auto& [pid, ref] : by_pid_)
+    if (ref.role == Role::kLogger) dirs.push_back(slots_[ref.slot].name + "/log");
+  return dirs;
+}
+
 void Tree::sync(std::span<const ScanEntry> listing) {
   if (shutting_down_) return;
   std::vector<KnownService> known;

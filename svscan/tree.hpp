@@ -81,6 +81,10 @@ class Tree {
   /// Pids of the live log supervise processes (spared by the shutdown's "other
   /// descendants" TERM: they drain and leave on their own).
   [[nodiscard]] std::vector<pid_t> logger_pids() const;
+  /// The directories ("NAME/log") of the loggers whose supervise still runs: their records
+  /// name the logger's run, which may be a process adopted from an earlier supervise and so
+  /// no descendant of the current one.
+  [[nodiscard]] std::vector<std::string> logger_dirs() const;
   /// Shell-style status (code, or 128+signal) of an essential service that ended the tree.
   [[nodiscard]] std::optional<int> essential_status() const { return essential_status_; }
 

@@ -6,6 +6,12 @@
 
 namespace svtree {
 
+Tai64n Tai64n::now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return from_timespec(ts);
+}
+
 int64_t SystemClock::monotonic_ms() const {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -11,16 +11,6 @@
 
 namespace svtree {
 
-std::string SysError::message() const {
-  std::string text = "unable to ";
-  text += context;
-  text += ": ";
-  text += std::strerror(code);
-  return text;
-}
-
-SysError errno_error(std::string context) { return SysError{errno, std::move(context)}; }
-
 namespace diag {
 namespace {
 

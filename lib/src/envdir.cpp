@@ -23,24 +23,30 @@ std::optional<std::string> decode_envdir_value(std::string_view content) {
 }
 
 Result<std::vector<EnvChange>> read_envdir(const std::string& dir,
-                                           std::vector<std::string>& warnings) {
+                                           std::vector<std::string>& warnings,
+                                           const std::string& shown) {
   std::vector<EnvChange> changes;
+  const std::string& named = shown.empty() ? dir : shown;
   DIR* handle = ::opendir(dir.c_str());
   if (handle == nullptr) {
     if (errno == ENOENT) return changes;
-    return errno_error("open directory " + dir);
+    return errno_error("open directory " + named);
   }
   while (const dirent* entry = ::readdir(handle)) {
     const std::string name = entry->d_name;
     if (name.empty() || name[0] == '.') continue;
     const std::string path = dir + "/" + name;
+    const std::string shown_path = named + "/" + name;
     if (name.find('=') != std::string::npos) {
-      warnings.push_back("ignoring " + path + ": a variable name cannot contain '='; rename it");
+      warnings.push_back("ignoring " + shown_path + ": a variable name cannot contain '='; rename it");
       continue;
     }
     auto content = read_small_file(path, 1 << 20);
     if (!content) {
-      warnings.push_back(content.error().message());
+      if (content.error().code == EINVAL)
+        warnings.push_back("ignoring " + shown_path + ": not a regular file; replace it with one");
+      else
+        warnings.push_back(SysError{content.error().code, "read " + shown_path}.message());
       continue;
     }
     changes.push_back({name, decode_envdir_value(*content)});

@@ -40,9 +40,15 @@ Result<size_t> read_some(int fd, std::span<char> buffer) {
   }
 }
 
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
-  auto fd = open_file(path, O_RDONLY | O_NOCTTY);
+Result<std::string> read_small_file_at(int dir_fd, const std::string& path, size_t max_bytes) {
+  // Non-blocking, and only a regular file: a FIFO or a device planted at a knob or an env/
+  // entry must not hang the supervisor in open() or read().
+  auto fd = open_at(dir_fd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (!fd) return fd.error();
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return errno_error("stat " + path);
+  if (!S_ISREG(st.st_mode))
+    return SysError{EINVAL, "read " + path + ": not a regular file; replace it with one"};
   std::string text;
   char chunk[4096];
   while (text.size() < max_bytes) {
@@ -53,6 +59,10 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   }
   if (text.size() > max_bytes) text.resize(max_bytes);
   return text;
+}
+
+Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
+  return read_small_file_at(AT_FDCWD, path, max_bytes);
 }
 
 bool path_exists(const std::string& path) {
@@ -70,6 +80,29 @@ bool is_writable_by_others(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return false;
   return !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0);
+}
+
+Result<UniqueFd> open_private_fifo(int dir_fd, const char* name, int flags,
+                                   const std::string& shown) {
+  constexpr mode_t kPrivateMode = 0600;
+  struct stat st {};
+  bool is_fifo = false;
+  if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    is_fifo = S_ISFIFO(st.st_mode);
+    if (!is_fifo && ::unlinkat(dir_fd, name, 0) != 0) return errno_error("unlink " + shown);
+  } else if (errno != ENOENT) {
+    return errno_error("stat " + shown);
+  }
+  if (!is_fifo && ::mkfifoat(dir_fd, name, kPrivateMode) != 0 && errno != EEXIST)
+    return errno_error("make FIFO " + shown);
+  auto fd = open_at(dir_fd, name, flags | O_NONBLOCK | O_NOFOLLOW);
+  if (!fd) return SysError{fd.error().code, "open " + shown};
+  if (::fstat(fd->get(), &st) != 0) return errno_error("stat " + shown);
+  if (!S_ISFIFO(st.st_mode)) return SysError{EINVAL, "open " + shown + ": not a FIFO"};
+  // mkfifo honours the umask; the protocol wants the exact mode.
+  if ((st.st_mode & 07777) != kPrivateMode && ::fchmod(fd->get(), kPrivateMode) != 0)
+    return errno_error("chmod " + shown);
+  return fd;
 }
 
 Result<void> set_nonblocking(int fd, bool on) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Wait-status decoding, pidfds and the orphan fingerprint.
+// Wait-status decoding, pidfds, signals and a process's identity (pid + start time).
 #include "svtree/process.hpp"
 
 #include <limits.h>
@@ -13,19 +13,9 @@
 #include <cstdlib>
 #include <string>
 
-namespace svtree {
+#include "svtree/io.hpp"
 
-ExitDescription describe_wait_status(int wait_status) {
-  if (WIFEXITED(wait_status)) {
-    const int code = WEXITSTATUS(wait_status);
-    return {code, 0, code};
-  }
-  if (WIFSIGNALED(wait_status)) {
-    const int signo = WTERMSIG(wait_status);
-    return {-1, wait_status & 0xff, 128 + signo};
-  }
-  return {-1, 0, 128};
-}
+namespace svtree {
 
 Result<UniqueFd> open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
@@ -57,16 +47,11 @@ bool signal_process_group(pid_t leader, int signo) {
   return ::kill(-leader, signo) == 0;
 }
 
-bool is_orphaned_service(pid_t pid, const std::string& dir) {
-  if (pid <= 1 || ::kill(pid, 0) != 0) return false;
-  if (::getsid(pid) != pid) return false;
-  // A zombie still answers kill(0); its /proc/PID/cwd link is gone, which the next
-  // check turns into "no".
-  const std::string link = "/proc/" + std::to_string(pid) + "/cwd";
-  struct stat theirs {};
-  struct stat ours {};
-  if (::stat(link.c_str(), &theirs) != 0 || ::stat(dir.c_str(), &ours) != 0) return false;
-  return theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+std::optional<uint64_t> process_start_time(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (!text) return std::nullopt;
+  return parse_proc_stat_start_time(*text);
 }
 
 }  // namespace svtree

@@ -22,9 +22,9 @@ std::string ServicePaths::control_script(char letter) const {
   return file(name);
 }
 
-std::string ServicePaths::supervise_file(std::string_view name) const {
-  std::string path = supervise_dir();
-  path += '/';
+std::string ServicePaths::shown(std::string_view name) const {
+  std::string path = shown_;
+  if (!path.empty() && path.back() != '/') path += '/';
   path += name;
   return path;
 }
@@ -50,17 +50,21 @@ std::optional<uint32_t> parse_milliseconds(std::string_view text) {
 namespace {
 
 /// The file's text, or nullopt when it does not exist (other errors are reported).
-std::optional<std::string> read_knob(const std::string& path, std::vector<std::string>& warnings) {
-  auto text = read_small_file(path, 256);
+std::optional<std::string> read_knob(const ServicePaths& paths, std::string_view name,
+                                     std::vector<std::string>& warnings) {
+  auto text = read_small_file(paths.file(name), 256);
   if (text) return std::move(*text);
-  if (text.error().code != ENOENT) warnings.push_back(text.error().message());
+  if (text.error().code == EINVAL)
+    warnings.push_back("ignoring " + paths.shown(name) + ": not a regular file; replace it with one");
+  else if (text.error().code != ENOENT)
+    warnings.push_back(SysError{text.error().code, "read " + paths.shown(name)}.message());
   return std::nullopt;
 }
 
 void load_ms(const ServicePaths& paths, std::string_view name, uint32_t& out,
              std::vector<std::string>& warnings) {
-  const std::string path = paths.file(name);
-  const auto text = read_knob(path, warnings);
+  const std::string path = paths.shown(name);
+  const auto text = read_knob(paths, name, warnings);
   if (!text) return;
   if (const auto value = parse_milliseconds(*text)) {
     out = *value;
@@ -77,8 +81,8 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   knobs.down = path_exists(paths.file("down"));
   knobs.essential = path_exists(paths.file("essential"));
 
-  const std::string signal_path = paths.file("down-signal");
-  if (const auto text = read_knob(signal_path, warnings)) {
+  const std::string signal_path = paths.shown("down-signal");
+  if (const auto text = read_knob(paths, "down-signal", warnings)) {
     if (const auto signo = parse_signal(*text)) {
       knobs.down_signal = *signo;
     } else {
@@ -87,8 +91,8 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
     }
   }
 
-  const std::string fd_path = paths.file("notification-fd");
-  if (const auto text = read_knob(fd_path, warnings)) {
+  const std::string fd_path = paths.shown("notification-fd");
+  if (const auto text = read_knob(paths, "notification-fd", warnings)) {
     const auto fd = parse_milliseconds(*text);  // same grammar: a small decimal number
     if (fd && *fd >= 3 && *fd < 1024) {
       knobs.notification_fd = static_cast<int>(*fd);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// TAI64N packing and labels.
+// TAI64N packing and labels. Pure (Tai64n::now, which reads the clock, is in clock.cpp).
 #include "svtree/tai64n.hpp"
 
 namespace svtree {
@@ -7,12 +7,6 @@ namespace svtree {
 Tai64n Tai64n::from_timespec(const timespec& ts) {
   return Tai64n{kUnixEpochLabel + static_cast<uint64_t>(ts.tv_sec),
                 static_cast<uint32_t>(ts.tv_nsec)};
-}
-
-Tai64n Tai64n::now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return from_timespec(ts);
 }
 
 std::array<uint8_t, 12> Tai64n::pack() const {

@@ -86,7 +86,7 @@ TEST(Churn, TwoHundredCrashLoopsAsPid1) {
     return true;
   };
   ASSERT_TRUE(wait_until(all_supervised, 60s)) << pid1.stderr_text();
-  const pid_t sample_supervise = find_process({"supervise", "crash7"}, tree.scan_dir());
+  const pid_t sample_supervise = find_process({"supervise", "crash7"}, tree.service_dir("crash7"));
   ASSERT_GT(sample_supervise, 0);
 
   // Warm-up: every service has crashed and restarted at least once.

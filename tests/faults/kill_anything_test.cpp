@@ -97,9 +97,9 @@ TEST(Faults, KillNineAnywhereLosesNoLineAndNeverRunsTwice) {
     switch (victim) {
       case Victim::kRun: return pid_from_file(service + "/supervise/pid");
       case Victim::kLogger: return pid_from_file(logger + "/supervise/pid");
-      case Victim::kSupervise: return find_process({"supervise", "counter"}, tree.scan_dir());
+      case Victim::kSupervise: return find_process({"supervise", "counter"}, service);
       case Victim::kLogSupervise:
-        return find_process({"supervise", "counter/log"}, tree.scan_dir());
+        return find_process({"supervise", "counter/log"}, logger);
     }
     return 0;
   };

@@ -39,7 +39,9 @@ class FuzzEffects final : public Effects {
     return next_pid++;
   }
   svtree::Result<pid_t> start_finish(int, int) override { return have_finish ? next_pid++ : 0; }
-  svtree::Result<pid_t> start_control_script(char) override {
+  std::string run_start_hint(int) override { return {}; }
+  uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid); }
+  svtree::Result<pid_t> start_control_script(svtree::Command) override {
     return have_scripts ? next_pid++ : 0;
   }
   void release_run() override {}
@@ -59,8 +61,11 @@ class FuzzEffects final : public Effects {
     const bool something_runs = record.state != RunState::kDown;
     if (something_runs != (record.pid != 0)) std::abort();
     const auto bytes = record.pack();
-    const auto back = StatusRecord::unpack(bytes);
-    if (!back || !(*back == record)) std::abort();
+    if (bytes.size() != StatusRecord::kRunitSize) std::abort();
+    auto back = StatusRecord::unpack(bytes);
+    if (!back) std::abort();
+    back->extension = StatusRecord::unpack_extended(bytes, record.pack_extended());
+    if (!(*back == record)) std::abort();
   }
   void warn(std::string_view) override {}
   void exit(int) override { exited = true; }
@@ -101,8 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     clock.now += arg * 10;
     switch (kind % 10) {
       case 0: {
-        const char byte = static_cast<char>(arg);
-        supervisor.on_control_bytes(std::string_view(&byte, 1));
+        if (const auto command = svtree::parse_control_byte(static_cast<char>(arg)))
+          supervisor.on_command(*command);
         break;
       }
       case 1:

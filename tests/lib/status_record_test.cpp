@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace svtree {
 namespace {
 
@@ -30,24 +32,60 @@ TEST(StatusRecord, RunitLayout) {
   EXPECT_EQ(bytes[19], 1);
 }
 
-TEST(StatusRecord, ExtensionLayoutAndRoundTrip) {
+TEST(StatusRecord, StatusIsRunitsTwentyBytesEvenWithAnExtension) {
+  StatusRecord record = running_record();
+  record.extension = StatusExtension{};
+  EXPECT_EQ(record.pack().size(), StatusRecord::kRunitSize);
+}
+
+TEST(StatusRecord, ExtendedLayoutAndRoundTrip) {
   StatusRecord record = running_record();
   StatusExtension ext;
   ext.ready_since = Tai64n{Tai64n::kUnixEpochLabel + 1001, 0};
   ext.last_wait_status = 0x0100;
   ext.start_count = 7;
   ext.flags = StatusExtension::kFlagReady | StatusExtension::kFlagEssential;
+  ext.run_start_time = 0x0102030405ULL;
+  ext.phase = Phase::kBackoff;
+  ext.failed_starts = 3;
+  ext.next_start = Tai64n{Tai64n::kUnixEpochLabel + 2002, 5};
+  ext.health = 1;
+  ext.restart_delay_ms = 4000;
   record.extension = ext;
-  const auto bytes = record.pack();
-  ASSERT_EQ(bytes.size(), StatusRecord::kSvtreeSize);
-  EXPECT_EQ(bytes[20], 1);
+  const auto status = record.pack();
+  const auto bytes = record.pack_extended();
+  ASSERT_EQ(bytes.size(), StatusRecord::kExtendedSize);
+  // The layout documented in man supervise.8, byte by byte where it matters.
+  EXPECT_TRUE(std::equal(status.begin(), status.end(), bytes.begin()));
+  EXPECT_EQ(bytes[20], 2);
   EXPECT_EQ(bytes[33], 0x00);
   EXPECT_EQ(bytes[34], 0x01);
   EXPECT_EQ(bytes[37], 7);
   EXPECT_EQ(bytes[41], 5);
-  const auto back = StatusRecord::unpack(bytes);
+  EXPECT_EQ(bytes[42], 0x05);
+  EXPECT_EQ(bytes[46], 0x01);
+  EXPECT_EQ(bytes[50], 5);
+  EXPECT_EQ(bytes[51], 3);
+  EXPECT_EQ(bytes[67], 1);
+  EXPECT_EQ(bytes[68], 0xa0);
+  EXPECT_EQ(bytes[69], 0x0f);
+  const auto back = StatusRecord::unpack_extended(status, bytes);
   ASSERT_TRUE(back.has_value());
-  EXPECT_EQ(*back, record);
+  EXPECT_EQ(*back, ext);
+}
+
+TEST(StatusRecord, ExtendedRecordIsIgnoredUnlessItsCopyMatchesStatus) {
+  StatusRecord record = running_record();
+  record.extension = StatusExtension{};
+  const auto extended = record.pack_extended();
+  StatusRecord later = record;
+  later.pid = 4242;  // runsv took the directory over and wrote its own status
+  EXPECT_FALSE(StatusRecord::unpack_extended(later.pack(), extended).has_value());
+  EXPECT_TRUE(StatusRecord::unpack_extended(record.pack(), extended).has_value());
+  // Version 1 (the 42-byte status of old svtree) is no extended record.
+  auto old = extended;
+  old[20] = 1;
+  EXPECT_FALSE(StatusRecord::unpack_extended(record.pack(), old).has_value());
 }
 
 TEST(StatusRecord, ReadsRunitAndDaemontoolsSizes) {
@@ -67,11 +105,9 @@ TEST(StatusRecord, ReadsRunitAndDaemontoolsSizes) {
 TEST(StatusRecord, LaterVersionsMayAppend) {
   StatusRecord record = running_record();
   record.extension = StatusExtension{};
-  auto bytes = record.pack();
+  auto bytes = record.pack_extended();
   bytes.push_back(0xee);
-  const auto back = StatusRecord::unpack(bytes);
-  ASSERT_TRUE(back.has_value());
-  EXPECT_TRUE(back->extension.has_value());
+  EXPECT_TRUE(StatusRecord::unpack_extended(record.pack(), bytes).has_value());
 }
 
 TEST(StatusRecord, StatTextAsRunsvWritesIt) {

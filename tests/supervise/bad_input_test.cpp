@@ -182,5 +182,103 @@ TEST(SuperviseBadInput, BadKnobFilesWarnNamingTheFileAndKeepDefaults) {
   EXPECT_TRUE(service.wait_down());
 }
 
+// Issue 10: a FIFO at a knob or at env/NAME hung supervise in open(): no status, and
+// control letters and SIGTERM were ignored.
+TEST(SuperviseBadInput, FifoAtAKnobIsIgnoredWithAWarningAndNeverBlocks) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  ASSERT_EQ(::mkfifo(service.file("timeout-kill").c_str(), 0644), 0);
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  EXPECT_TRUE(wait_until([&] {
+    return supervise->stderr_text().find("ignoring " + service.dir() +
+                                         "/timeout-kill: not a regular file") != std::string::npos;
+  })) << supervise->stderr_text();
+  ASSERT_TRUE(send_control(service.dir(), "x"));
+  EXPECT_EQ(supervise->wait_exit_code(), 0);
+}
+
+TEST(SuperviseBadInput, FifoInEnvDirIsIgnoredWithAWarningAndNeverBlocks) {
+  ServiceFixture service;
+  make_dirs(service.file("env"));
+  write_file(service.file("env/GREETING"), "hello\n");
+  ASSERT_EQ(::mkfifo(service.file("env/STUCK").c_str(), 0644), 0);
+  service.write_run("echo \"$GREETING\" > greeting\nexec sleep 1000\n");
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  EXPECT_TRUE(wait_until([&] { return read_file(service.file("greeting")) == "hello\n"; }));
+  EXPECT_NE(supervise->stderr_text().find("ignoring " + service.dir() +
+                                          "/env/STUCK: not a regular file"),
+            std::string::npos)
+      << supervise->stderr_text();
+  supervise->signal(SIGTERM);
+  EXPECT_EQ(supervise->wait_exit_code(), 0);
+}
+
+// Issue 10: a supervise/ owned by someone else was trusted; a planted status.new symlink
+// made root truncate, rewrite and chmod the file it pointed to.
+TEST(SuperviseBadInput, SuperviseDirOfAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  make_dirs(service.file("supervise"));
+  ::chmod(service.file("supervise").c_str(), 0700);
+  write_file(service.temp() / "victim", "precious\n", 0600);
+  ASSERT_EQ(::symlink((service.temp() / "victim").c_str(),
+                      service.file("supervise/status.new").c_str()),
+            0);
+  ASSERT_EQ(::lchown(service.file("supervise").c_str(), 65534, 65534), 0);
+  auto supervise = service.start();
+  EXPECT_EQ(supervise->wait_exit_code(), 111);
+  EXPECT_NE(supervise->stderr_text().find("supervise: fatal: unable to use " + service.dir() +
+                                          "/supervise (it belongs to uid 65534"),
+            std::string::npos)
+      << supervise->stderr_text();
+  EXPECT_EQ(read_file(service.temp() / "victim"), "precious\n");
+  EXPECT_FALSE(file_exists(service.file("starts")));
+}
+
+TEST(SuperviseBadInput, PlantedSymlinksInOurOwnSuperviseDirAreNotFollowed) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  make_dirs(service.file("supervise"));
+  ::chmod(service.file("supervise").c_str(), 0700);
+  write_file(service.temp() / "victim", "precious\n", 0600);
+  for (const char* name : {"status.new", "status.svtree.new", "stat.new", "pid.new"})
+    ASSERT_EQ(::symlink((service.temp() / "victim").c_str(),
+                        service.file(std::string("supervise/") + name).c_str()),
+              0);
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  EXPECT_EQ(read_file(service.temp() / "victim"), "precious\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((service.temp() / "victim").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+// Issue 10: on a noexec mount the hint said `chmod +x` for a run that already was 0755.
+TEST(SuperviseBadInput, NoexecMountHintDoesNotSayChmod) {
+  ServiceFixture service;
+  const std::string mount_point = service.temp() / "noexec";
+  make_dirs(mount_point);
+  if (run_command({"mount", "-t", "tmpfs", "-o", "noexec", "tmpfs", mount_point}).exit_code != 0)
+    GTEST_SKIP() << "cannot mount a noexec tmpfs here";
+  const std::string dir = mount_point + "/svc";
+  make_dirs(dir);
+  write_file(dir + "/run", "#!/bin/sh\nexec sleep 1000\n", 0755);
+  Process::Options options;
+  auto supervise = std::make_unique<Process>(
+      std::vector<std::string>{supervise_binary(), dir}, options);
+  const bool said = wait_until([&] {
+    return supervise->stderr_text().find("mounted noexec") != std::string::npos;
+  });
+  const std::string text = supervise->stderr_text();
+  supervise->signal(SIGTERM);
+  (void)supervise->wait();
+  (void)run_command({"umount", "-l", mount_point});
+  EXPECT_TRUE(said) << text;
+  EXPECT_EQ(text.find("chmod +x"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace svtree::testing

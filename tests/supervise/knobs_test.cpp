@@ -3,6 +3,8 @@
 // timeout-kill, down-signal, notification-fd, control/C, restart-delay(-max), essential,
 // and orphan adoption (§3).
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -247,6 +249,110 @@ TEST(SuperviseKnobs, StaleStatusPidIsNotAdopted) {
   const pid_t pid = service.wait_running(stale);
   ASSERT_NE(pid, 0);
   EXPECT_EQ(read_status(service.dir())->extension->flags & StatusExtension::kFlagAdopted, 0);
+}
+
+std::string read_link(const std::string& path) {
+  std::error_code error;
+  const auto target = std::filesystem::read_symlink(path, error);
+  return error ? std::string() : target.string();
+}
+
+/// Starts run, SIGKILLs supervise (run lives on in its own session), starts a new
+/// supervise and waits for it to publish: returns run's pid.
+pid_t kill_supervise_and_restart(ServiceFixture& service, std::unique_ptr<Process>& supervise) {
+  const pid_t pid = service.wait_running();
+  EXPECT_NE(pid, 0);
+  supervise->signal(SIGKILL);
+  EXPECT_TRUE(supervise->wait());
+  EXPECT_TRUE(process_alive(pid));
+  supervise = service.start();
+  return pid;
+}
+
+/// SIGKILLs supervise, starts another and expects it to adopt run (started once, in
+/// DIR/starts) instead of starting a second copy.
+void expect_adopted_after_supervise_killed(ServiceFixture& service,
+                                           std::unique_ptr<Process>& supervise) {
+  const pid_t pid = kill_supervise_and_restart(service, supervise);
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return r.extension && (r.extension->flags & StatusExtension::kFlagAdopted) != 0;
+  })) << supervise->stderr_text();
+  EXPECT_EQ(read_status(service.dir())->pid, pid);
+  EXPECT_EQ(read_file(service.file("starts")), "x\n") << "a second copy was started";
+}
+
+// Issue 10: adoption went by /proc/PID/cwd, so any run that changes its cwd (redis `dir`,
+// postgres, `cd /app && exec …`) was not adopted and a second copy was started.
+TEST(SuperviseKnobs, AdoptsARunThatChangedItsWorkingDirectory) {
+  ServiceFixture service;
+  make_dirs(service.temp() / "elsewhere");
+  service.write_run("echo x >> starts\ncd ../elsewhere\nexec sleep 1000\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\n"; }));
+  expect_adopted_after_supervise_killed(service, supervise);
+  EXPECT_NE(supervise->stderr_text().find("adopting"), std::string::npos);
+}
+
+TEST(SuperviseKnobs, AdoptsADaemonThatChangesItsOwnWorkingDirectory) {
+  const std::string perl = program_path("perl");
+  if (perl.empty()) GTEST_SKIP() << "perl is not installed";
+  ServiceFixture service;
+  make_dirs(service.temp() / "www");
+  // The daemon itself moves (busybox httpd -h, redis `dir`): run's cwd was DIR at exec.
+  service.write_run("echo x >> starts\nexec " + perl +
+                    " -e 'chdir \"../www\" or die; sleep 1000'\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\n"; }));
+  const pid_t first = service.wait_running();
+  ASSERT_TRUE(wait_until([&] {
+    return read_link("/proc/" + std::to_string(first) + "/cwd") == service.temp() / "www";
+  }));
+  expect_adopted_after_supervise_killed(service, supervise);
+}
+
+TEST(SuperviseKnobs, DeclinedAdoptionSaysWhyInOneLine) {
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  pid_t stale = 0;
+  {
+    auto first = service.start();
+    stale = service.wait_running();
+    ASSERT_NE(stale, 0);
+    first->signal(SIGKILL);
+    ASSERT_TRUE(first->wait());
+  }
+  ASSERT_EQ(::kill(stale, SIGKILL), 0);
+  ASSERT_TRUE(wait_until([&] { return !process_alive(stale); }));
+  auto second = service.start();
+  ASSERT_NE(service.wait_running(stale), 0);
+  const std::string text = second->stderr_text();
+  EXPECT_NE(text.find("not adopting the run recorded in " + service.dir() +
+                      "/supervise/status: pid " + std::to_string(stale) +
+                      " is no longer running"),
+            std::string::npos)
+      << text;
+}
+
+TEST(SuperviseKnobs, AStaleRecordFromAnotherTreeNeverKeepsAServiceDown) {
+  // A record found in an image: written by a supervisor under another parent, wanting the
+  // service down. Nothing runs, so there is nothing to adopt and no wish to inherit.
+  ServiceFixture service;
+  service.write_run("exec sleep 1000\n");
+  make_dirs(service.file("supervise"));
+  ::chmod(service.file("supervise").c_str(), 0700);
+  StatusRecord stale;
+  stale.want_up = false;
+  StatusExtension ext;
+  ext.parent_pid = 1;
+  ext.parent_start_time = 1;
+  stale.extension = ext;
+  const auto status = stale.pack();
+  const auto extended = stale.pack_extended();
+  write_file(service.file("supervise/status.svtree"),
+             std::string(extended.begin(), extended.end()));
+  write_file(service.file("supervise/status"), std::string(status.begin(), status.end()));
+  auto supervise = service.start();
+  EXPECT_NE(service.wait_running(), 0) << supervise->stderr_text();
 }
 
 }  // namespace

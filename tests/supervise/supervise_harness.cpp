@@ -11,13 +11,15 @@
 #include <cstdlib>
 
 #include "svtree/io.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::testing {
 
 std::optional<StatusRecord> read_status(const std::string& service_dir) {
-  const std::string bytes = read_file(service_dir + "/supervise/status");
-  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  return StatusRecord::unpack(std::span<const uint8_t>(data, bytes.size()));
+  // Through the protocol's client half: status plus, when coherent, status.svtree.
+  auto record = read_service_status(service_dir);
+  if (!record) return std::nullopt;
+  return *record;
 }
 
 bool send_control(const std::string& service_dir, const std::string& bytes) {

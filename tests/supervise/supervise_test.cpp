@@ -57,7 +57,8 @@ TEST(Supervise, CreatesSuperviseFilesExactlyAsRunit) {
   EXPECT_TRUE(S_ISFIFO(mode_of(sup + "/ok")));
   EXPECT_EQ(mode_of(sup + "/ok") & 07777, 0600u);
   EXPECT_EQ(mode_of(sup + "/status") & 07777, 0644u);
-  EXPECT_EQ(read_file(sup + "/status").size(), StatusRecord::kSvtreeSize);
+  EXPECT_EQ(read_file(sup + "/status").size(), StatusRecord::kRunitSize);  // runit's, exactly
+  EXPECT_EQ(read_file(sup + "/status.svtree").size(), StatusRecord::kExtendedSize);
   EXPECT_EQ(read_file(sup + "/stat"), "run\n");
   EXPECT_EQ(read_file(sup + "/pid"), std::to_string(pid) + "\n");
   const auto record = read_status(service.dir());

@@ -11,88 +11,20 @@
 #include <string>
 #include <vector>
 
+#include "fake_effects.hpp"
 #include "svtree/diag.hpp"
 
 namespace svtree::supervise {
 namespace {
 
-class FakeClock final : public Clock {
- public:
-  [[nodiscard]] int64_t monotonic_ms() const override { return now_ms; }
-  [[nodiscard]] Tai64n wall() const override {
-    return Tai64n{Tai64n::kUnixEpochLabel + 1'700'000'000 + static_cast<uint64_t>(now_ms / 1000),
-                  static_cast<uint32_t>((now_ms % 1000) * 1'000'000)};
-  }
-  int64_t now_ms = 10'000;
-};
-
-int exited(int code) { return code << 8; }
-int killed(int signo) { return signo; }
-
-/// Records every effect; spawns succeed with increasing pids unless told otherwise.
-class FakeEffects final : public Effects {
- public:
-  ServiceKnobs load_knobs() override { return knobs; }
-  Result<pid_t> start_run(const ServiceKnobs&) override {
-    if (run_error != 0) return SysError{run_error, "spawn ./run"};
-    runs.push_back(++next_pid);
-    return next_pid;
-  }
-  Result<pid_t> start_finish(int code, int status) override {
-    finish_args.push_back(std::to_string(code) + " " + std::to_string(status));
-    if (!have_finish) return pid_t{0};
-    return ++next_pid;
-  }
-  Result<pid_t> start_control_script(char letter) override {
-    if (scripts.find(letter) == std::string::npos) return pid_t{0};
-    scripts_started += letter;
-    return ++next_pid;
-  }
-  void release_run() override { ++released; }
-  void send_signal(pid_t pid, int signo) override { signals.push_back({pid, signo}); }
-  void send_group_signal(pid_t leader, int signo) override {
-    group_signals.push_back({leader, signo});
-  }
-  void arm_timer(TimerKind kind, int64_t delay_ms) override { timers[kind] = delay_ms; }
-  void cancel_timer(TimerKind kind) override { timers.erase(kind); }
-  void watch_for_run(bool on) override { watching_for_run = on; }
-  void publish(const StatusRecord& record, bool exit_wanted) override {
-    published.push_back(record);
-    stat = record.stat_text(exit_wanted);
-  }
-  void warn(std::string_view text) override { warnings.emplace_back(text); }
-  void exit(int code) override { exit_code = code; }
-
-  [[nodiscard]] const StatusRecord& last() const { return published.back(); }
-  [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
-    std::vector<int> out;
-    for (const auto& [to, signo] : signals)
-      if (to == pid) out.push_back(signo);
-    return out;
-  }
-
-  ServiceKnobs knobs;
-  int run_error = 0;
-  bool have_finish = false;
-  std::string scripts;  // letters with a control/C script
-  std::string scripts_started;
-  pid_t next_pid = 100;
-  std::vector<pid_t> runs;
-  std::vector<std::string> finish_args;
-  std::vector<std::pair<pid_t, int>> signals;
-  std::vector<std::pair<pid_t, int>> group_signals;
-  std::map<TimerKind, int64_t> timers;
-  bool watching_for_run = false;
-  std::vector<StatusRecord> published;
-  std::string stat;
-  std::vector<std::string> warnings;
-  int released = 0;
-  std::optional<int> exit_code;
-};
-
 class SupervisorTest : public ::testing::Test {
  protected:
   void start() { supervisor.start(std::nullopt); }
+  /// Bytes as the runner reads them from supervise/control: parsed, garbage dropped.
+  void send(std::string_view bytes) {
+    for (const char byte : bytes)
+      if (const auto command = parse_control_byte(byte)) supervisor.on_command(*command);
+  }
   /// Lets the clock run, then fires the restart timer if it is armed and due.
   void fire_restart_after(int64_t ms) {
     clock.now_ms += ms;
@@ -125,7 +57,7 @@ TEST_F(SupervisorTest, DownFileMeansNoStartAndWantDown) {
   EXPECT_TRUE(effects.runs.empty());
   EXPECT_EQ(effects.last().state, RunState::kDown);
   EXPECT_FALSE(effects.last().want_up);
-  supervisor.on_control_bytes("u");
+  send("u");
   EXPECT_EQ(effects.runs.size(), 1u);
 }
 
@@ -240,7 +172,7 @@ TEST_F(SupervisorTest, DownSendsDownSignalThenContAndArmsTimeoutKill) {
   effects.knobs.timeout_kill_ms = 3000;
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_EQ(effects.signals_to(run), (std::vector<int>{SIGINT, SIGCONT}));
   EXPECT_TRUE(effects.last().got_term);
   EXPECT_FALSE(effects.last().want_up);
@@ -259,11 +191,11 @@ TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
   start();
   const Tai64n started = effects.last().since;
   clock.now_ms += 1500;
-  supervisor.on_control_bytes("p");
-  supervisor.on_control_bytes("c");
-  supervisor.on_control_bytes("o");
+  send("p");
+  send("c");
+  send("o");
   EXPECT_EQ(effects.last().since, started);
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_EQ(effects.last().since, started);
   clock.now_ms += 100;
   supervisor.on_run_exit(killed(SIGTERM));
@@ -273,7 +205,7 @@ TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
 TEST_F(SupervisorTest, SignalLettersGoToRunOnly) {
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("haiq12k");
+  send("haiq12k");
   EXPECT_EQ(effects.signals_to(run),
             (std::vector<int>{SIGHUP, SIGALRM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL}));
   EXPECT_TRUE(effects.last().want_up);
@@ -281,17 +213,17 @@ TEST_F(SupervisorTest, SignalLettersGoToRunOnly) {
 
 TEST_F(SupervisorTest, TermWhileWantedUpSendsOnlyTerm) {
   start();
-  supervisor.on_control_bytes("t");
+  send("t");
   EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGTERM});
   EXPECT_TRUE(effects.last().got_term);
 }
 
 TEST_F(SupervisorTest, PauseAndContinue) {
   start();
-  supervisor.on_control_bytes("p");
+  send("p");
   EXPECT_TRUE(effects.last().paused);
   EXPECT_EQ(effects.stat, "run, paused\n");
-  supervisor.on_control_bytes("c");
+  send("c");
   EXPECT_FALSE(effects.last().paused);
   EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGSTOP, SIGCONT}));
 }
@@ -299,7 +231,7 @@ TEST_F(SupervisorTest, PauseAndContinue) {
 TEST_F(SupervisorTest, GarbageBytesAreIgnored) {
   start();
   const size_t before = effects.published.size();
-  supervisor.on_control_bytes(std::string("\0\xff zZ?\n", 7));
+  send(std::string("\0\xff zZ?\n", 7));
   EXPECT_EQ(effects.published.size(), before);
   EXPECT_TRUE(effects.signals.empty());
 }
@@ -307,7 +239,7 @@ TEST_F(SupervisorTest, GarbageBytesAreIgnored) {
 TEST_F(SupervisorTest, OnceRunsWithoutRestart) {
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("o");
+  send("o");
   ASSERT_EQ(effects.runs.size(), 1u);
   EXPECT_FALSE(effects.last().want_up);
   EXPECT_EQ(effects.stat, "run, want down\n");
@@ -319,7 +251,7 @@ TEST_F(SupervisorTest, OnceRunsWithoutRestart) {
 TEST_F(SupervisorTest, ExitWhileRunningWaitsForRunAndFinishThenExitsZero) {
   effects.have_finish = true;
   start();
-  supervisor.on_control_bytes("x");
+  send("x");
   EXPECT_EQ(effects.stat, "run, got TERM, want exit\n");
   EXPECT_FALSE(effects.exit_code);
   supervisor.on_run_exit(killed(SIGTERM));
@@ -340,7 +272,7 @@ TEST_F(SupervisorTest, ExitWhileWaitingForARestartCancelsIt) {
   start();
   supervisor.on_run_exit(exited(1));
   ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
-  supervisor.on_control_bytes("x");
+  send("x");
   EXPECT_EQ(effects.exit_code, 0);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
 }
@@ -366,7 +298,7 @@ TEST_F(SupervisorTest, HangupWhileDownExitsAtOnce) {
 TEST_F(SupervisorTest, RestartLetterStopsAndStartsAgain) {
   start();
   clock.now_ms += 2000;
-  supervisor.on_control_bytes("r");
+  send("r");
   EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGTERM, SIGCONT}));
   EXPECT_TRUE(effects.last().want_up);
   supervisor.on_run_exit(killed(SIGTERM));
@@ -393,11 +325,11 @@ TEST_F(SupervisorTest, EssentialRunStoppedByALetterIsNotTheEnd) {
   effects.knobs.essential = true;
   start();
   clock.now_ms += 5000;
-  supervisor.on_control_bytes("t");
+  send("t");
   supervisor.on_run_exit(killed(SIGTERM));
   EXPECT_FALSE(effects.exit_code);
   EXPECT_EQ(effects.runs.size(), 2u);
-  supervisor.on_control_bytes("d");
+  send("d");
   supervisor.on_run_exit(killed(SIGTERM));
   EXPECT_FALSE(effects.exit_code);
 }
@@ -407,9 +339,8 @@ TEST_F(SupervisorTest, SpawnFailureWarnsOnceCountsAs111AndWaitsForRun) {
   effects.have_finish = true;
   start();
   ASSERT_EQ(effects.warnings.size(), 1u);
-  EXPECT_EQ(effects.warnings[0],
-            "unable to start ./run in /srv/web: Permission denied; make it executable: chmod +x "
-            "/srv/web/run");
+  // The error, then the runner's hint (which looks at the file and its mount).
+  EXPECT_EQ(effects.warnings[0], "unable to spawn ./run: Permission denied; hint");
   EXPECT_EQ(effects.finish_args, std::vector<std::string>{"111 0"});
   supervisor.on_finish_exit(exited(0));
   EXPECT_EQ(effects.last().extension->last_wait_status, static_cast<uint32_t>(exited(111)));
@@ -433,7 +364,7 @@ TEST_F(SupervisorTest, ControlScriptOverridesTheSignalWithoutBlocking) {
   effects.scripts = "h";
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("hp");
+  send("hp");
   EXPECT_EQ(effects.scripts_started, "h");
   EXPECT_TRUE(effects.signals.empty()) << "waits for control/h";
   EXPECT_FALSE(effects.last().paused) << "p waits behind the script";
@@ -450,7 +381,7 @@ TEST_F(SupervisorTest, ControlScriptOverridesTheSignalWithoutBlocking) {
 TEST_F(SupervisorTest, ControlScriptFailingLetsTheSignalGo) {
   effects.scripts = "k";
   start();
-  supervisor.on_control_bytes("k");
+  send("k");
   supervisor.on_control_script_exit(exited(1));
   EXPECT_EQ(effects.signals_to(effects.runs[0]), std::vector<int>{SIGKILL});
 }
@@ -459,7 +390,7 @@ TEST_F(SupervisorTest, DownRunsControlTThenStopsThenControlD) {
   effects.scripts = "td";
   start();
   const pid_t run = effects.runs[0];
-  supervisor.on_control_bytes("d");
+  send("d");
   EXPECT_FALSE(effects.last().want_up) << "want is set before the scripts run";
   EXPECT_EQ(effects.scripts_started, "t");
   supervisor.on_control_script_exit(exited(0));  // t overrides the down signal
@@ -474,7 +405,7 @@ TEST_F(SupervisorTest, OnceUsesControlU) {
   effects.scripts = "u";
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("o");
+  send("o");
   EXPECT_EQ(effects.scripts_started, "u");
   EXPECT_TRUE(effects.runs.empty());
   supervisor.on_control_script_exit(exited(0));
@@ -496,7 +427,7 @@ TEST_F(SupervisorTest, AdoptionKeepsStampAndWishesAndFinishGetsMinusOneZero) {
   EXPECT_EQ(r.since, previous.since);
   EXPECT_EQ(r.extension->start_count, 0u);
   EXPECT_NE(r.extension->flags & StatusExtension::kFlagAdopted, 0);
-  supervisor.on_control_bytes("t");
+  send("t");
   EXPECT_EQ(effects.signals_to(4242), std::vector<int>{SIGTERM});
   supervisor.on_run_exit(std::nullopt);
   EXPECT_EQ(effects.finish_args, std::vector<std::string>{"-1 0"});
@@ -520,7 +451,7 @@ TEST_F(SupervisorTest, UpWhileWaitingForARestartStartsAtOnce) {
   start();
   supervisor.on_run_exit(exited(1));
   ASSERT_TRUE(effects.timers.count(TimerKind::kRestart));
-  supervisor.on_control_bytes("u");
+  send("u");
   EXPECT_EQ(effects.runs.size(), 2u);
   EXPECT_FALSE(effects.timers.count(TimerKind::kRestart));
 }
@@ -528,9 +459,118 @@ TEST_F(SupervisorTest, UpWhileWaitingForARestartStartsAtOnce) {
 TEST_F(SupervisorTest, EventsAfterExitAreIgnored) {
   effects.knobs.down = true;
   start();
-  supervisor.on_control_bytes("xu");
+  send("xu");
   EXPECT_EQ(effects.exit_code, 0);
   EXPECT_TRUE(effects.runs.empty());
+}
+
+// --- regressions (issue 10)
+
+TEST_F(SupervisorTest, EssentialCrashAfterASignalLetterStillEndsTheTree) {
+  // Before: any signal letter marked the run as "asked", so a crash an hour after a
+  // reload (h) or a USR1 restarted it and the container kept running.
+  effects.knobs.essential = true;
+  start();
+  send("h1a");
+  clock.now_ms += 3'600'000;
+  supervisor.on_run_exit(killed(SIGSEGV));
+  EXPECT_EQ(effects.exit_code, diag::kExitEssentialEnded);
+  EXPECT_EQ(effects.runs.size(), 1u);
+}
+
+TEST_F(SupervisorTest, RestartDelayZeroStillBacksOffByDoubling) {
+  // Before: 0 × 2 = 0, so a run that exits at once was forked ~700 times a second forever.
+  effects.knobs.restart_delay_ms = 0;
+  effects.knobs.restart_delay_max_ms = 60000;
+  start();
+  supervisor.on_run_exit(exited(1));
+  ASSERT_EQ(effects.runs.size(), 2u) << "the first restart waits restart-delay: 0";
+  std::vector<int64_t> delays;
+  for (int i = 0; i < 12; ++i) {
+    supervisor.on_run_exit(exited(1));
+    ASSERT_TRUE(effects.timers.count(TimerKind::kRestart)) << "restart " << i << " did not wait";
+    delays.push_back(effects.timers[TimerKind::kRestart]);
+    fire_restart_after(effects.timers[TimerKind::kRestart]);
+  }
+  EXPECT_EQ(delays, (std::vector<int64_t>{100, 200, 400, 800, 1600, 3200, 6400, 12800, 25600,
+                                          51200, 60000, 60000}));
+  EXPECT_EQ(effects.last().extension->failed_starts, 13u);  // every death here was a failed start
+}
+
+TEST_F(SupervisorTest, BackoffPhaseAndNextStartArePublished) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  const StatusRecord& r = effects.last();
+  EXPECT_EQ(r.extension->phase, Phase::kBackoff);
+  EXPECT_FALSE(r.extension->next_start.is_zero());
+  EXPECT_EQ(r.extension->failed_starts, 1u);
+}
+
+TEST_F(SupervisorTest, RunStartTimeIsRecordedForAdoption) {
+  start();
+  EXPECT_EQ(effects.last().extension->run_start_time, static_cast<uint64_t>(effects.runs[0]) * 10);
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.last().extension->run_start_time, 0u);
+}
+
+TEST_F(SupervisorTest, DownIsOneRecordNotTwo) {
+  start();
+  const size_t before = effects.published.size();
+  send("d");
+  EXPECT_EQ(effects.published.size(), before + 1);
+}
+
+StatusRecord left_running(pid_t pid, bool want_up, uint8_t flags, uint64_t start_time) {
+  StatusRecord previous;
+  previous.since = Tai64n{Tai64n::kUnixEpochLabel + 1'600'000'000, 5};
+  previous.pid = pid;
+  previous.want_up = want_up;
+  previous.state = RunState::kRun;
+  StatusExtension ext;
+  ext.flags = flags;
+  ext.run_start_time = start_time;
+  ext.phase = Phase::kRunning;
+  ext.failed_starts = 3;
+  ext.restart_delay_ms = 8000;
+  previous.extension = ext;
+  return previous;
+}
+
+TEST_F(SupervisorTest, AdoptionTakesOverTheWishes) {
+  // svctl down, then svscan replaces supervise (log/ added): the run is adopted, and it
+  // stays wanted down: when it ends, it is not restarted.
+  effects.knobs.restart_delay_max_ms = 30000;
+  supervisor.start(Adoption{4242, left_running(4242, false, StatusExtension::kFlagOnce, 77)});
+  EXPECT_FALSE(effects.last().want_up);
+  EXPECT_NE(effects.last().extension->flags & StatusExtension::kFlagOnce, 0);
+  EXPECT_EQ(effects.last().extension->run_start_time, 77u);
+  EXPECT_EQ(effects.last().extension->failed_starts, 3u);
+  EXPECT_EQ(supervisor.current_restart_delay_ms(), 8000u);
+  supervisor.on_run_exit(std::nullopt);
+  EXPECT_TRUE(effects.runs.empty());
+  EXPECT_EQ(supervisor.phase(), Phase::kDown);
+}
+
+TEST(JudgeAdoption, AdoptsOnlyTheSameProcessByStartTime) {
+  const auto previous = std::optional<StatusRecord>(left_running(4242, true, 0, 77));
+  EXPECT_TRUE(judge_adoption(previous, 77).adopt);
+  const auto reused = judge_adoption(previous, 78);
+  EXPECT_FALSE(reused.adopt);
+  EXPECT_NE(reused.reason.find("start time differs"), std::string::npos);
+  const auto gone = judge_adoption(previous, std::nullopt);
+  EXPECT_FALSE(gone.adopt);
+  EXPECT_NE(gone.reason.find("no longer running"), std::string::npos);
+  // A record without a start time (runsv's, an old supervise's) is never adopted.
+  auto runit = previous;
+  runit->extension.reset();
+  EXPECT_FALSE(judge_adoption(runit, 77).adopt);
+  EXPECT_FALSE(judge_adoption(runit, 77).reason.empty());
+  // Nothing was running: nothing to adopt and nothing to say.
+  auto down = previous;
+  down->state = RunState::kDown;
+  EXPECT_FALSE(judge_adoption(down, 77).adopt);
+  EXPECT_TRUE(judge_adoption(down, 77).reason.empty());
+  EXPECT_TRUE(judge_adoption(std::nullopt, 77).reason.empty());
 }
 
 }  // namespace

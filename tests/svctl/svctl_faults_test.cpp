@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "svtree/fifo.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::testing {
 namespace {
@@ -40,7 +40,7 @@ class SvctlFaults : public ::testing::Test {
     supervisors_.push_back(std::make_unique<Process>(std::vector<std::string>{supervise_, dir}));
     dirs_.push_back(dir);
     ASSERT_TRUE(wait_until([&] {
-      return probe_supervisor(dir + "/supervise/ok") == SupervisorPresence::kRunning &&
+      return probe_supervisor(dir) == SupervisorPresence::kRunning &&
              read_file(dir + "/supervise/stat") == "run\n";
     })) << name;
   }

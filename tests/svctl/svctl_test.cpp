@@ -10,6 +10,7 @@
 #endif
 
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "svtree/fifo.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/status_record.hpp"
 
 namespace svtree::testing {
@@ -103,9 +104,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 std::optional<StatusRecord> read_status(const std::string& dir) {
-  const std::string bytes = read_file(dir + "/supervise/status");
-  return StatusRecord::unpack(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  // Through the protocol's client half: status plus, when coherent, status.svtree.
+  auto record = read_service_status(dir);
+  if (!record) return std::nullopt;
+  return *record;
 }
 
 pid_t running_pid(const std::string& dir) {
@@ -167,7 +169,7 @@ class SvctlTest : public ::testing::TestWithParam<Supervisor> {
     for (const auto& d : {path, path + "/log"}) {
       if (!file_exists(d)) continue;
       ASSERT_TRUE(wait_until([&] {
-        return probe_supervisor(d + "/supervise/ok") == SupervisorPresence::kRunning &&
+        return probe_supervisor(d) == SupervisorPresence::kRunning &&
                read_status(d).has_value();
       })) << "supervisor did not come up on " << d;
     }
@@ -305,16 +307,19 @@ TEST_P(SvctlTest, WaitingVerbsPrintWhatSvPrints) {
   }
   // shutdown: both supervisors are gone.
   EXPECT_EQ(supervisors_[0]->wait_exit_code(20s).has_value(), true);
-  EXPECT_EQ(probe_supervisor(dir("mine") + "/supervise/ok"), SupervisorPresence::kNotRunning);
+  EXPECT_EQ(probe_supervisor(dir("mine")), SupervisorPresence::kNotRunning);
 }
 
 TEST_P(SvctlTest, SignalVerbsReachTheService) {
   make_service("sig",
                "for s in HUP ALRM INT QUIT USR1 USR2; do trap \"echo $s >> got\" $s; done\n"
                "trap 'echo TERM >> got; kill $! 2>/dev/null; exit 0' TERM\n"
+               ": > trapped\n"
                "while :; do sleep 5 & wait $!; done\n");
   supervise("sig");
   wait_running("sig");
+  // A signal that arrives before the traps are set kills the shell: wait for them.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("sig/trapped")); }));
   const std::vector<std::pair<std::string, std::string>> verbs = {
       {"hup", "HUP"}, {"alarm", "ALRM"}, {"interrupt", "INT"}, {"quit", "QUIT"},
       {"1", "USR1"},  {"2", "USR2"},     {"term", "TERM"}};
@@ -531,7 +536,7 @@ TEST_P(SvctlTest, WaitSurvivesASupervisorReplacement) {
   supervisors_.push_back(
       std::make_unique<Process>(std::vector<std::string>{supervisor_, dir("web")}));
   ASSERT_TRUE(wait_until([&] {
-    return probe_supervisor(dir("web") + "/supervise/ok") == SupervisorPresence::kRunning;
+    return probe_supervisor(dir("web")) == SupervisorPresence::kRunning;
   }));
   write_file(dir("web/healthy"), "");
   EXPECT_EQ(waiting.wait_exit_code(60s), 0) << waiting.stdout_text();

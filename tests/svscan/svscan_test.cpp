@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "svscan_harness.hpp"
+#include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svscan::testing {
 namespace {
@@ -149,6 +150,69 @@ TEST(Svscan, FailingSuperviseIsRestartedThrottled) {
   EXPECT_GE(tree.count_in_log("supervise a ended (exit code 111); restarting it in"), 2u)
       << tree.log();
   EXPECT_TRUE(tree.svscan().running());
+}
+
+// Issue 10: svctl down was forgotten when log/ was added: svscan replaces the service's
+// supervise, and the new one took its wish from `down` alone and started the service.
+TEST(Svscan, DownSurvivesLogAdded) {
+  ScanTree tree;
+  tree.add_service("a", "echo $$ >> " + tree.out("a.starts") + "\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
+  const std::string dir = tree.scan() + "/a";
+  ASSERT_TRUE(write_into(dir + "/supervise/control", "d"));
+  ASSERT_TRUE(wait_until([&] {
+    auto record = read_service_status(dir);
+    return record && record->state == RunState::kDown && !record->want_up;
+  })) << tree.log();
+  struct stat before {};
+  ASSERT_EQ(::stat((dir + "/supervise/status").c_str(), &before), 0);
+  const pid_t first_supervise = tree.supervise_pid("a");
+
+  make_dirs(tree.staging() + "/log");
+  write_script(tree.staging() + "/log/run", "exec cat >> " + tree.out("a.log") + "\n");
+  ASSERT_EQ(::rename((tree.staging() + "/log").c_str(), (dir + "/log").c_str()), 0);
+  // The new supervise has published its first record: status is a new file.
+  ASSERT_TRUE(wait_until([&] {
+    struct stat now {};
+    return tree.supervise_pid("a") != first_supervise && tree.supervise_pid("a") != 0 &&
+           ::stat((dir + "/supervise/status").c_str(), &now) == 0 && now.st_ino != before.st_ino;
+  })) << tree.log();
+  auto record = read_service_status(dir);
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->state, RunState::kDown) << tree.log();
+  EXPECT_FALSE(record->want_up);
+  EXPECT_EQ(starts(tree, "a"), 1u) << "the service was started again";
+}
+
+// Issue 10: after its supervise was replaced, a logger's run is svscan's child, and the
+// shutdown's "TERM to every other descendant" killed it before it had drained: 199 of the
+// 200 lines a service printed in its TERM handler were lost.
+TEST(Svscan, AdoptedLoggerDrainsAtShutdown) {
+  ScanTree tree;
+  // A slow reader: draining 200 lines takes a while, so a TERM would cut it short.
+  tree.add_service("a",
+                   "trap 'i=0; while [ $i -lt 200 ]; do echo \"bye $i\"; i=$((i+1)); done; "
+                   "exit 0' TERM\necho ready\nwhile :; do sleep 1000 & wait $!; done\n",
+                   "while read -r line; do echo \"$line\" >> " + tree.out("a.log") +
+                       "; sleep 0.005; done\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(tree.out("a.log")) == "ready\n"; }))
+      << tree.log();
+  const pid_t log_supervise = tree.supervise_pid("a/log");
+  ASSERT_GT(log_supervise, 0);
+  ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
+  const std::string log_dir = tree.scan() + "/a/log";
+  ASSERT_TRUE(wait_until([&] {
+    auto record = read_service_status(log_dir);
+    return tree.supervise_pid("a/log") != log_supervise && record && record->extension &&
+           (record->extension->flags & StatusExtension::kFlagAdopted) != 0;
+  })) << tree.log();
+  tree.signal_svscan(SIGTERM);
+  ASSERT_TRUE(tree.svscan().wait(std::chrono::seconds(30))) << tree.log();
+  const std::string logged = read_file(tree.out("a.log"));
+  EXPECT_EQ(count_lines(logged, "\n"), 201u) << tree.log();
+  EXPECT_NE(logged.find("bye 199\n"), std::string::npos) << tree.log();
 }
 
 TEST(Svscan, LogAddedThenRemoved) {

@@ -22,8 +22,11 @@ std::optional<std::string> decode_envdir_value(std::string_view content);
 
 /// Reads every entry of dir (dot files and names containing '=' are skipped, with a
 /// warning line added). A missing dir is no error: it yields no changes.
+/// Entries that are not regular files (a FIFO would block) are skipped with a warning.
+/// shown names dir in warnings (empty: dir itself).
 Result<std::vector<EnvChange>> read_envdir(const std::string& dir,
-                                           std::vector<std::string>& warnings);
+                                           std::vector<std::string>& warnings,
+                                           const std::string& shown = {});
 
 /// base ("NAME=value" strings) overlaid by changes, in base's order then new names.
 std::vector<std::string> apply_env_changes(const std::vector<std::string>& base,

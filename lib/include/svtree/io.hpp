@@ -26,8 +26,12 @@ Result<size_t> write_all(int fd, std::string_view data);
 /// One read(2), retried on EINTR. 0 means end of file.
 Result<size_t> read_some(int fd, std::span<char> buffer);
 
-/// Reads a whole small file (knobs, envdir entries, status). ENOENT is an error like others.
+/// Reads a whole small regular file (knobs, envdir entries, status). ENOENT is an error like
+/// others; anything but a regular file is refused (EINVAL) without blocking on it.
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 65536);
+/// The same, path relative to dir_fd.
+Result<std::string> read_small_file_at(int dir_fd, const std::string& path,
+                                       size_t max_bytes = 65536);
 
 /// Does path exist (lstat succeeds)? Any error but ENOENT counts as "exists".
 [[nodiscard]] bool path_exists(const std::string& path);
@@ -38,6 +42,13 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 
 /// and for a world-writable directory without the sticky bit (in a sticky one, like /tmp,
 /// others cannot replace a file they do not own). False when path cannot be stat'ed.
 [[nodiscard]] bool is_writable_by_others(const std::string& path);
+
+/// The FIFO name in dir_fd (made if missing, replacing any other file but a directory),
+/// opened with flags | O_NONBLOCK without following a symlink, mode exactly 0600 whatever
+/// the umask. shown names it in errors. Used for supervise/control and supervise/ok, and
+/// for svscan's own control FIFO.
+Result<UniqueFd> open_private_fifo(int dir_fd, const char* name, int flags,
+                                   const std::string& shown);
 
 /// Sets or clears O_NONBLOCK.
 Result<void> set_nonblocking(int fd, bool on);

@@ -1,23 +1,20 @@
 // SPDX-License-Identifier: MIT
-// Facts about other processes: wait statuses, pidfds, and "is this our orphaned service?".
+// Other processes: pidfds, signals, and their identity (pid + start time).
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "svtree/result.hpp"
 #include "svtree/unique_fd.hpp"
+#include "svtree/wait_status.hpp"
 
 namespace svtree {
 
-/// How a wait status reads for humans and for runit's finish arguments.
-struct ExitDescription {
-  int finish_code;    // exit code, or -1 when killed by a signal (runit's first argument)
-  int finish_status;  // low byte of the status: signal (+128 with core), 0 after exit
-  int shell_status;   // exit code, or 128 + signal: what svscan and tini report
-};
-ExitDescription describe_wait_status(int wait_status);
 
 /// pidfd_open(2): a descriptor that becomes readable when pid exits, even if pid is not
 /// our child (adopted orphans). ENOSYS on kernels before 5.3.
@@ -29,8 +26,9 @@ bool signal_process(pid_t pid, int signo);
 /// Signals the process group of leader (a session leader's pgid is its pid).
 bool signal_process_group(pid_t leader, int signo);
 
-/// True when pid is alive, leads its own session and has dir as its working directory:
-/// the fingerprint of a `run` left behind by a SIGKILLed supervisor (DESIGN.md §3).
-bool is_orphaned_service(pid_t pid, const std::string& dir);
+/// pid's start time, read from /proc/PID/stat; nullopt when pid is gone or a zombie. With
+/// the pid it names one process for the life of the system: the identity by which a
+/// supervisor adopts a run left behind by its predecessor (DESIGN.md §3 Orphans).
+std::optional<uint64_t> process_start_time(pid_t pid);
 
 }  // namespace svtree

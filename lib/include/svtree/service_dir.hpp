@@ -10,23 +10,26 @@
 
 namespace svtree {
 
-/// Paths inside a service directory. dir is used as given (relative or absolute).
+/// Paths inside a service directory. dir is used as given (relative or absolute); shown is
+/// how messages name it (supervise opens "." after changing into DIR, and says DIR).
 class ServicePaths {
  public:
-  explicit ServicePaths(std::string dir) : dir_(std::move(dir)) {}
+  explicit ServicePaths(std::string dir, std::string shown = {})
+      : dir_(std::move(dir)), shown_(shown.empty() ? dir_ : std::move(shown)) {}
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] std::string file(std::string_view name) const;
+  /// SHOWN/name, for messages.
+  [[nodiscard]] std::string shown(std::string_view name) const;
   [[nodiscard]] std::string run() const { return file("run"); }
   [[nodiscard]] std::string finish() const { return file("finish"); }
   [[nodiscard]] std::string check() const { return file("check"); }
   [[nodiscard]] std::string log_dir() const { return file("log"); }
   [[nodiscard]] std::string env_dir() const { return file("env"); }
   [[nodiscard]] std::string control_script(char letter) const;
-  [[nodiscard]] std::string supervise_dir() const { return file("supervise"); }
-  [[nodiscard]] std::string supervise_file(std::string_view name) const;
 
  private:
   std::string dir_;
+  std::string shown_;
 };
 
 /// The knob files, read when run is about to start, so `echo 3000 > timeout-kill` takes

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// ScriptSpawner: the one way supervise starts a program of the service directory (run,
+// finish, check, control/C). One interface, one implementation: switching supervise to
+// another spawner (lib's fork+exec spawner) changes script_spawner.cpp alone.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "svtree/result.hpp"
+
+namespace svtree::supervise {
+
+struct ScriptRequest {
+  std::string program;                            // "./run", "./control/t": relative to DIR
+  std::vector<std::string> argv;                  // argv[0] included
+  const std::vector<std::string>* env = nullptr;  // nullptr: inherit ours
+  bool new_session = false;                       // run and finish: setsid (DESIGN.md §2)
+  int notification_child_fd = -1;                 // notification-fd N in the child…
+  int notification_parent_fd = -1;                // …a copy of this descriptor of ours
+};
+
+class ScriptSpawner {
+ public:
+  virtual ~ScriptSpawner() = default;
+  /// Starts request with cwd = supervise's own cwd (the service directory), an empty signal
+  /// mask and default dispositions; returns its pid as soon as it exists. Errors: the
+  /// process could not be created. An exec failure shows as the child's exit 111.
+  virtual Result<pid_t> spawn(const ScriptRequest& request) = 0;
+};
+
+/// fork + exec without waiting for the exec, so the new pid is published while the
+/// kernel loads the program (as runsv does).
+class ForkExecSpawner final : public ScriptSpawner {
+ public:
+  explicit ForkExecSpawner(std::string dir) : dir_(std::move(dir)) {}
+  Result<pid_t> spawn(const ScriptRequest& request) override;
+
+ private:
+  std::string dir_;  // for the child's message when exec fails
+};
+
+}  // namespace svtree::supervise

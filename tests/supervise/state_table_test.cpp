@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: MIT
+// One test per cell of supervise's state table (phase × event), written by hand from the
+// table in man/supervise.8 (STATE TABLE), not derived from the production code: each row
+// says where the service goes, which signals leave, whether run starts, what the wish
+// becomes, whether the supervisor exits, and whether the event publishes a record.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "fake_effects.hpp"
+#include "svtree/signal_name.hpp"
+
+namespace svtree::supervise {
+namespace {
+
+enum class Event {
+  kUp, kOnce, kDown, kExit, kRestart, kTerm, kKill, kPause, kCont, kHup,
+  kSigTerm, kSigHup, kRunExit, kFinishExit, kRestartTimer, kKillTimer, kFinishTimer,
+  kReady, kRunAppeared, kDirGone,
+};
+
+const char* event_name(Event e) {
+  switch (e) {
+    case Event::kUp: return "u";
+    case Event::kOnce: return "o";
+    case Event::kDown: return "d";
+    case Event::kExit: return "x";
+    case Event::kRestart: return "r";
+    case Event::kTerm: return "t";
+    case Event::kKill: return "k";
+    case Event::kPause: return "p";
+    case Event::kCont: return "c";
+    case Event::kHup: return "h";
+    case Event::kSigTerm: return "SIGTERM";
+    case Event::kSigHup: return "SIGHUP";
+    case Event::kRunExit: return "RunExit";
+    case Event::kFinishExit: return "FinishExit";
+    case Event::kRestartTimer: return "RestartTimer";
+    case Event::kKillTimer: return "KillTimer";
+    case Event::kFinishTimer: return "FinishTimer";
+    case Event::kReady: return "Ready";
+    case Event::kRunAppeared: return "RunAppeared";
+    case Event::kDirGone: return "DirGone";
+  }
+  return "?";
+}
+
+const char* phase_label(Phase p) {
+  switch (p) {
+    case Phase::kDown: return "Down";
+    case Phase::kStarting: return "Starting";
+    case Phase::kRunning: return "Running";
+    case Phase::kStopping: return "Stopping";
+    case Phase::kFinishing: return "Finishing";
+    case Phase::kBackoff: return "Backoff";
+    case Phase::kFailed: return "Failed";
+    case Phase::kDone: return "Done";
+    case Phase::kExiting: return "Exiting";
+  }
+  return "?";
+}
+
+/// One cell. signals: every signal sent (to run or finish), by name, in order.
+struct Cell {
+  Phase phase;
+  Event event;
+  Phase next;
+  const char* signals;
+  bool starts_run;
+  char want;       // byte 17 after the event
+  int exit_code;   // -1: the supervisor does not exit
+  bool publishes;  // the event writes a new record
+};
+
+void PrintTo(const Cell& cell, std::ostream* out) {
+  *out << phase_label(cell.phase) << " × " << event_name(cell.event);
+}
+
+constexpr Phase D = Phase::kDown, S = Phase::kStarting, R = Phase::kRunning,
+                T = Phase::kStopping, F = Phase::kFinishing, B = Phase::kBackoff,
+                X = Phase::kExiting;
+constexpr bool Y = true, N = false;
+
+// How each phase is entered (the fixture below): down: `down` file; starting: run started,
+// notification-fd set; running: starting + ready; stopping: running + d (want down, kill
+// timer armed); finishing: running, lived 5 s, exited 1, ./finish runs (want up); backoff:
+// running, died at once, finish done, restart timer armed (want up); exiting: down + x.
+// Then 5 s pass before the event, so every throttle is over.
+const Cell kCells[] = {
+    // phase down: nothing runs, want down
+    {D, Event::kUp, S, "", Y, 'u', -1, Y},
+    {D, Event::kOnce, S, "", Y, 'd', -1, Y},
+    {D, Event::kDown, D, "", N, 'd', -1, N},
+    {D, Event::kExit, X, "", N, 'd', 0, Y},
+    {D, Event::kRestart, S, "", Y, 'u', -1, Y},
+    {D, Event::kTerm, D, "", N, 'd', -1, N},
+    {D, Event::kKill, D, "", N, 'd', -1, N},
+    {D, Event::kPause, D, "", N, 'd', -1, Y},
+    {D, Event::kCont, D, "", N, 'd', -1, N},
+    {D, Event::kHup, D, "", N, 'd', -1, N},
+    {D, Event::kSigTerm, X, "", N, 'd', 0, Y},
+    {D, Event::kSigHup, X, "", N, 'd', 0, Y},
+    {D, Event::kRunExit, D, "", N, 'd', -1, N},
+    {D, Event::kFinishExit, D, "", N, 'd', -1, N},
+    {D, Event::kRestartTimer, D, "", N, 'd', -1, N},
+    {D, Event::kKillTimer, D, "", N, 'd', -1, N},
+    {D, Event::kFinishTimer, D, "", N, 'd', -1, N},
+    {D, Event::kReady, D, "", N, 'd', -1, N},
+    {D, Event::kRunAppeared, D, "", N, 'd', -1, N},
+    {D, Event::kDirGone, X, "", N, 'd', 0, Y},
+    // phase starting: run alive, not ready, want up
+    {S, Event::kUp, S, "", N, 'u', -1, N},
+    {S, Event::kOnce, S, "", N, 'd', -1, Y},
+    {S, Event::kDown, T, "TERM CONT", N, 'd', -1, Y},
+    {S, Event::kExit, T, "TERM CONT", N, 'd', -1, Y},
+    {S, Event::kRestart, T, "TERM CONT", N, 'u', -1, Y},
+    {S, Event::kTerm, T, "TERM", N, 'u', -1, Y},
+    {S, Event::kKill, T, "KILL", N, 'u', -1, Y},
+    {S, Event::kPause, S, "STOP", N, 'u', -1, Y},
+    {S, Event::kCont, S, "CONT", N, 'u', -1, N},
+    {S, Event::kHup, S, "HUP", N, 'u', -1, N},
+    {S, Event::kSigTerm, T, "TERM CONT", N, 'd', -1, Y},
+    {S, Event::kSigHup, S, "", N, 'd', -1, Y},
+    {S, Event::kRunExit, F, "", N, 'u', -1, Y},
+    {S, Event::kFinishExit, S, "", N, 'u', -1, N},
+    {S, Event::kRestartTimer, S, "", N, 'u', -1, N},
+    {S, Event::kKillTimer, S, "", N, 'u', -1, N},
+    {S, Event::kFinishTimer, S, "", N, 'u', -1, N},
+    {S, Event::kReady, R, "", N, 'u', -1, Y},
+    {S, Event::kRunAppeared, S, "", N, 'u', -1, N},
+    {S, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    // phase running: run alive and ready, want up
+    {R, Event::kUp, R, "", N, 'u', -1, N},
+    {R, Event::kOnce, R, "", N, 'd', -1, Y},
+    {R, Event::kDown, T, "TERM CONT", N, 'd', -1, Y},
+    {R, Event::kExit, T, "TERM CONT", N, 'd', -1, Y},
+    {R, Event::kRestart, T, "TERM CONT", N, 'u', -1, Y},
+    {R, Event::kTerm, T, "TERM", N, 'u', -1, Y},
+    {R, Event::kKill, T, "KILL", N, 'u', -1, Y},
+    {R, Event::kPause, R, "STOP", N, 'u', -1, Y},
+    {R, Event::kCont, R, "CONT", N, 'u', -1, N},
+    {R, Event::kHup, R, "HUP", N, 'u', -1, N},
+    {R, Event::kSigTerm, T, "TERM CONT", N, 'd', -1, Y},
+    {R, Event::kSigHup, R, "", N, 'd', -1, Y},
+    {R, Event::kRunExit, F, "", N, 'u', -1, Y},
+    {R, Event::kFinishExit, R, "", N, 'u', -1, N},
+    {R, Event::kRestartTimer, R, "", N, 'u', -1, N},
+    {R, Event::kKillTimer, R, "", N, 'u', -1, N},
+    {R, Event::kFinishTimer, R, "", N, 'u', -1, N},
+    {R, Event::kReady, R, "", N, 'u', -1, N},
+    {R, Event::kRunAppeared, R, "", N, 'u', -1, N},
+    {R, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    // phase stopping: run alive, down signal sent by d, want down
+    {T, Event::kUp, T, "", N, 'u', -1, Y},
+    {T, Event::kOnce, T, "", N, 'd', -1, Y},
+    {T, Event::kDown, T, "TERM CONT", N, 'd', -1, N},
+    {T, Event::kExit, T, "TERM CONT", N, 'd', -1, Y},
+    {T, Event::kRestart, T, "TERM CONT", N, 'u', -1, Y},
+    {T, Event::kTerm, T, "TERM CONT", N, 'd', -1, N},
+    {T, Event::kKill, T, "KILL", N, 'd', -1, N},
+    {T, Event::kPause, T, "STOP", N, 'd', -1, Y},
+    {T, Event::kCont, T, "CONT", N, 'd', -1, N},
+    {T, Event::kHup, T, "HUP", N, 'd', -1, N},
+    {T, Event::kSigTerm, T, "TERM CONT", N, 'd', -1, Y},
+    {T, Event::kSigHup, T, "", N, 'd', -1, Y},
+    {T, Event::kRunExit, F, "", N, 'd', -1, Y},
+    {T, Event::kFinishExit, T, "", N, 'd', -1, N},
+    {T, Event::kRestartTimer, T, "", N, 'd', -1, N},
+    {T, Event::kKillTimer, T, "KILL", N, 'd', -1, N},
+    {T, Event::kFinishTimer, T, "", N, 'd', -1, N},
+    {T, Event::kReady, T, "", N, 'd', -1, N},
+    {T, Event::kRunAppeared, T, "", N, 'd', -1, N},
+    {T, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    // phase finishing: ./finish runs, want up
+    {F, Event::kUp, F, "", N, 'u', -1, N},
+    {F, Event::kOnce, F, "", N, 'd', -1, Y},
+    {F, Event::kDown, F, "", N, 'd', -1, Y},
+    {F, Event::kExit, F, "", N, 'd', -1, Y},
+    {F, Event::kRestart, F, "", N, 'u', -1, N},
+    {F, Event::kTerm, F, "", N, 'u', -1, N},
+    {F, Event::kKill, F, "", N, 'u', -1, N},
+    {F, Event::kPause, F, "", N, 'u', -1, Y},
+    {F, Event::kCont, F, "", N, 'u', -1, N},
+    {F, Event::kHup, F, "", N, 'u', -1, N},
+    {F, Event::kSigTerm, F, "", N, 'd', -1, Y},
+    {F, Event::kSigHup, F, "", N, 'd', -1, Y},
+    {F, Event::kRunExit, F, "", N, 'u', -1, N},
+    {F, Event::kFinishExit, S, "", Y, 'u', -1, Y},
+    {F, Event::kRestartTimer, F, "", N, 'u', -1, N},
+    {F, Event::kKillTimer, F, "", N, 'u', -1, N},
+    {F, Event::kFinishTimer, F, "KILL", N, 'u', -1, N},
+    {F, Event::kReady, F, "", N, 'u', -1, N},
+    {F, Event::kRunAppeared, F, "", N, 'u', -1, N},
+    {F, Event::kDirGone, F, "", N, 'd', -1, Y},
+    // phase backoff: nothing runs, restart timer armed, want up
+    {B, Event::kUp, S, "", Y, 'u', -1, Y},
+    {B, Event::kOnce, S, "", Y, 'd', -1, Y},
+    {B, Event::kDown, D, "", N, 'd', -1, Y},
+    {B, Event::kExit, X, "", N, 'd', 0, Y},
+    {B, Event::kRestart, S, "", Y, 'u', -1, Y},
+    {B, Event::kTerm, B, "", N, 'u', -1, N},
+    {B, Event::kKill, B, "", N, 'u', -1, N},
+    {B, Event::kPause, B, "", N, 'u', -1, Y},
+    {B, Event::kCont, B, "", N, 'u', -1, N},
+    {B, Event::kHup, B, "", N, 'u', -1, N},
+    {B, Event::kSigTerm, X, "", N, 'd', 0, Y},
+    {B, Event::kSigHup, X, "", N, 'd', 0, Y},
+    {B, Event::kRunExit, B, "", N, 'u', -1, N},
+    {B, Event::kFinishExit, B, "", N, 'u', -1, N},
+    {B, Event::kRestartTimer, S, "", Y, 'u', -1, Y},
+    {B, Event::kKillTimer, B, "", N, 'u', -1, N},
+    {B, Event::kFinishTimer, B, "", N, 'u', -1, N},
+    {B, Event::kReady, B, "", N, 'u', -1, N},
+    {B, Event::kRunAppeared, B, "", N, 'u', -1, N},
+    {B, Event::kDirGone, X, "", N, 'd', 0, Y},
+    // phase exiting: the supervisor is leaving; nothing happens any more
+    {X, Event::kUp, X, "", N, 'd', -1, N},
+    {X, Event::kOnce, X, "", N, 'd', -1, N},
+    {X, Event::kDown, X, "", N, 'd', -1, N},
+    {X, Event::kExit, X, "", N, 'd', -1, N},
+    {X, Event::kRestart, X, "", N, 'd', -1, N},
+    {X, Event::kTerm, X, "", N, 'd', -1, N},
+    {X, Event::kKill, X, "", N, 'd', -1, N},
+    {X, Event::kPause, X, "", N, 'd', -1, N},
+    {X, Event::kCont, X, "", N, 'd', -1, N},
+    {X, Event::kHup, X, "", N, 'd', -1, N},
+    {X, Event::kSigTerm, X, "", N, 'd', -1, N},
+    {X, Event::kSigHup, X, "", N, 'd', -1, N},
+    {X, Event::kRunExit, X, "", N, 'd', -1, N},
+    {X, Event::kFinishExit, X, "", N, 'd', -1, N},
+    {X, Event::kRestartTimer, X, "", N, 'd', -1, N},
+    {X, Event::kKillTimer, X, "", N, 'd', -1, N},
+    {X, Event::kFinishTimer, X, "", N, 'd', -1, N},
+    {X, Event::kReady, X, "", N, 'd', -1, N},
+    {X, Event::kRunAppeared, X, "", N, 'd', -1, N},
+    {X, Event::kDirGone, X, "", N, 'd', -1, N},
+};
+
+class StateTable : public ::testing::TestWithParam<Cell> {
+ protected:
+  void SetUp() override {
+    effects.have_finish = true;
+    effects.knobs.notification_fd = 3;
+    effects.knobs.timeout_kill_ms = 5000;
+    effects.knobs.timeout_finish_ms = 5000;
+    effects.knobs.restart_delay_ms = 1000;
+    effects.knobs.restart_delay_max_ms = 4000;
+  }
+
+  void send(Command command) { supervisor.on_command(command); }
+
+  /// Brings the supervisor into phase by the path the table's header describes.
+  void enter(Phase phase) {
+    if (phase == Phase::kDown || phase == Phase::kExiting) effects.knobs.down = true;
+    supervisor.start(std::nullopt);
+    if (phase == Phase::kExiting) send(Command::kExit);
+    if (phase == Phase::kRunning || phase == Phase::kStopping || phase == Phase::kFinishing ||
+        phase == Phase::kBackoff)
+      supervisor.on_ready();
+    if (phase == Phase::kStopping) send(Command::kDown);
+    if (phase == Phase::kFinishing) {
+      clock.now_ms += 5000;
+      supervisor.on_run_exit(exited(1));
+    }
+    if (phase == Phase::kBackoff) {
+      supervisor.on_run_exit(exited(1));
+      supervisor.on_finish_exit(exited(0));
+    }
+    effects.knobs.down = false;
+    ASSERT_EQ(supervisor.phase(), phase) << "the fixture did not reach the phase";
+    clock.now_ms += 5000;
+    effects.signals.clear();
+    effects.group_signals.clear();
+    effects.exit_code.reset();
+    runs_before = effects.runs.size();
+    publishes_before = effects.published.size();
+  }
+
+  void fire(Event event) {
+    switch (event) {
+      case Event::kUp: send(Command::kUp); break;
+      case Event::kOnce: send(Command::kOnce); break;
+      case Event::kDown: send(Command::kDown); break;
+      case Event::kExit: send(Command::kExit); break;
+      case Event::kRestart: send(Command::kRestart); break;
+      case Event::kTerm: send(Command::kTerm); break;
+      case Event::kKill: send(Command::kKill); break;
+      case Event::kPause: send(Command::kPause); break;
+      case Event::kCont: send(Command::kCont); break;
+      case Event::kHup: send(Command::kHup); break;
+      case Event::kSigTerm: supervisor.on_terminate_signal(); break;
+      case Event::kSigHup: supervisor.on_hangup_signal(); break;
+      case Event::kRunExit: supervisor.on_run_exit(exited(2)); break;
+      case Event::kFinishExit: supervisor.on_finish_exit(exited(0)); break;
+      case Event::kRestartTimer: supervisor.on_timer(TimerKind::kRestart); break;
+      case Event::kKillTimer: supervisor.on_timer(TimerKind::kKill); break;
+      case Event::kFinishTimer: supervisor.on_timer(TimerKind::kFinishTimeout); break;
+      case Event::kReady: supervisor.on_ready(); break;
+      case Event::kRunAppeared: supervisor.on_run_may_have_appeared(); break;
+      case Event::kDirGone: supervisor.on_service_dir_gone(); break;
+    }
+  }
+
+  [[nodiscard]] std::string signals_sent() const {
+    std::string names;
+    for (const auto& [pid, signo] : effects.signals) {
+      if (!names.empty()) names += ' ';
+      names += signal_name(signo);
+    }
+    return names;
+  }
+
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+  size_t runs_before = 0;
+  size_t publishes_before = 0;
+};
+
+TEST_P(StateTable, Cell) {
+  const Cell& cell = GetParam();
+  ASSERT_NO_FATAL_FAILURE(enter(cell.phase));
+  fire(cell.event);
+  EXPECT_EQ(phase_label(supervisor.phase()), std::string(phase_label(cell.next)));
+  EXPECT_EQ(signals_sent(), cell.signals);
+  EXPECT_EQ(effects.runs.size() > runs_before, cell.starts_run);
+  EXPECT_EQ(supervisor.record().want_up ? 'u' : 'd', cell.want);
+  EXPECT_EQ(effects.exit_code.value_or(-1), cell.exit_code);
+  const size_t published = effects.published.size() - publishes_before;
+  // One event, at most one record (s6's announce).
+  EXPECT_LE(published, 1u);
+  EXPECT_EQ(published == 1, cell.publishes);
+  if (cell.event == Event::kKillTimer && cell.signals[0] != '\0') {
+    EXPECT_EQ(effects.group_signals.size(), 1u);  // timeout-kill: the whole process group
+  }
+}
+
+std::string cell_name(const ::testing::TestParamInfo<Cell>& info) {
+  std::string name = std::string(phase_label(info.param.phase)) + "_";
+  for (const char* c = event_name(info.param.event); *c != '\0'; ++c) {
+    const char ch = *c;
+    name += (ch >= 'a' && ch <= 'z') && c == event_name(info.param.event) && c[1] == '\0'
+                ? std::string("Letter_") + ch
+                : std::string(1, ch);
+  }
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(SupervisePhases, StateTable, ::testing::ValuesIn(kCells), cell_name);
+
+TEST(StateTableShape, EveryReachablePhaseHasEveryEvent) {
+  // 7 reachable phases × 20 events; failed and done are named for the coming knobs.
+  EXPECT_EQ(std::size(kCells), 7u * 20u);
+}
+
+}  // namespace
+}  // namespace svtree::supervise

@@ -168,8 +168,9 @@ TEST_F(Security, ReadOnlyServiceDirWithSuperviseSymlinkedToAWritablePlace) {
       << supervise.stderr_text();
   // stat says run as soon as run is forked; its first line may not have run yet.
   EXPECT_TRUE(wait_until([&] { return read_file(root_ / "run/started") == "started\n"; }));
-  for (const char* name : {"control", "ok", "lock", "status", "pid"})
-    EXPECT_TRUE(file_exists(run_dir + "/" + name)) << name;
+  // status is written last of the records (after pid, stat and status.svtree).
+  for (const char* name : {"control", "ok", "lock", "status", "status.svtree", "pid"})
+    EXPECT_TRUE(wait_until([&] { return file_exists(run_dir + "/" + name); })) << name;
   EXPECT_TRUE(stop_supervised(supervise, run_dir + "/control"));
 }
 

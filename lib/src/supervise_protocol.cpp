@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -99,16 +100,22 @@ Result<std::string> read_entry(int dir_fd, const char* name) {
 }
 
 /// status, then status.svtree: the extension is attached only when coherent. supervise
-/// writes status.svtree first, so a status.svtree newer than the status we read means a
-/// publish ran in between: read status again.
+/// writes status.svtree first, so a status.svtree that does not match the status we read
+/// is either newer (a publish is between its two renames: read again in a moment) or stale
+/// (runsv took the directory over: it never matches, and after a few tries status alone is
+/// the answer).
 std::optional<StatusRecord> read_record_at(int dir_fd, int* errno_out) {
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  constexpr int kAttempts = 10;
+  constexpr timespec kPause{0, 1'000'000};  // a publish's two renames are microseconds apart
+  std::optional<StatusRecord> record;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt >= 2) ::nanosleep(&kPause, nullptr);
     auto status = read_entry(dir_fd, kStatus);
     if (!status) {
       if (errno_out != nullptr) *errno_out = status.error().code;
       return std::nullopt;
     }
-    auto record = StatusRecord::unpack(bytes_of(*status));
+    record = StatusRecord::unpack(bytes_of(*status));
     if (!record || status->size() < StatusRecord::kRunitSize) {
       if (errno_out != nullptr) *errno_out = EPROTO;
       return std::nullopt;
@@ -116,12 +123,9 @@ std::optional<StatusRecord> read_record_at(int dir_fd, int* errno_out) {
     const auto extended = read_entry(dir_fd, kStatusSvtree);
     if (!extended) return record;  // runsv's directory, or never written
     record->extension = StatusRecord::unpack_extended(bytes_of(*status), bytes_of(*extended));
-    if (record->extension || extended->size() < StatusRecord::kRunitSize) return record;
-    // A stale status.svtree (left when runsv took over) never matches; one written after
-    // our read of status matches a second read.
-    if (attempt == 2) return record;
+    if (record->extension || extended->size() < StatusRecord::kExtendedSize) return record;
   }
-  return std::nullopt;
+  return record;
 }
 
 }  // namespace
@@ -158,8 +162,13 @@ Result<SuperviseServer> SuperviseServer::open(const ServiceDir& dir) {
   // live and fails with ENXIO after (runit's sv, daemontools' svok).
   auto ok = open_private_fifo(supervise->get(), kOk, O_RDONLY, join(shown, kOk));
   if (!ok) return ok.error();
-  return SuperviseServer(shown, std::move(*supervise), std::move(*lock), std::move(*control),
+  SuperviseServer server(shown, std::move(*supervise), std::move(*lock), std::move(*control),
                          std::move(*ok));
+  // Read once (umask can only be read by setting it): does it take bits off 0644?
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  server.umask_filters_ = (mask & kPublicMode) != 0;
+  return server;
 }
 
 std::optional<StatusRecord> SuperviseServer::read_previous() const {
@@ -168,14 +177,20 @@ std::optional<StatusRecord> SuperviseServer::read_previous() const {
 
 Result<void> SuperviseServer::replace(const char* name, std::string_view data) {
   const std::string temp = std::string(name) + ".new";
-  // Never through a file we did not create: whatever sits at NAME.new goes first, then
-  // O_EXCL|O_NOFOLLOW makes a new one.
-  if (::unlinkat(dir_.get(), temp.c_str(), 0) != 0 && errno != ENOENT)
-    return errno_error("unlink " + join(shown_, temp));
-  auto fd = open_at(dir_.get(), temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
-                    kPublicMode);
+  // Never through a file we did not create: O_EXCL|O_NOFOLLOW makes a new one, and
+  // whatever already sits at NAME.new (a crash's leftover, a planted symlink) is removed
+  // first. The common case (nothing there) costs no extra system call.
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY;
+  auto fd = open_at(dir_.get(), temp, kFlags, kPublicMode);
+  if (!fd && fd.error().code == EEXIST) {
+    if (::unlinkat(dir_.get(), temp.c_str(), 0) != 0 && errno != ENOENT)
+      return errno_error("unlink " + join(shown_, temp));
+    fd = open_at(dir_.get(), temp, kFlags, kPublicMode);
+  }
   if (!fd) return SysError{fd.error().code, "create " + join(shown_, temp)};
-  if (::fchmod(fd->get(), kPublicMode) != 0) return errno_error("chmod " + join(shown_, temp));
+  // O_CREAT's mode is filtered by the umask; the protocol fixes the mode.
+  if (umask_filters_ && ::fchmod(fd->get(), kPublicMode) != 0)
+    return errno_error("chmod " + join(shown_, temp));
   auto written = write_all(fd->get(), data);
   if (!written) {
     ::unlinkat(dir_.get(), temp.c_str(), 0);
@@ -190,15 +205,16 @@ Result<void> SuperviseServer::replace(const char* name, std::string_view data) {
 }
 
 Result<void> SuperviseServer::publish(const StatusRecord& record, bool want_exit) {
-  std::string stat = record.stat_text(want_exit);
-  if (stat != last_stat_) {
-    if (auto written = replace(kStat, stat); !written) return written;
-    last_stat_ = std::move(stat);
-  }
+  // pid before stat, as runsv writes them: once stat says "run", pid names the process.
   std::string pid = record.pid_text();
   if (pid != last_pid_) {
     if (auto written = replace(kPid, pid); !written) return written;
     last_pid_ = std::move(pid);
+  }
+  std::string stat = record.stat_text(want_exit);
+  if (stat != last_stat_) {
+    if (auto written = replace(kStat, stat); !written) return written;
+    last_stat_ = std::move(stat);
   }
   const std::vector<uint8_t> extended = record.pack_extended();
   if (auto written = replace(kStatusSvtree, std::string_view(reinterpret_cast<const char*>(

@@ -167,10 +167,11 @@ TEST_F(Security, ReadOnlyServiceDirWithSuperviseSymlinkedToAWritablePlace) {
       << supervise.stderr_text();
   // stat says run as soon as run is forked; its first line may not have run yet.
   EXPECT_TRUE(wait_until([&] { return read_file(root_ / "run/started") == "started\n"; }));
-  // stat is written before pid and status: wait for those too, do not sample them.
+  // status is written last of the records (after pid, stat and status.svtree): wait for
+  // every file, do not sample them.
   auto missing = [&] {
     std::string names;
-    for (const char* name : {"control", "ok", "lock", "status", "pid"})
+    for (const char* name : {"control", "ok", "lock", "status", "status.svtree", "pid"})
       if (!file_exists(run_dir + "/" + name)) names += std::string(" ") + name;
     return names;
   };

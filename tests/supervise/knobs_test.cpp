@@ -156,16 +156,18 @@ TEST(SuperviseKnobs, ControlScriptDoesNotBlockTheSupervisor) {
 
 TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
   ServiceFixture service;
-  write_file(service.file("restart-delay"), "100\n");
-  write_file(service.file("restart-delay-max"), "400\n");
+  // Steps well above what a loaded machine needs to run `cut` and exit: a run that lives
+  // longer than the current delay is no failed start and would not double it.
+  write_file(service.file("restart-delay"), "400\n");
+  write_file(service.file("restart-delay-max"), "1600\n");
   // Kernel start times (clock ticks since boot): immune to a slow shell.
   service.write_run("cut -d' ' -f22 /proc/$$/stat >> starts\nexit 0\n");
   auto supervise = service.start();
   ASSERT_TRUE(
       wait_until([&] { return numbers_in(read_file(service.file("starts"))).size() >= 6; }));
   const auto starts = numbers_in(read_file(service.file("starts")));
-  // Delays: 100, 200, 400, 400, 400 ms (lower bounds; a loaded machine only adds).
-  const long long expected_ms[] = {100, 200, 400, 400, 400};
+  // Delays: 400, 800, 1600, 1600, 1600 ms (lower bounds; a loaded machine only adds).
+  const long long expected_ms[] = {400, 800, 1600, 1600, 1600};
   const long long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
   for (size_t i = 1; i < 6; ++i)
     EXPECT_GE((starts[i] - starts[i - 1]) * tick_ms, expected_ms[i - 1] - tick_ms) << "gap " << i;

@@ -394,9 +394,15 @@ TEST_P(SvctlTest, OneWaitCoversManyServices) {
 }
 
 TEST_P(SvctlTest, TimeoutsPrintTimeoutOrKill) {
-  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  make_service("stubborn", "trap '' TERM\n: > trapped\nexec sleep 1000\n");
   supervise("stubborn");
   wait_running("stubborn");
+  // A TERM sent before the trap is set kills the shell: wait for it (and for the exec).
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("stubborn/trapped")); }));
+  ASSERT_TRUE(wait_until([&] {
+    return read_file("/proc/" + std::to_string(running_pid(dir("stubborn"))) + "/comm") ==
+           "sleep\n";
+  }));
   const pid_t pid = running_pid(dir("stubborn"));
   auto stop = svctl({"-w", "1", "stop", "stubborn"});
   EXPECT_EQ(stop.exit_code, 1);

@@ -54,7 +54,7 @@ class SuperviseServer {
   /// The record the previous supervisor left: status, with status.svtree's fields when
   /// that file is coherent with it. nullopt when there is none.
   [[nodiscard]] std::optional<StatusRecord> read_previous() const;
-  /// Writes stat, pid, status.svtree, then status (what clients poll, so once it changes the
+  /// Writes pid, stat, status.svtree, then status (what clients poll, so once it changes the
   /// rest already matches); each through NAME.new, created exclusively, then renamed.
   Result<void> publish(const StatusRecord& record, bool want_exit);
 
@@ -74,6 +74,7 @@ class SuperviseServer {
   UniqueFd ok_;        // held for reading: clients' ok probes succeed while we live
   std::string last_stat_;
   std::string last_pid_;
+  bool umask_filters_ = true;  // the umask takes bits off 0644: fchmod each new file
 };
 
 /// Removes DIR/supervise and what a supervisor puts in it (for a record svscan owns, such

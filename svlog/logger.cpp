@@ -160,12 +160,7 @@ void Logger::on_readable() {
       at_eof_ = false;
       input_done_ = true;
       input_watch_.stop();
-      if (!held_.empty()) {
-        feed_line_start(held_, false, held_stamp_);
-        held_.clear();
-      }
-      for (auto& target : targets_) target->end_open_line(side_);
-      mid_line_ = false;
+      end_input_line();
       if (flush_all()) flush_stderr();
       arm_socket();
     } else if (at_eof_) {
@@ -229,6 +224,16 @@ bool Logger::drain_socket() {
     if (!flush_all()) return false;  // finish() comes back here once it is written
   close_socket();
   return true;
+}
+
+void Logger::end_input_line() {
+  if (!held_.empty()) {
+    feed_line_start(held_, false, held_stamp_);
+    held_.clear();
+  }
+  // A last line without its newline is written with one (svlogd drops it).
+  for (auto& target : targets_) target->end_open_line(side_);
+  mid_line_ = false;
 }
 
 void Logger::feed_line_start(std::string_view bytes, bool complete, std::string_view stamp) {
@@ -384,13 +389,7 @@ void Logger::on_terminate() {
 void Logger::finish() {
   if (finished_) return;
   input_watch_.stop();
-  if (!held_.empty()) {
-    feed_line_start(held_, false, held_stamp_);
-    held_.clear();
-  }
-  // A last line without its newline is written with one (svlogd drops it).
-  for (auto& target : targets_) target->end_open_line(side_);
-  mid_line_ = false;
+  end_input_line();
   if (!drain_socket()) return;
   if (!flush_all()) return;  // resume() calls finish() again once the data is written
   flush_stderr();

@@ -41,6 +41,9 @@ class Logger {
   bool read_once();
   void replace_characters(char* data, size_t size) const;
   void dispatch();
+  /// Ends the line standard input left open: a held start is fed, open lines get their
+  /// newline. Standard input gives no more after this.
+  void end_input_line();
   void feed_line_start(std::string_view bytes, bool complete, std::string_view stamp);
   bool flush_all();
   void flush_stderr();

@@ -24,10 +24,6 @@
 namespace svtree::svlog::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 class Svlog : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -51,7 +51,13 @@ Logger::Logger(Loop& loop, Options options)
         for (auto& target : targets_)
           if (target->dir() && target->dir()->on_child_exit(pid, status)) break;
         maybe_exit();
-      }) {}
+      }) {
+  // The -r/-R byte table, made once: replace_characters runs on every read and datagram.
+  for (size_t byte = 0; byte < replaced_.size(); ++byte)
+    replaced_[byte] = byte < 32 || byte > 126;
+  for (const char c : options_.replace_set) replaced_[static_cast<unsigned char>(c)] = true;
+  replaced_['\n'] = false;
+}
 
 Logger::~Logger() = default;
 
@@ -144,13 +150,8 @@ bool Logger::read_once() {
 void Logger::replace_characters(char* data, size_t size) const {
   // svlogd's -r/-R: non-printable bytes (and those in -R's set) become the replacement,
   // before pattern matching; newlines stay.
-  bool in_set[256] = {};
-  for (const char c : options_.replace_set) in_set[static_cast<unsigned char>(c)] = true;
-  for (size_t i = 0; i < size; ++i) {
-    const auto byte = static_cast<unsigned char>(data[i]);
-    if (byte == '\n') continue;
-    if (byte < 32 || byte > 126 || in_set[byte]) data[i] = options_.replacement;
-  }
+  for (size_t i = 0; i < size; ++i)
+    if (replaced_[static_cast<unsigned char>(data[i])]) data[i] = options_.replacement;
 }
 
 void Logger::on_readable() {
@@ -211,8 +212,8 @@ bool Logger::receive_datagram() {
   }
   std::string line = format_syslog_datagram({datagram_.get(), size});
   if (options_.replacement != 0) replace_characters(line.data(), line.size() - 1);
-  const std::string stamp(stamper_.now());
-  feed_line_start(line, true, stamp);
+  // The stamp is copied into each target's buffer before the next now().
+  feed_line_start(line, true, stamper_.now());
   return true;
 }
 

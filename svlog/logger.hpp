@@ -3,6 +3,7 @@
 // and answers signals; the whole of svlog but argument parsing.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,7 @@ class Logger {
   Loop& loop_;
   Options options_;
   Stamper stamper_;
+  std::array<bool, 256> replaced_{};  // bytes -r/-R replace (never '\n')
   std::vector<std::unique_ptr<Target>> targets_;
   // Input: one read's bytes; consumed_ tells how far dispatch got (it stops while blocked).
   std::unique_ptr<char[]> input_;

@@ -47,22 +47,6 @@ LogDir::~LogDir() = default;
 
 namespace {
 
-std::string parent_of(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-/// mkdir -p: every missing component of path, mode 0755.
-Result<void> make_directories(const std::string& path) {
-  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
-    const std::string prefix = path.substr(0, at);
-    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      return errno_error("create " + prefix);
-    if (at == std::string::npos) return {};
-  }
-}
-
 /// The log directory at path exists after this, or the error says why not. A dangling
 /// symlink (main -> /run/log/web on a read-only root, issue #16) gets its target made,
 /// with the missing parents: /run is an empty tmpfs when a container starts. Errors name
@@ -75,11 +59,10 @@ Result<void> create_log_directory(const std::string& path) {
     struct stat st {};
     if (::stat(link.c_str(), &st) == 0 || errno != ENOENT) return {};  // open() tells the rest
     if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return {};
-    char target[4096];
-    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-    if (n <= 0) return errno_error("read the symbolic link " + link);
-    std::string resolved(target, static_cast<size_t>(n));
-    if (resolved[0] != '/') resolved = parent_of(link) + "/" + resolved;
+    auto target = read_link(AT_FDCWD, link);
+    if (!target) return target.error();
+    std::string resolved = std::move(*target);
+    if (resolved[0] != '/') resolved = parent_dir(link) + "/" + resolved;
     if (::lstat(resolved.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
       link = resolved;  // a chain of links: follow it to the end
       continue;

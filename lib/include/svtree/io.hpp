@@ -39,6 +39,17 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes = 
 /// others cannot replace a file they do not own). False when path cannot be stat'ed.
 [[nodiscard]] bool is_writable_by_others(const std::string& path);
 
+/// mkdir -p: makes each missing directory on path, with mode (before the umask). One that
+/// exists already is fine whatever it is: the caller checks what it needs. The error names
+/// the directory that could not be made ("create PREFIX").
+Result<void> make_directories(const std::string& path, mode_t mode = 0755);
+/// The target of the symbolic link at path (relative to dir_fd, AT_FDCWD for cwd).
+/// ENAMETOOLONG for a target of 4096 bytes or more.
+Result<std::string> read_link(int dir_fd, const std::string& path);
+/// path without its last component, trailing slashes ignored: "." for a bare name, "/" for
+/// a name in the root.
+std::string parent_dir(std::string path);
+
 /// Sets or clears O_NONBLOCK.
 Result<void> set_nonblocking(int fd, bool on);
 

@@ -181,7 +181,7 @@ void Logger::arm_socket() {
     socket_watch_->stop();
 }
 
-void Logger::on_datagrams() {
+void Logger::on_datagrams() noexcept {
   arm_socket();
   if (!socket_watch_->active()) return;
   // Each datagram goes to write(2) before the next is received, as each read of stdin

@@ -35,7 +35,7 @@ class Logger {
 
  private:
   void on_readable();
-  void on_datagrams();
+  void on_datagrams() noexcept;  // the socket watch's callback
   bool receive_datagram();
   bool drain_socket();
   void arm_socket();

@@ -363,9 +363,10 @@ bool LogDir::delete_old_file(const std::string& name, std::string_view why) {
   return true;
 }
 
-std::string LogDir::where(const Unprocessed& file) const {
-  if (file.dir == dir_fd_) return path_ + "/" + file.base;
-  return "the directory " + path_ + " was before SIGHUP, " + file.base;
+std::string LogDir::where(const Unprocessed& file, std::string_view name) const {
+  if (name.empty()) name = file.base;
+  if (file.dir == dir_fd_) return path_ + "/" + std::string(name);
+  return "the directory " + path_ + " was before SIGHUP, " + std::string(name);
 }
 
 void LogDir::start_processor() {
@@ -388,8 +389,8 @@ void LogDir::start_processor() {
     auto new_state = open_at(dir, "newstate", O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644);
     Result<pid_t> pid = SysError{0, ""};
     if (!output) pid = SysError{output.error().code, "create " + where(file) + ".t"};
-    else if (!state) pid = SysError{state.error().code, "open " + path_ + "/state"};
-    else if (!new_state) pid = SysError{new_state.error().code, "create " + path_ + "/newstate"};
+    else if (!state) pid = SysError{state.error().code, "open " + where(file, "state")};
+    else if (!new_state) pid = SysError{new_state.error().code, "create " + where(file, "newstate")};
     else {
       SpawnRequest request;
       request.path = "/bin/sh";
@@ -423,7 +424,7 @@ Result<void> LogDir::finish_processed(const Unprocessed& file) {
   if (::unlinkat(dir, (file.base + ".u").c_str(), 0) != 0 && errno != ENOENT)
     return errno_error("delete " + where(file) + ".u");
   if (::renameat(dir, "newstate", dir, "state") != 0 && errno != ENOENT)
-    return errno_error("rename " + path_ + "/newstate to state");
+    return errno_error("rename " + where(file, "newstate") + " to state");
   info("processed " + where(file) + ".s");
   return {};
 }

@@ -190,22 +190,22 @@ int run_control(const Invocation& inv) {
 int run_rescan(const Invocation& inv) {
   const std::string tree = state_dir::live_tree_dir_for(inv.svdir);
   if (tree.empty()) {
-    write_out("fail: rescan: no svscan runs on " + inv.svdir + "\n");
+    write_out("fail: rescan: no svscan runs on " + escape_name(inv.svdir) + "\n");
     return 1;
   }
   const std::string control = tree + "/control";
   // Non-blocking: ENXIO at once when svscan has gone, never a hang.
   auto fd = open_file(control, O_WRONLY | O_NONBLOCK);
   if (!fd) {
-    write_out("fail: rescan: " + fd.error().message() + "\n");
+    write_out("fail: rescan: " + escape_name(fd.error().message()) + "\n");
     return 1;
   }
   const char byte = state_dir::kRescanByte;
   if (auto written = write_all(fd->get(), std::string_view(&byte, 1)); !written) {
-    write_out("fail: rescan: " + written.error().message() + "\n");
+    write_out("fail: rescan: " + escape_name(written.error().message()) + "\n");
     return 1;
   }
-  write_out("ok: rescan: " + inv.svdir + "\n");
+  write_out("ok: rescan: " + escape_name(inv.svdir) + "\n");
   return 0;
 }
 

@@ -47,22 +47,6 @@ LogDir::~LogDir() = default;
 
 namespace {
 
-std::string parent_of(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-/// mkdir -p: every missing component of path, mode 0755.
-Result<void> make_directories(const std::string& path) {
-  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
-    const std::string prefix = path.substr(0, at);
-    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      return errno_error("create " + prefix);
-    if (at == std::string::npos) return {};
-  }
-}
-
 /// The log directory at path exists after this, or the error says why not. A dangling
 /// symlink (main -> /run/log/web on a read-only root, issue #16) gets its target made,
 /// with the missing parents: /run is an empty tmpfs when a container starts. Errors name
@@ -75,11 +59,10 @@ Result<void> create_log_directory(const std::string& path) {
     struct stat st {};
     if (::stat(link.c_str(), &st) == 0 || errno != ENOENT) return {};  // open() tells the rest
     if (::lstat(link.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return {};
-    char target[4096];
-    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-    if (n <= 0) return errno_error("read the symbolic link " + link);
-    std::string resolved(target, static_cast<size_t>(n));
-    if (resolved[0] != '/') resolved = parent_of(link) + "/" + resolved;
+    auto target = read_link(AT_FDCWD, link);
+    if (!target) return target.error();
+    std::string resolved = std::move(*target);
+    if (resolved[0] != '/') resolved = parent_dir(link) + "/" + resolved;
     if (::lstat(resolved.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
       link = resolved;  // a chain of links: follow it to the end
       continue;
@@ -380,9 +363,10 @@ bool LogDir::delete_old_file(const std::string& name, std::string_view why) {
   return true;
 }
 
-std::string LogDir::where(const Unprocessed& file) const {
-  if (file.dir == dir_fd_) return path_ + "/" + file.base;
-  return "the directory " + path_ + " was before SIGHUP, " + file.base;
+std::string LogDir::where(const Unprocessed& file, std::string_view name) const {
+  if (name.empty()) name = file.base;
+  if (file.dir == dir_fd_) return path_ + "/" + std::string(name);
+  return "the directory " + path_ + " was before SIGHUP, " + std::string(name);
 }
 
 void LogDir::start_processor() {
@@ -405,8 +389,8 @@ void LogDir::start_processor() {
     auto new_state = open_at(dir, "newstate", O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0644);
     Result<pid_t> pid = SysError{0, ""};
     if (!output) pid = SysError{output.error().code, "create " + where(file) + ".t"};
-    else if (!state) pid = SysError{state.error().code, "open " + path_ + "/state"};
-    else if (!new_state) pid = SysError{new_state.error().code, "create " + path_ + "/newstate"};
+    else if (!state) pid = SysError{state.error().code, "open " + where(file, "state")};
+    else if (!new_state) pid = SysError{new_state.error().code, "create " + where(file, "newstate")};
     else {
       SpawnRequest request;
       request.path = "/bin/sh";
@@ -440,7 +424,7 @@ Result<void> LogDir::finish_processed(const Unprocessed& file) {
   if (::unlinkat(dir, (file.base + ".u").c_str(), 0) != 0 && errno != ENOENT)
     return errno_error("delete " + where(file) + ".u");
   if (::renameat(dir, "newstate", dir, "state") != 0 && errno != ENOENT)
-    return errno_error("rename " + path_ + "/newstate to state");
+    return errno_error("rename " + where(file, "newstate") + " to state");
   info("processed " + where(file) + ".s");
   return {};
 }

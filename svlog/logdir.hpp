@@ -94,7 +94,9 @@ class LogDir {
   [[nodiscard]] bool in_use(std::string_view name) const;
   void start_processor();
   Result<void> finish_processed(const Unprocessed& file);
-  [[nodiscard]] std::string where(const Unprocessed& file) const;
+  /// How messages name a file in file's directory: name (default: file's base) under path_,
+  /// or in the directory path_ was before SIGHUP replaced it.
+  [[nodiscard]] std::string where(const Unprocessed& file, std::string_view name = {}) const;
   std::string unique_old_name(char suffix);
   void info(std::string_view text) const;
 

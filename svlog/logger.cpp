@@ -51,7 +51,13 @@ Logger::Logger(Loop& loop, Options options)
         for (auto& target : targets_)
           if (target->dir() && target->dir()->on_child_exit(pid, status)) break;
         maybe_exit();
-      }) {}
+      }) {
+  // The -r/-R byte table, made once: replace_characters runs on every read and datagram.
+  for (size_t byte = 0; byte < replaced_.size(); ++byte)
+    replaced_[byte] = byte < 32 || byte > 126;
+  for (const char c : options_.replace_set) replaced_[static_cast<unsigned char>(c)] = true;
+  replaced_['\n'] = false;
+}
 
 Logger::~Logger() = default;
 
@@ -144,13 +150,8 @@ bool Logger::read_once() {
 void Logger::replace_characters(char* data, size_t size) const {
   // svlogd's -r/-R: non-printable bytes (and those in -R's set) become the replacement,
   // before pattern matching; newlines stay.
-  bool in_set[256] = {};
-  for (const char c : options_.replace_set) in_set[static_cast<unsigned char>(c)] = true;
-  for (size_t i = 0; i < size; ++i) {
-    const auto byte = static_cast<unsigned char>(data[i]);
-    if (byte == '\n') continue;
-    if (byte < 32 || byte > 126 || in_set[byte]) data[i] = options_.replacement;
-  }
+  for (size_t i = 0; i < size; ++i)
+    if (replaced_[static_cast<unsigned char>(data[i])]) data[i] = options_.replacement;
 }
 
 void Logger::on_readable() {
@@ -160,12 +161,7 @@ void Logger::on_readable() {
       at_eof_ = false;
       input_done_ = true;
       input_watch_.stop();
-      if (!held_.empty()) {
-        feed_line_start(held_, false, held_stamp_);
-        held_.clear();
-      }
-      for (auto& target : targets_) target->end_open_line(side_);
-      mid_line_ = false;
+      end_input_line();
       if (flush_all()) flush_stderr();
       arm_socket();
     } else if (at_eof_) {
@@ -185,7 +181,7 @@ void Logger::arm_socket() {
     socket_watch_->stop();
 }
 
-void Logger::on_datagrams() {
+void Logger::on_datagrams() noexcept {
   arm_socket();
   if (!socket_watch_->active()) return;
   // Each datagram goes to write(2) before the next is received, as each read of stdin
@@ -216,8 +212,8 @@ bool Logger::receive_datagram() {
   }
   std::string line = format_syslog_datagram({datagram_.get(), size});
   if (options_.replacement != 0) replace_characters(line.data(), line.size() - 1);
-  const std::string stamp(stamper_.now());
-  feed_line_start(line, true, stamp);
+  // The stamp is copied into each target's buffer before the next now().
+  feed_line_start(line, true, stamper_.now());
   return true;
 }
 
@@ -229,6 +225,16 @@ bool Logger::drain_socket() {
     if (!flush_all()) return false;  // finish() comes back here once it is written
   close_socket();
   return true;
+}
+
+void Logger::end_input_line() {
+  if (!held_.empty()) {
+    feed_line_start(held_, false, held_stamp_);
+    held_.clear();
+  }
+  // A last line without its newline is written with one (svlogd drops it).
+  for (auto& target : targets_) target->end_open_line(side_);
+  mid_line_ = false;
 }
 
 void Logger::feed_line_start(std::string_view bytes, bool complete, std::string_view stamp) {
@@ -384,13 +390,7 @@ void Logger::on_terminate() {
 void Logger::finish() {
   if (finished_) return;
   input_watch_.stop();
-  if (!held_.empty()) {
-    feed_line_start(held_, false, held_stamp_);
-    held_.clear();
-  }
-  // A last line without its newline is written with one (svlogd drops it).
-  for (auto& target : targets_) target->end_open_line(side_);
-  mid_line_ = false;
+  end_input_line();
   if (!drain_socket()) return;
   if (!flush_all()) return;  // resume() calls finish() again once the data is written
   flush_stderr();

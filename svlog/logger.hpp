@@ -3,6 +3,7 @@
 // and answers signals; the whole of svlog but argument parsing.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,13 +35,16 @@ class Logger {
 
  private:
   void on_readable();
-  void on_datagrams();
+  void on_datagrams() noexcept;  // the socket watch's callback
   bool receive_datagram();
   bool drain_socket();
   void arm_socket();
   bool read_once();
   void replace_characters(char* data, size_t size) const;
   void dispatch();
+  /// Ends the line standard input left open: a held start is fed, open lines get their
+  /// newline. Standard input gives no more after this.
+  void end_input_line();
   void feed_line_start(std::string_view bytes, bool complete, std::string_view stamp);
   bool flush_all();
   void flush_stderr();
@@ -56,6 +60,7 @@ class Logger {
   Loop& loop_;
   Options options_;
   Stamper stamper_;
+  std::array<bool, 256> replaced_{};  // bytes -r/-R replace (never '\n')
   std::vector<std::unique_ptr<Target>> targets_;
   // Input: one read's bytes; consumed_ tells how far dispatch got (it stops while blocked).
   std::unique_ptr<char[]> input_;

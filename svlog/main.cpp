@@ -23,13 +23,17 @@ int svlog_main(int argc, char** argv) {
   std::string error;
   auto options = svlog::parse_options(args, error);
   if (!options) diag::usage(error + "\n" + svlog::kUsage);
+  // Exit 0 only when the text was written (`svlog --help > /dev/full` is an error), as
+  // lib's answer_help_and_version, which sees only a lone argv[1].
   if (options->help) {
-    (void)write_all(STDOUT_FILENO, std::string("usage: ") + svlog::kUsage + "\n" + svlog::kHelp);
-    return 0;
+    return write_all(STDOUT_FILENO, std::string("usage: ") + svlog::kUsage + "\n" + svlog::kHelp)
+               ? 0
+               : diag::kExitSystem;
   }
   if (options->version) {
-    (void)write_all(STDOUT_FILENO, "svlog (svtree) " + std::string(version()) + "\n");
-    return 0;
+    return write_all(STDOUT_FILENO, "svlog (svtree) " + std::string(version()) + "\n")
+               ? 0
+               : diag::kExitSystem;
   }
   neutralise_sigpipe();
   svlog::Logger logger(Loop::default_loop(), std::move(*options));

@@ -42,7 +42,8 @@ constexpr std::string_view kHelp =
     "  -W MS        start CMD once every service is up and ready; past MS, exit 111\n"
     "  -- CMD ...   run CMD as the main command (tini-style); the tree ends with it\n"
     "  SVTREE_STATE_DIR: where the state directories are (default /run/svtree).\n"
-    "  SVTREE_SUPERVISE: the supervise to run (default: the one beside svscan). See svscan(8).\n";
+    "  SVTREE_SUPERVISE: the supervise to run (default: svscan's own executable, as\n"
+    "                    supervise). See svscan(8).\n";
 
 }  // namespace
 

@@ -47,26 +47,39 @@ void ReadyWait::start() {
   check();
 }
 
+bool ReadyWait::is_ready(size_t i) {
+  const std::string& name = names_[i];
+  if (path_exists(name + "/down")) return true;  // not wanted up: nothing to wait for
+  if (inotify_ && !watching_supervise_[i]) {
+    // status is replaced by a rename, which the directory sees as IN_MOVED_TO.
+    watching_supervise_[i] =
+        inotify_->add_watch(supervise_path(name), IN_MOVED_TO | IN_CLOSE_WRITE).ok();
+  }
+  std::optional<StatusRecord> record;
+  if (auto read = read_service_status(name)) record = std::move(*read);
+  return counts_as_ready(record);
+}
+
 std::vector<std::string> ReadyWait::not_ready() {
   std::vector<std::string> waiting;
-  for (size_t i = 0; i < names_.size(); ++i) {
-    const std::string& name = names_[i];
-    if (path_exists(name + "/down")) continue;  // not wanted up: nothing to wait for
-    if (inotify_ && !watching_supervise_[i]) {
-      // status is replaced by a rename, which the directory sees as IN_MOVED_TO.
-      watching_supervise_[i] =
-          inotify_->add_watch(supervise_path(name), IN_MOVED_TO | IN_CLOSE_WRITE).ok();
-    }
-    std::optional<StatusRecord> record;
-    if (auto read = read_service_status(name)) record = std::move(*read);
-    if (!counts_as_ready(record)) waiting.push_back(name);
-  }
+  for (size_t i = 0; i < names_.size(); ++i)
+    if (!is_ready(i)) waiting.push_back(names_[i]);
   return waiting;
 }
 
 void ReadyWait::check() {
   if (done_) return;
-  if (!not_ready().empty()) return;
+  // A wake-up looks first at the service last seen waiting and stops at the first one
+  // still waiting: while one waits, an event costs one record read, not one per service
+  // (each supervise's start is a few events: quadratic at start-up). Ready still means
+  // one round that read every service ready.
+  for (size_t seen = 0; seen < names_.size(); ++seen) {
+    const size_t i = (first_waiting_ + seen) % names_.size();
+    if (!is_ready(i)) {
+      first_waiting_ = i;
+      return;
+    }
+  }
   done_ = true;
   // Stopped, not destroyed: this may run inside io_'s own callback.
   if (io_) io_->stop();

@@ -40,6 +40,8 @@ class ReadyWait {
  private:
   void check();
   [[nodiscard]] std::vector<std::string> not_ready();
+  /// Is names_[i] up and ready, or not wanted up? Watches its supervise/ first.
+  [[nodiscard]] bool is_ready(size_t i);
 
   Loop& loop_;
   std::vector<std::string> names_;
@@ -50,6 +52,7 @@ class ReadyWait {
   std::vector<bool> watching_supervise_;
   std::unique_ptr<IoWatch> io_;
   std::unique_ptr<TimerWatch> deadline_;
+  size_t first_waiting_ = 0;  // where check() starts: the service last seen waiting
   bool done_ = false;
 };
 

@@ -201,7 +201,7 @@ void Scanner::catch_signals() {
   }
 }
 
-void Scanner::on_signal(int signo) {
+void Scanner::on_signal(int signo) noexcept {
   const std::string_view known = signal_name(signo);
   const std::string name = known == "unknown" ? "signal " + std::to_string(signo)
                                               : "SIG" + std::string(known);

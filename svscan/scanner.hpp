@@ -76,7 +76,7 @@ class Scanner final : private TreeEffects {
   void rescan();
   void open_state();
   void catch_signals();
-  void on_signal(int signo);
+  void on_signal(int signo) noexcept;  // every caught signal's callback
   void hold_or_start_command();
   /// Says each new dangling link once and watches where its target will appear; true
   /// when a watch was added (the caller looks again).

@@ -15,15 +15,7 @@
 namespace svtree::svscan {
 
 Result<void> make_private_dirs(const std::string& path) {
-  std::string prefix;
-  size_t at = 0;
-  while (at != std::string::npos) {
-    at = path.find('/', at + 1);
-    prefix = path.substr(0, at);
-    if (prefix.empty()) continue;
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      return errno_error("make directory " + prefix);
-  }
+  if (auto made = make_directories(path, 0755); !made) return made.error();
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno_error("stat " + path);
   if (!S_ISDIR(st.st_mode)) return SysError{ENOTDIR, "use " + path};

@@ -13,24 +13,16 @@
 
 #include "svtree/diag.hpp"
 #include "svtree/escape.hpp"
+#include "svtree/io.hpp"
 
 namespace svtree::svscan {
 
 namespace {
 
-std::string read_link(int dir_fd, const char* name) {
-  char text[4096];
-  const ssize_t n = ::readlinkat(dir_fd, name, text, sizeof text);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof text) return {};
-  return std::string(text, static_cast<size_t>(n));
-}
-
-std::string parent_of(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
+/// A link's target, or empty when it cannot be read: the callers then watch nothing.
+std::string link_target(int dir_fd, const std::string& path) {
+  auto target = read_link(dir_fd, path);
+  return target ? std::move(*target) : std::string();
 }
 
 }  // namespace
@@ -55,7 +47,7 @@ std::vector<std::string> link_parents(const std::string& path) {
     todo.pop_back();
     if (part == ".") continue;
     if (part == "..") {
-      done = parent_of(done.empty() ? "/" : done);
+      done = parent_dir(done.empty() ? "/" : done);
       if (done == "/") done.clear();
       continue;
     }
@@ -68,7 +60,7 @@ std::vector<std::string> link_parents(const std::string& path) {
     }
     if (++links > 40) break;
     parents.push_back(done.empty() ? "/" : done);
-    const std::string target = read_link(AT_FDCWD, candidate.c_str());
+    const std::string target = link_target(AT_FDCWD, candidate);
     if (target.empty()) break;
     if (target.front() == '/') done.clear();
     push_components(target);
@@ -82,14 +74,14 @@ std::string dangling_watch_dir(const std::string& target) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
       // A link to a link: the last one's target is what must appear.
-      const std::string next = read_link(AT_FDCWD, path.c_str());
+      const std::string next = link_target(AT_FDCWD, path);
       if (next.empty()) return {};
-      path = next.front() == '/' ? next : parent_of(path) + "/" + next;
+      path = next.front() == '/' ? next : parent_dir(path) + "/" + next;
       continue;
     }
     // The nearest ancestor that exists: making the missing part starts with an entry
     // appearing there (mkdir -p makes one level at a time; each is a new look).
-    for (std::string dir = parent_of(path);; dir = parent_of(dir)) {
+    for (std::string dir = parent_dir(path);; dir = parent_dir(dir)) {
       if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? dir : std::string();
       if (dir == "/" || dir == ".") return {};
     }
@@ -119,7 +111,7 @@ Result<void> read_listing(DIR* scan_dir, std::vector<ScanEntry>& listing,
       if (dangling != nullptr && errno == ENOENT &&
           ::fstatat(dir_fd, d->d_name, &link_st, AT_SYMLINK_NOFOLLOW) == 0 &&
           S_ISLNK(link_st.st_mode))
-        dangling->push_back({d->d_name, read_link(dir_fd, d->d_name)});
+        dangling->push_back({d->d_name, link_target(dir_fd, d->d_name)});
       continue;
     }
     if (!S_ISDIR(st.st_mode)) continue;

@@ -103,6 +103,30 @@ Result<UniqueFd> open_private_fifo(int dir_fd, const char* name, int flags,
   if ((st.st_mode & 07777) != kPrivateMode && ::fchmod(fd->get(), kPrivateMode) != 0)
     return errno_error("chmod " + shown);
   return fd;
+Result<void> make_directories(const std::string& path, mode_t mode) {
+  for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
+    const std::string prefix = path.substr(0, at);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), mode) != 0 && errno != EEXIST)
+      return errno_error("create " + prefix);
+    if (at == std::string::npos) return {};
+  }
+}
+
+Result<std::string> read_link(int dir_fd, const std::string& path) {
+  char target[4096];
+  const ssize_t n = ::readlinkat(dir_fd, path.c_str(), target, sizeof target);
+  if (n < 0) return errno_error("read the symbolic link " + path);
+  if (static_cast<size_t>(n) >= sizeof target)
+    return SysError{ENAMETOOLONG, "read the symbolic link " + path};
+  return std::string(target, static_cast<size_t>(n));
+}
+
+std::string parent_dir(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
 }
 
 Result<void> set_nonblocking(int fd, bool on) {

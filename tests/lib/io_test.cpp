@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "support/test_support.hpp"
 #include "svtree/atomic_file.hpp"
@@ -58,6 +61,35 @@ TEST(Io, WritableByOthers) {
   ASSERT_EQ(::chmod(dir.path().c_str(), 01777), 0);
   EXPECT_FALSE(is_writable_by_others(dir.path()));
   EXPECT_FALSE(is_writable_by_others(dir / "missing"));
+}
+
+TEST(Io, MakeDirectoriesReadLinkParentDir) {
+  TempDir dir;
+  ASSERT_TRUE(make_directories(dir / "a/b/c").ok());
+  EXPECT_TRUE(make_directories(dir / "a/b").ok()) << "existing directories are fine";
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "a/b/c").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  testing::write_file(dir / "file", "");
+  const auto blocked = make_directories(dir / "file/sub");
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(blocked.error().code, ENOTDIR);
+  EXPECT_NE(blocked.error().message().find("create " + dir / "file/sub"), std::string::npos)
+      << blocked.error().message();
+
+  ASSERT_EQ(::symlink("../somewhere", (dir / "link").c_str()), 0);
+  EXPECT_EQ(*read_link(AT_FDCWD, dir / "link"), "../somewhere");
+  const auto not_link = read_link(AT_FDCWD, dir / "file");
+  ASSERT_FALSE(not_link.ok());
+  EXPECT_EQ(not_link.error().code, EINVAL);
+  EXPECT_NE(not_link.error().message().find(dir / "file"), std::string::npos);
+
+  EXPECT_EQ(parent_dir("/a/b/c"), "/a/b");
+  EXPECT_EQ(parent_dir("/a/b/"), "/a");
+  EXPECT_EQ(parent_dir("/a"), "/");
+  EXPECT_EQ(parent_dir("/"), "/");
+  EXPECT_EQ(parent_dir("name"), ".");
+  EXPECT_EQ(parent_dir("a/b"), "a");
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "support/test_support.hpp"
+#include "svtree/unique_fd.hpp"
 
 namespace svtree::state_dir {
 namespace {
@@ -54,26 +56,29 @@ TEST(StateDir, AbsolutePathNormalises) {
 
 TEST(StateDir, LiveTreesNeedAHeldLockAndComeOldestFirst) {
   testing::TempDir root;
-  auto make_tree = [&](const std::string& scan, bool hold) {
+  // The record's mtime is when its svscan started: set, not waited for, so the order is
+  // known whatever the clock's granularity; the newer tree is made first.
+  auto make_tree = [&](const std::string& scan, bool hold, time_t started) {
     const std::string dir = tree_dir(root.path(), scan);
     testing::make_dirs(dir);
     testing::write_file(dir + "/scandir", format_record(scan, 1234));
-    const int fd = ::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (hold) ::flock(fd, LOCK_EX);
+    const timespec times[2] = {{started, 0}, {started, 0}};
+    EXPECT_EQ(::utimensat(AT_FDCWD, (dir + "/scandir").c_str(), times, 0), 0);
+    UniqueFd fd(::open((dir + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (hold) {
+      EXPECT_EQ(::flock(fd.get(), LOCK_EX), 0);
+    }
     return fd;
   };
-  const int a = make_tree("/older", true);
-  // mtime ordering: make sure the second record is strictly newer.
-  ::usleep(20000);
-  const int b = make_tree("/newer", true);
-  const int c = make_tree("/dead", false);
+  UniqueFd newer = make_tree("/newer", true, 2000);
+  UniqueFd older = make_tree("/older", true, 1000);
+  UniqueFd dead = make_tree("/dead", false, 500);
   const auto trees = live_trees(root.path());
   ASSERT_EQ(trees.size(), 2u);
   EXPECT_EQ(trees[0].record.scan_dir, "/older");
   EXPECT_EQ(trees[1].record.scan_dir, "/newer");
-  ::close(a);
-  ::close(b);
-  ::close(c);
+  newer.reset();
+  older.reset();
   EXPECT_TRUE(live_trees(root.path()).empty());
 }
 

@@ -115,5 +115,15 @@ TEST_F(SvctlFaults, HangingCheckIsKilledAfterTheProbeTimeout) {
   })) << "the check's child outlived the probe";
 }
 
+// svctl(8) DIAGNOSTICS: paths are escaped in every message, rescan's too.
+TEST_F(SvctlFaults, RescanEscapesTheServicesDirectory) {
+  const std::string strange = root_ / "a\nfail: forged\xff";
+  const auto rescan = run_command({svctl_, "rescan"}, std::chrono::seconds(60),
+                                  {"SVDIR=" + strange});
+  EXPECT_EQ(rescan.exit_code, 1) << rescan.out << rescan.err;
+  EXPECT_EQ(rescan.out, "fail: rescan: no svscan runs on " + root_.path() +
+                            "/a\\nfail: forged\\xff\n");
+}
+
 }  // namespace
 }  // namespace svtree::testing

@@ -12,10 +12,6 @@
 namespace svtree::svlog::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 /// Rotated files (.s and .u), without a running processor's .t output.
 std::vector<std::string> rotated(const std::string& dir) {
   std::vector<std::string> names;

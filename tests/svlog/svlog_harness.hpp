@@ -49,6 +49,10 @@ std::vector<std::string> old_files(const std::string& dir);
 std::string all_logs(const std::string& dir);
 /// Mode bits (07777) of path, or -1.
 int file_mode(const std::string& path);
+/// Whether needle occurs in text (a message in svlog's stderr, a line in a log).
+inline bool contains(std::string_view text, std::string_view needle) {
+  return text.find(needle) != std::string_view::npos;
+}
 /// Splits text into lines (without their newlines); a last line without one is kept.
 std::vector<std::string> split_lines(std::string_view text);
 

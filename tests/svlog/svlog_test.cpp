@@ -24,10 +24,6 @@
 namespace svtree::svlog::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 class Svlog : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -524,6 +520,12 @@ TEST_F(Svlog, AnswersHelpAndVersion) {
   const auto version = run_svlog({"--version"}, "");
   EXPECT_EQ(version.exit_code, 0) << version.err;
   EXPECT_TRUE(version.out.starts_with("svlog (svtree) ")) << version.out;
+  // As every program's (lib/program_info): exit 0 only when the text was written.
+  for (const char* option : {"--help", "--version"}) {
+    const auto full = run_command(
+        {"/bin/sh", "-c", "exec \"$1\" \"$2\" > /dev/full", "sh", svlog_binary(), option});
+    EXPECT_EQ(full.exit_code, 111) << option << ": " << full.err;
+  }
   const auto unknown = run_svlog({"--frobnicate"}, "");
   EXPECT_EQ(unknown.exit_code, 100);
   EXPECT_TRUE(contains(unknown.err, "unknown option --frobnicate")) << unknown.err;

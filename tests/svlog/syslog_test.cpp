@@ -17,10 +17,6 @@
 namespace svtree::svlog::testing {
 namespace {
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
 TEST(SyslogFormat, Rfc3164KeepsFacilitySeverityAndTagDropsTheTimestamp) {
   EXPECT_EQ(format_syslog_datagram("<27>Nov 30 15:37:59 web[12]: hello world"),
             "daemon.err: web[12]: hello world\n");

@@ -17,14 +17,6 @@
 namespace svtree::svscan::testing {
 namespace {
 
-std::string starting_run(const ScanTree& tree, const std::string& name) {
-  return "echo $$ >> " + tree.out(name + ".starts") + "\nexec sleep 1000\n";
-}
-
-size_t starts(const ScanTree& tree, const std::string& name) {
-  return count_lines(read_file(tree.out(name + ".starts")), "\n");
-}
-
 // Item 7: svscan chdirs into the scan directory before it starts anything, so a relative
 // SVTREE_SUPERVISE used to pass the start-up check and then fail every exec, forever.
 TEST(SvscanFaults, RelativeSuperviseIsResolvedAtStartUp) {
@@ -32,7 +24,7 @@ TEST(SvscanFaults, RelativeSuperviseIsResolvedAtStartUp) {
   TempDir bin;
   const std::string supervise = binary_from_env("SVTREE_SUPERVISE");
   ASSERT_EQ(::symlink(supervise.c_str(), (bin / "supervise").c_str()), 0);
-  tree.add_service("a", starting_run(tree, "a"));
+  tree.add_service("a", counting_run(tree, "a"));
   tree.start({}, {}, false, {"-C", bin.path(), "SVTREE_SUPERVISE=./supervise"});
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
   EXPECT_EQ(tree.count_in_log("fatal"), 0u) << tree.log();
@@ -44,10 +36,10 @@ TEST(SvscanFaults, RelativeSuperviseIsResolvedAtStartUp) {
 TEST(SvscanFaults, NamesAreEscapedInTheLog) {
   ScanTree tree;
   const std::string forged = "evil\nsvscan: fatal: forged";
-  tree.add_service("forger", starting_run(tree, "forger"), "", false);
+  tree.add_service("forger", counting_run(tree, "forger"), "", false);
   ASSERT_EQ(::rename((tree.staging() + "/forger").c_str(), (tree.scan() + "/" + forged).c_str()),
             0);
-  tree.add_service("latin", starting_run(tree, "latin"), "", false);
+  tree.add_service("latin", counting_run(tree, "latin"), "", false);
   ASSERT_EQ(::rename((tree.staging() + "/latin").c_str(), (tree.scan() + "/caf\xe9").c_str()), 0);
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "forger") == 1 && starts(tree, "latin") == 1; }))
@@ -98,7 +90,7 @@ TEST(SvscanFaults, ReEnabledWhileStoppingStillSeesLogChanges) {
 TEST(SvscanFaults, ServicesBeyondMaxAreNamedAndStartWhenASlotFrees) {
   ScanTree tree;
   const std::vector<std::string> names = {"a", "b", "c", "d"};
-  for (const auto& name : names) tree.add_service(name, starting_run(tree, name));
+  for (const auto& name : names) tree.add_service(name, counting_run(tree, name));
   tree.start({"-c", "2"});
   const auto running = [&] {
     std::vector<std::string> up;
@@ -150,7 +142,7 @@ TEST(SvscanFaults, SymlinkMadeBeforeItsTargetStartsWhenTheTargetAppears) {
       << tree.log();
   make_dirs(sv);
   make_dirs(sv + "/web");
-  write_script(sv + "/web/run", starting_run(tree, "web"));
+  write_script(sv + "/web/run", counting_run(tree, "web"));
   ASSERT_TRUE(wait_until([&] { return starts(tree, "web") == 1; })) << tree.log();
   EXPECT_EQ(tree.count_in_log("web: its symlink target " + sv +
                               "/web does not exist yet: starting it when it appears"),
@@ -163,7 +155,7 @@ TEST(SvscanFaults, SymlinkMadeBeforeItsTargetStartsWhenTheTargetAppears) {
   ASSERT_EQ(::symlink("../staging/db-current", (tree.scan() + "/db").c_str()), 0);
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("db: its symlink target ") == 1; }))
       << tree.log();
-  tree.add_service("db-build", starting_run(tree, "db"), "", false);
+  tree.add_service("db-build", counting_run(tree, "db"), "", false);
   ASSERT_EQ(::rename((tree.staging() + "/db-build").c_str(), (sv + "/db").c_str()), 0);
   ASSERT_TRUE(wait_until([&] { return starts(tree, "db") == 1; })) << tree.log();
   EXPECT_EQ(tree.count_in_log("db: its symlink target "), 1u) << tree.log();
@@ -179,7 +171,7 @@ TEST(SvscanFaults, RunlevelSwitchIsFollowed) {
   make_dirs(levels + "/default");
   make_dirs(levels + "/single");
   for (const char* name : {"a", "b", "c"}) {
-    tree.add_service(name, starting_run(tree, name), "", false);
+    tree.add_service(name, counting_run(tree, name), "", false);
     make_dirs(sv);
     ASSERT_EQ(::rename((tree.staging() + "/" + name).c_str(), (sv + "/" + name).c_str()), 0);
   }

@@ -150,4 +150,15 @@ inline size_t count_lines(const std::string& text, const std::string& needle) {
   return count;
 }
 
+/// A run that says it started (its pid, one line per start, in out(name.starts)) and
+/// then stays up.
+inline std::string counting_run(const ScanTree& tree, const std::string& name) {
+  return "echo $$ >> " + tree.out(name + ".starts") + "\nexec sleep 1000\n";
+}
+
+/// How many times counting_run(tree, name) has started.
+inline size_t starts(const ScanTree& tree, const std::string& name) {
+  return count_lines(read_file(tree.out(name + ".starts")), "\n");
+}
+
 }  // namespace svtree::svscan::testing

@@ -15,15 +15,6 @@
 namespace svtree::svscan::testing {
 namespace {
 
-// A run that says it started (one line per start) and then stays up.
-std::string counting_run(const ScanTree& tree, const std::string& name) {
-  return "echo $$ >> " + tree.out(name + ".starts") + "\nexec sleep 1000\n";
-}
-
-size_t starts(const ScanTree& tree, const std::string& name) {
-  return count_lines(read_file(tree.out(name + ".starts")), "\n");
-}
-
 pid_t last_start_pid(const ScanTree& tree, const std::string& name) {
   std::istringstream lines(read_file(tree.out(name + ".starts")));
   std::string line;

@@ -49,6 +49,16 @@ Result<std::string> read_small_file_at(int dir_fd, const std::string& path,
 /// for svscan's own control FIFO.
 Result<UniqueFd> open_private_fifo(int dir_fd, const char* name, int flags,
                                    const std::string& shown);
+/// mkdir -p: makes each missing directory on path, with mode (before the umask). One that
+/// exists already is fine whatever it is: the caller checks what it needs. The error names
+/// the directory that could not be made ("create PREFIX").
+Result<void> make_directories(const std::string& path, mode_t mode = 0755);
+/// The target of the symbolic link at path (relative to dir_fd, AT_FDCWD for cwd).
+/// ENAMETOOLONG for a target of 4096 bytes or more.
+Result<std::string> read_link(int dir_fd, const std::string& path);
+/// path without its last component, trailing slashes ignored: "." for a bare name, "/" for
+/// a name in the root.
+std::string parent_dir(std::string path);
 
 /// Sets or clears O_NONBLOCK.
 Result<void> set_nonblocking(int fd, bool on);

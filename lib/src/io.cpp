@@ -103,6 +103,8 @@ Result<UniqueFd> open_private_fifo(int dir_fd, const char* name, int flags,
   if ((st.st_mode & 07777) != kPrivateMode && ::fchmod(fd->get(), kPrivateMode) != 0)
     return errno_error("chmod " + shown);
   return fd;
+}
+
 Result<void> make_directories(const std::string& path, mode_t mode) {
   for (size_t at = path.find('/', 1);; at = path.find('/', at + 1)) {
     const std::string prefix = path.substr(0, at);

@@ -312,9 +312,13 @@ TEST_P(SvctlTest, SignalVerbsReachTheService) {
   make_service("sig",
                "for s in HUP ALRM INT QUIT USR1 USR2; do trap \"echo $s >> got\" $s; done\n"
                "trap 'echo TERM >> got; kill $! 2>/dev/null; exit 0' TERM\n"
+               ": > traps-set\n"
                "while :; do sleep 5 & wait $!; done\n");
   supervise("sig");
   wait_running("sig");
+  // The pid is published at fork: a signal sent before the script has set its traps kills
+  // it (seen under load: "hup: got" nothing). Wait for the script to say it is listening.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("sig/traps-set")); }));
   const std::vector<std::pair<std::string, std::string>> verbs = {
       {"hup", "HUP"}, {"alarm", "ALRM"}, {"interrupt", "INT"}, {"quit", "QUIT"},
       {"1", "USR1"},  {"2", "USR2"},     {"term", "TERM"}};

@@ -152,7 +152,7 @@ TEST(SuperviseKnobs, ControlScriptDoesNotBlockTheSupervisor) {
   EXPECT_TRUE(service.wait_status([](const StatusRecord& r) { return !r.paused; }));
 }
 
-TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
+TEST(SuperviseKnobs, RestartDelayIsTheLeastTimeBetweenStarts) {
   ServiceFixture service;
   write_file(service.file("restart-delay"), "100\n");
   write_file(service.file("restart-delay-max"), "400\n");
@@ -162,11 +162,14 @@ TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
   ASSERT_TRUE(
       wait_until([&] { return numbers_in(read_file(service.file("starts"))).size() >= 6; }));
   const auto starts = numbers_in(read_file(service.file("starts")));
-  // Delays: 100, 200, 400, 400, 400 ms (lower bounds; a loaded machine only adds).
-  const long long expected_ms[] = {100, 200, 400, 400, 400};
+  // The real binary reads restart-delay: no two starts closer than 100 ms. Whether the
+  // delay then doubles depends on how long each run lived, which a loaded machine decides
+  // (a run slower than the delay does not double it: seen at load 100, gaps 100, 160, 100
+  // ms); the doubling, the cap and the reset are asserted against a fake clock in
+  // SupervisorTest.BackoffDoublesToTheCapAndResetsAfterALongRun.
   const long long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
   for (size_t i = 1; i < 6; ++i)
-    EXPECT_GE((starts[i] - starts[i - 1]) * tick_ms, expected_ms[i - 1] - tick_ms) << "gap " << i;
+    EXPECT_GE((starts[i] - starts[i - 1]) * tick_ms, 100 - tick_ms) << "gap " << i;
 }
 
 TEST(SuperviseKnobs, EssentialRunEndingUnaskedEndsSupervise99) {

@@ -212,7 +212,7 @@ TEST_P(SvctlTest, StatusIsByteForByteSvs) {
   make_service("idle", kSleeper);
   write_file(dir("idle/down"), "");
   make_service("napping", kSleeper);
-  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  make_service("stubborn", "trap '' TERM\n: > traps-set\nexec sleep 1000\n");
   make_service("onetime", kSleeper);
   write_file(dir("onetime/down"), "");
   make_service("finishing", "exit 3\n");
@@ -220,6 +220,8 @@ TEST_P(SvctlTest, StatusIsByteForByteSvs) {
   for (const char* name : {"web", "idle", "napping", "stubborn", "onetime", "finishing"})
     supervise(name);
   for (const char* name : {"web", "napping", "stubborn"}) wait_running(name);
+  // The pid is published at fork: a TERM before stubborn's trap is set would kill it.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("stubborn/traps-set")); }));
   ASSERT_EQ(svctl({"pause", "napping"}).exit_code, 0);
   ASSERT_EQ(svctl({"down", "stubborn"}).exit_code, 0);
   ASSERT_EQ(svctl({"once", "onetime"}).exit_code, 0);
@@ -393,9 +395,11 @@ TEST_P(SvctlTest, OneWaitCoversManyServices) {
 }
 
 TEST_P(SvctlTest, TimeoutsPrintTimeoutOrKill) {
-  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  make_service("stubborn", "trap '' TERM\n: > traps-set\nexec sleep 1000\n");
   supervise("stubborn");
   wait_running("stubborn");
+  // The pid is published at fork: a TERM before the trap is set would kill it.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("stubborn/traps-set")); }));
   const pid_t pid = running_pid(dir("stubborn"));
   auto stop = svctl({"-w", "1", "stop", "stubborn"});
   EXPECT_EQ(stop.exit_code, 1);

@@ -154,10 +154,8 @@ TEST(SuperviseKnobs, ControlScriptDoesNotBlockTheSupervisor) {
   EXPECT_TRUE(service.wait_status([](const StatusRecord& r) { return !r.paused; }));
 }
 
-TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
+TEST(SuperviseKnobs, RestartDelayIsTheLeastTimeBetweenStarts) {
   ServiceFixture service;
-  // Steps well above what a loaded machine needs to run `cut` and exit: a run that lives
-  // longer than the current delay is no failed start and would not double it.
   write_file(service.file("restart-delay"), "400\n");
   write_file(service.file("restart-delay-max"), "1600\n");
   // Kernel start times (clock ticks since boot): immune to a slow shell.
@@ -166,11 +164,14 @@ TEST(SuperviseKnobs, RestartDelayDoublesUpToTheCap) {
   ASSERT_TRUE(
       wait_until([&] { return numbers_in(read_file(service.file("starts"))).size() >= 6; }));
   const auto starts = numbers_in(read_file(service.file("starts")));
-  // Delays: 400, 800, 1600, 1600, 1600 ms (lower bounds; a loaded machine only adds).
-  const long long expected_ms[] = {400, 800, 1600, 1600, 1600};
+  // The real binary reads restart-delay: no two starts closer than 400 ms. Whether the
+  // delay then doubles depends on how long each run lived, which a loaded machine decides
+  // (a run slower than the delay does not double it); the doubling, the cap and the reset
+  // are asserted against a fake clock in
+  // SupervisorTest.BackoffDoublesToTheCapAndResetsAfterALongRun.
   const long long tick_ms = 1000 / ::sysconf(_SC_CLK_TCK);
   for (size_t i = 1; i < 6; ++i)
-    EXPECT_GE((starts[i] - starts[i - 1]) * tick_ms, expected_ms[i - 1] - tick_ms) << "gap " << i;
+    EXPECT_GE((starts[i] - starts[i - 1]) * tick_ms, 400 - tick_ms) << "gap " << i;
 }
 
 TEST(SuperviseKnobs, EssentialRunEndingUnaskedEndsSupervise99) {

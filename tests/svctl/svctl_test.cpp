@@ -214,7 +214,7 @@ TEST_P(SvctlTest, StatusIsByteForByteSvs) {
   make_service("idle", kSleeper);
   write_file(dir("idle/down"), "");
   make_service("napping", kSleeper);
-  make_service("stubborn", "trap '' TERM\nexec sleep 1000\n");
+  make_service("stubborn", "trap '' TERM\n: > traps-set\nexec sleep 1000\n");
   make_service("onetime", kSleeper);
   write_file(dir("onetime/down"), "");
   make_service("finishing", "exit 3\n");
@@ -222,6 +222,8 @@ TEST_P(SvctlTest, StatusIsByteForByteSvs) {
   for (const char* name : {"web", "idle", "napping", "stubborn", "onetime", "finishing"})
     supervise(name);
   for (const char* name : {"web", "napping", "stubborn"}) wait_running(name);
+  // The pid is published at fork: a TERM before stubborn's trap is set would kill it.
+  ASSERT_TRUE(wait_until([&] { return file_exists(dir("stubborn/traps-set")); }));
   ASSERT_EQ(svctl({"pause", "napping"}).exit_code, 0);
   ASSERT_EQ(svctl({"down", "stubborn"}).exit_code, 0);
   ASSERT_EQ(svctl({"once", "onetime"}).exit_code, 0);

@@ -296,7 +296,11 @@ TEST_P(SvctlTest, WaitingVerbsPrintWhatSvPrints) {
       wait_until([&] {
         auto rec = read_status(dir(name));
         if (!rec || rec->got_term) return false;
-        return rec->want_up ? rec->state == RunState::kRun : rec->state != RunState::kFinish;
+        if (!rec->want_up) return rec->state != RunState::kFinish;
+        // A run's pid is published at fork: until the shell has set its traps and exec'd
+        // sleep, a hup or 2 would kill it (seen under load). sleep inherits the ignores.
+        return rec->state == RunState::kRun && rec->pid > 0 &&
+               read_file("/proc/" + std::to_string(rec->pid) + "/comm") == "sleep\n";
       });
     }
     std::string theirs_text = normalise(theirs.out);

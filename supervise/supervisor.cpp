@@ -39,9 +39,13 @@ AdoptionVerdict judge_adoption(const std::optional<StatusRecord>& previous,
                                const ProcessIdentity& parent) {
   if (!previous) return {};
   if (previous->state != RunState::kRun || previous->pid <= 0) {
+    // A predecessor that left on purpose (x, SIGTERM, its directory removed) published
+    // "exiting": its 'd' says it was leaving, not that the operator wants the service down.
+    // A service removed and linked back in starts as its `down` file says (runsvdir does).
     const bool same_tree = previous->extension && parent.pid > 0 && parent.start_time != 0 &&
                            previous->extension->parent_pid == parent.pid &&
-                           previous->extension->parent_start_time == parent.start_time;
+                           previous->extension->parent_start_time == parent.start_time &&
+                           previous->extension->phase != Phase::kExiting;
     return {false, same_tree, {}};
   }
   const std::string pid = "pid " + std::to_string(previous->pid);

@@ -193,16 +193,8 @@ int run_rescan(const Invocation& inv) {
     write_out("fail: rescan: no svscan runs on " + escape_name(inv.svdir) + "\n");
     return 1;
   }
-  const std::string control = tree + "/control";
-  // Non-blocking: ENXIO at once when svscan has gone, never a hang.
-  auto fd = open_file(control, O_WRONLY | O_NONBLOCK);
-  if (!fd) {
-    write_out("fail: rescan: " + escape_name(fd.error().message()) + "\n");
-    return 1;
-  }
-  const char byte = state_dir::kRescanByte;
-  if (auto written = write_all(fd->get(), std::string_view(&byte, 1)); !written) {
-    write_out("fail: rescan: " + escape_name(written.error().message()) + "\n");
+  if (auto asked = state_dir::request_rescan(tree); !asked) {
+    write_out("fail: rescan: " + escape_name(asked.error().message()) + "\n");
     return 1;
   }
   write_out("ok: rescan: " + escape_name(inv.svdir) + "\n");

@@ -67,7 +67,8 @@ std::string resolve_service_dir(const std::string& name, const std::string& svdi
 
 std::optional<ServiceRef> main_command_of(const std::string& svdir) {
   const std::string tree = state_dir::live_tree_dir_for(svdir);
-  if (tree.empty() || !path_exists(tree + "/main/supervise/status")) return std::nullopt;
+  if (tree.empty() || !path_exists(supervise_path(tree + "/main", kStatusEntry)))
+    return std::nullopt;
   return ServiceRef{std::string(state_dir::kMainName), tree + "/main"};
 }
 

@@ -34,7 +34,7 @@ TreeState::~TreeState() {
   // The lock file stays: unlinking it would let a newcomer lock a fresh inode while a
   // late one still holds the old. The record goes, so svctl never finds a dead tree.
   ::unlink((dir_ + "/scandir").c_str());
-  ::unlink((dir_ + "/control").c_str());
+  ::unlink((dir_ + "/" + state_dir::kControlName).c_str());
 }
 
 TreeState::Outcome TreeState::open(const std::string& root, const std::string& scan_dir,
@@ -67,7 +67,8 @@ TreeState::Outcome TreeState::open(const std::string& root, const std::string& s
     why = written.error().message();
     return Outcome::kUnavailable;
   }
-  auto fd = open_private_fifo(AT_FDCWD, (dir + "/control").c_str(), O_RDWR, dir + "/control");
+  auto fd = open_private_fifo(AT_FDCWD, (dir + "/" + state_dir::kControlName).c_str(), O_RDWR,
+                              dir + "/" + state_dir::kControlName);
   if (!fd) {
     why = fd.error().message();
     return Outcome::kUnavailable;

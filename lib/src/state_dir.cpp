@@ -161,4 +161,13 @@ std::string absolute_path(std::string_view path) {
   return out.empty() ? "/" : out;
 }
 
+Result<void> request_rescan(const std::string& tree_dir) {
+  const std::string control = tree_dir + "/" + kControlName;
+  auto fd = open_file(control, O_WRONLY | O_NONBLOCK);
+  if (!fd) return fd.error();
+  auto written = write_all(fd->get(), std::string_view(&kRescanByte, 1));
+  if (!written) return SysError{written.error().code, "write to " + control};
+  return {};
+}
+
 }  // namespace svtree::state_dir

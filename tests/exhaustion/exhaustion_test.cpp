@@ -56,7 +56,7 @@ TEST(Exhaustion, ForkRefusedWarnsRetriesCalmlyAndRecovers) {
   ASSERT_TRUE(wait_until([&] { return refused_forks(cgroup) >= 3; }, 30s))
       << "supervise did not retry the refused fork\n" << supervisor.stderr_text();
   EXPECT_TRUE(supervisor.running());
-  EXPECT_NE(supervisor.stderr_text().find("warning: unable to start ./run"), std::string::npos)
+  EXPECT_NE(supervisor.stderr_text().find("warning: unable to fork for ./run"), std::string::npos)
       << supervisor.stderr_text();
   EXPECT_NE(read_file(dir / "supervise/stat"), "run\n");
   // Three refusals cost it next to nothing: it waits between attempts.
@@ -130,9 +130,10 @@ TEST(Exhaustion, DiskFullUnderSuperviseWarnsAndCatchesUp) {
   make_dirs(state);
   write_script(service + "/run", "exec sleep 1000\n");
   ASSERT_EQ(::symlink(state.c_str(), (service + "/supervise").c_str()), 0);
-  // supervise/ lives on a 64 KiB tmpfs that only supervise's mount namespace sees.
+  // supervise/ lives on a 64 KiB tmpfs that only supervise's mount namespace sees (mode
+  // 0700: supervise refuses a supervise/ that others can write, and a tmpfs is 1777).
   Process supervisor({"unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
-                      "mount -t tmpfs -o size=64k svtree-full " + state + " && exec " + supervise +
+                      "mount -t tmpfs -o size=64k,mode=0700 svtree-full " + state + " && exec " + supervise +
                           " " + service});
   auto inside = [&](const std::string& command) {
     return run_command({"nsenter", "-t", std::to_string(supervisor.pid()), "-m", "/bin/sh", "-c",

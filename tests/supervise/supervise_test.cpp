@@ -139,8 +139,14 @@ TEST(Supervise, FinishGetsRunitArgumentsAfterExitAndAfterSignal) {
   auto supervise = service.start();
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("finish.log")) == "7 0\n"; }))
       << read_file(service.file("finish.log"));
-  const pid_t pid = service.wait_running();
-  ASSERT_NE(pid, 0);
+  // finish can write its line before supervise has published the finish state: the record
+  // may still name the first run. Wait for the second run, exec'd into sleep, before `d`
+  // (a `d` during the back-off would only keep the service down).
+  pid_t pid = 0;
+  ASSERT_TRUE(wait_until([&] {
+    pid = service.wait_running();
+    return pid > 0 && read_file("/proc/" + std::to_string(pid) + "/comm") == "sleep\n";
+  }));
   ASSERT_TRUE(send_control(service.dir(), "d"));
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("finish.log")) == "7 0\n-1 15\n"; }))
       << read_file(service.file("finish.log"));

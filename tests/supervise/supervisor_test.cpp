@@ -551,6 +551,24 @@ TEST_F(SupervisorTest, AdoptionTakesOverTheWishes) {
   EXPECT_EQ(supervisor.phase(), Phase::kDown);
 }
 
+// Nothing ran: the wishes of a predecessor of the same tree are kept (svctl down, then
+// svscan replaced supervise), but not those of one that left on purpose (x: a service
+// removed and linked back while its old supervise still stopped). Failed before: the
+// re-enabled service stayed down (SvscanFaults.ReEnabledWhileStoppingStillSeesLogChanges).
+TEST(JudgeAdoption, InheritsWishesFromTheSameTreeUnlessThePredecessorWasExiting) {
+  const ProcessIdentity svscan{100, 5000};
+  auto previous = std::optional<StatusRecord>(left_running(4242, false, 0, 77));
+  previous->state = RunState::kDown;
+  previous->pid = 0;
+  previous->extension->parent_pid = 100;
+  previous->extension->parent_start_time = 5000;
+  previous->extension->phase = Phase::kDown;
+  EXPECT_TRUE(judge_adoption(previous, std::nullopt, svscan).inherit_wishes);
+  EXPECT_FALSE(judge_adoption(previous, std::nullopt, ProcessIdentity{100, 5001}).inherit_wishes);
+  previous->extension->phase = Phase::kExiting;
+  EXPECT_FALSE(judge_adoption(previous, std::nullopt, svscan).inherit_wishes);
+}
+
 TEST(JudgeAdoption, AdoptsOnlyTheSameProcessByStartTime) {
   const auto previous = std::optional<StatusRecord>(left_running(4242, true, 0, 77));
   EXPECT_TRUE(judge_adoption(previous, 77).adopt);

@@ -29,6 +29,8 @@ namespace svtree::state_dir {
 inline constexpr std::string_view kMainName = ".main";
 /// The byte written to ROOT/TREE/control to ask for a rescan.
 inline constexpr char kRescanByte = 's';
+/// The control FIFO's name in a tree's state directory (svscan holds it open for reading).
+inline constexpr const char* kControlName = "control";
 
 /// The root for every tree: $SVTREE_STATE_DIR when set, else the first of /run/svtree,
 /// $XDG_RUNTIME_DIR/svtree, /tmp/svtree-UID that exists or can be made (mode 0755).
@@ -70,6 +72,10 @@ std::string find_scan_dir(const char* env_svdir);
 /// The state directory of the tree whose scan dir is svdir (made absolute), when its
 /// svscan runs; empty otherwise.
 std::string live_tree_dir_for(const std::string& svdir);
+
+/// Asks the svscan whose state directory is tree_dir for a rescan: one byte on its control
+/// FIFO, opened non-blocking, so a gone svscan is ENXIO at once, never a hang.
+Result<void> request_rescan(const std::string& tree_dir);
 
 /// Makes path absolute against the current directory, without resolving symlinks, then
 /// removes "." components, repeated and trailing slashes.

@@ -316,11 +316,21 @@ TEST(Svscan, LogPipeLosesNoLineAcrossSigkills) {
   for (int i = 1; i <= written_before + 10; ++i) ASSERT_TRUE(seen.count(i)) << "lost line " << i;
 }
 
+// Under AddressSanitizer every supervise carries ~23 MB of the sanitizer's own memory: 1000
+// of them (23 GB) exhausted the 24 GB CI machine and the kernel's OOM killer ended the run.
+// The sanitizer build checks the same order and completeness with 200; the plain and
+// release builds run the full 1000.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kServices = 200;
+#else
+constexpr int kServices = 1000;
+#endif
+
 TEST(Svscan, ThousandServices) {
   ScanTree tree;
   make_dirs(tree.out("up"));
   // Build the whole directory first: a realistic boot, and one scan.
-  for (int i = 0; i < 1000; ++i) {
+  for (int i = 0; i < kServices; ++i) {
     const std::string dir = tree.scan() + "/s" + std::to_string(i);
     make_dirs(dir);
     write_script(dir + "/run", ": > " + tree.out("up") + "/${PWD##*/}\nexec sleep 1000\n");
@@ -334,13 +344,14 @@ TEST(Svscan, ThousandServices) {
   tree.start({"-g", "120000"});
   auto up = [&] {
     size_t n = 0;
-    for (int i = 0; i < 1000; ++i)
+    for (int i = 0; i < kServices; ++i)
       if (file_exists(tree.out("up") + "/s" + std::to_string(i))) ++n;
     return n;
   };
-  ASSERT_TRUE(wait_until([&] { return up() == 1000; }, std::chrono::seconds(120)))
-      << up() << " of 1000 up";
-  EXPECT_EQ(tree.count_in_log("supervising "), 1000u);
+  const auto all = static_cast<size_t>(kServices);
+  ASSERT_TRUE(wait_until([&] { return up() == all; }, std::chrono::seconds(120)))
+      << up() << " of " << all << " up";
+  EXPECT_EQ(tree.count_in_log("supervising "), all);
   tree.svscan().signal(SIGTERM);
   const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(180));
   ASSERT_TRUE(code.has_value());
@@ -348,7 +359,7 @@ TEST(Svscan, ThousandServices) {
   // Each supervise stopped its service and exited 0 by itself; svscan exited when its last
   // child was gone, before its grace time was over.
   EXPECT_EQ(tree.count_in_log("grace time of"), 0u);
-  EXPECT_EQ(tree.count_in_log(" ended (exit code 0)\n"), 1000u);
+  EXPECT_EQ(tree.count_in_log(" ended (exit code 0)\n"), all);
   EXPECT_EQ(tree.count_in_log("no child left: exiting with status 0"), 1u);
 }
 

@@ -392,7 +392,14 @@ TEST_P(EveryInit, SignalConfigurationIsPassedOn) {
   ASSERT_EQ(*status, 0) << run.err();
   const std::string ignored = status_field(run.out(), "SigIgn");
   const std::string blocked = status_field(run.out(), "SigBlk");
-  for (const int signo : {SIGTTOU, SIGSEGV, SIGINT})
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's runtime installs its own SIGSEGV handler in svscan before main, over
+  // the ignore svscan was given, so a sanitized svscan cannot pass that one on.
+  const std::vector<int> passed_on = {SIGTTOU, SIGINT};
+#else
+  const std::vector<int> passed_on = {SIGTTOU, SIGSEGV, SIGINT};
+#endif
+  for (const int signo : passed_on)
     EXPECT_TRUE(has_signal(ignored, signo)) << signo << " not ignored: " << ignored;
   for (const int signo : {SIGTTIN, SIGILL, SIGTERM})
     EXPECT_TRUE(has_signal(blocked, signo)) << signo << " not blocked: " << blocked;

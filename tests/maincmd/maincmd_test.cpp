@@ -120,10 +120,7 @@ class InitRun {
 
   /// The init's pid as we see it (unshare's child in a PID namespace).
   [[nodiscard]] pid_t init_pid() const {
-    if (init_ != Init::kSvscanPid1) return process_->pid();
-    const std::string id = std::to_string(process_->pid());
-    return static_cast<pid_t>(
-        std::atoi(read_file("/proc/" + id + "/task/" + id + "/children").c_str()));
+    return init_ != Init::kSvscanPid1 ? process_->pid() : first_child(process_->pid());
   }
   void signal_init(int signo) const {
     const pid_t pid = init_pid();

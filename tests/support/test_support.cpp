@@ -183,6 +183,12 @@ bool process_alive(pid_t pid) {
          stat[close_paren + 2] != 'Z';
 }
 
+pid_t first_child(pid_t pid) {
+  const std::string id = std::to_string(pid);
+  return static_cast<pid_t>(
+      std::atoi(read_file("/proc/" + id + "/task/" + id + "/children").c_str()));
+}
+
 std::vector<pid_t> pids_matching(const std::string& needle) {
   std::vector<pid_t> pids;
   DIR* proc = ::opendir("/proc");

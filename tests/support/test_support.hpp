@@ -108,6 +108,10 @@ bool process_alive(pid_t pid);
 /// Pids of the live (non-zombie) processes whose command line contains needle.
 std::vector<pid_t> pids_matching(const std::string& needle);
 
+/// The first child of pid (from /proc/PID/task/PID/children), 0 when it has none: the init
+/// that `unshare --pid --fork` started, as this test's namespace numbers it.
+pid_t first_child(pid_t pid);
+
 /// Every test runs with kTestTagVariable=<a value unique to that test> in its environment,
 /// which every process it starts inherits: svscan, each supervise, each run (each in a
 /// session of its own, so no process group or parent link finds them all), even inside a

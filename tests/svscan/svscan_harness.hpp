@@ -82,10 +82,7 @@ class ScanTree {
   /// svscan's pid as this test sees it: unshare's only child in a PID namespace.
   [[nodiscard]] pid_t svscan_pid() const {
     if (!process_) return 0;
-    if (!in_pid_namespace_) return process_->pid();
-    const std::string id = std::to_string(process_->pid());
-    return static_cast<pid_t>(
-        std::atoi(read_file("/proc/" + id + "/task/" + id + "/children").c_str()));
+    return in_pid_namespace_ ? first_child(process_->pid()) : process_->pid();
   }
   /// Signals svscan itself (unshare ignores SIGTERM while it waits).
   void signal_svscan(int signo) const {

@@ -749,6 +749,46 @@ TEST(MainCommand, SvctlSeesTheMainCommandAndAsksForARescan) {
   ASSERT_TRUE(wait_until([&] { return run.lines_of("1") == 2; })) << run.out();
 }
 
+// Issue #16: nested trees each keep their own state; svctl with no SVDIR (docker exec)
+// finds the outermost (oldest) one, and a service of the inner tree finds its own through
+// the SVDIR svscan exported to it.
+TEST(MainCommand, NestedTreesEachKeepTheirOwnAndSvctlFindsTheOutermost) {
+  TempDir root;
+  const std::string svctl = binary_from_env("SVTREE_SVCTL");
+  for (const char* tree : {"outer", "inner"}) {
+    make_dirs(root / tree);
+    make_dirs(root / tree + "/" + tree + "-svc");
+    write_script(root / tree + "/" + tree + "-svc/run",
+                 "echo \"$SVDIR\" > " + root / tree + ".svdir\n" + "exec sleep 1000");
+  }
+  Process::Options options;
+  options.extra_env = {"SVTREE_STATE_DIR=" + root / "state"};
+  Process outer({binary_from_env("SVTREE_SVSCAN"), root / "outer"}, options);
+  ASSERT_TRUE(wait_until([&] { return !read_file(root / "outer.svdir").empty(); }))
+      << outer.stderr_text();
+  Process inner({binary_from_env("SVTREE_SVSCAN"), root / "inner"}, options);
+  ASSERT_TRUE(wait_until([&] { return !read_file(root / "inner.svdir").empty(); }))
+      << inner.stderr_text();
+  EXPECT_EQ(read_file(root / "outer.svdir"), root / "outer\n");
+  EXPECT_EQ(read_file(root / "inner.svdir"), root / "inner\n");
+  const auto listed = run_command({svctl, "status"}, 10s,
+                                  {"SVTREE_STATE_DIR=" + root / "state", "SVDIR="});
+  EXPECT_NE(listed.out.find("outer-svc"), std::string::npos) << listed.out << listed.err;
+  EXPECT_EQ(listed.out.find("inner-svc"), std::string::npos) << listed.out;
+  const auto own = run_command({svctl, "status"}, 10s,
+                               {"SVTREE_STATE_DIR=" + root / "state", "SVDIR=" + root / "inner"});
+  EXPECT_NE(own.out.find("inner-svc"), std::string::npos) << own.out << own.err;
+  for (Process* svscan : {&inner, &outer}) {
+    svscan->signal(SIGTERM);
+    EXPECT_EQ(svscan->wait_exit_code(30s), std::optional<int>(0)) << svscan->stderr_text();
+  }
+  // Gone: the records went with them; svctl falls back to /etc/service.
+  const auto after = run_command({svctl, "rescan"}, 10s,
+                                 {"SVTREE_STATE_DIR=" + root / "state", "SVDIR=" + root / "outer"});
+  EXPECT_EQ(after.exit_code, 1) << after.out;
+  EXPECT_NE(after.out.find("no svscan runs on"), std::string::npos) << after.out;
+}
+
 TEST(MainCommand, WaitHoldsTheMainCommandUntilServicesAreReady) {
   TempDir marks;
   // The service is built before svscan starts: it becomes ready 0.3 s after it runs, and

@@ -69,6 +69,8 @@ class FuzzEffects final : public Effects {
   }
   void warn(std::string_view) override {}
   void exit(int) override { exited = true; }
+  void start_check(const svtree::ServiceKnobs&) override {}
+  void stop_check() override {}
 
   svtree::ServiceKnobs knobs;
   bool fail_next_start = false;

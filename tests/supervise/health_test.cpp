@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+// Health checks made by the real supervise (check-tcp, check-http, ./check with
+// check-interval): readiness waits for the first pass, check-retries failures restart run
+// with one line per failed check, a hung ./check is killed with its group at check-timeout.
+// The servers are busybox httpd (busybox-static, installed by tests/run.sh).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "supervise_harness.hpp"
+#include "svtree/health_check.hpp"
+#include "svtree/status_record.hpp"
+
+namespace svtree::testing {
+namespace {
+
+/// A port nobody listens on right now (the kernel's pick for 127.0.0.1:0).
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+    port = ntohs(address.sin_port);
+  ::close(fd);
+  return port;
+}
+
+Health health_of(const StatusRecord& record) {
+  return record.extension ? static_cast<Health>(record.extension->health) : Health::kUnknown;
+}
+
+bool ready(const StatusRecord& record) { return record.extension && record.extension->ready(); }
+
+class HealthCheck : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!have_program("busybox")) GTEST_SKIP() << "busybox is not installed";
+    port = free_port();
+    ASSERT_NE(port, 0);
+    address = "127.0.0.1:" + std::to_string(port);
+  }
+  /// run serves DIR/www over HTTP on the port once DIR/go exists.
+  void serve_when_go() const {
+    make_dirs(service.file("www/cgi-bin"));
+    write_file(service.file("www/index.html"), "ok\n");
+    service.write_run("while [ ! -e go ]; do sleep 0.05; done\n"
+                      "exec busybox httpd -f -p " + address + " -h www\n");
+  }
+  bool stderr_has(const Process& supervise, const std::string& text) const {
+    return wait_until([&] { return supervise.stderr_text().find(text) != std::string::npos; });
+  }
+
+  ServiceFixture service;
+  int port = 0;
+  std::string address;
+};
+
+TEST_F(HealthCheck, TcpServiceIsReadyOnlyOnceItListens) {
+  serve_when_go();
+  write_file(service.file("check-tcp"), address + "\n");
+  write_file(service.file("check-interval"), "100\n");
+  write_file(service.file("check-retries"), "1000\n");  // never restarted by this test
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  // Checked and refused: the run is alive, not ready, its health failing.
+  ASSERT_TRUE(stderr_has(*supervise, "check failed 1 of 1000: connect to " + address))
+      << supervise->stderr_text();
+  auto record = read_status(service.dir());
+  ASSERT_TRUE(record && record->extension);
+  EXPECT_EQ(record->extension->phase, Phase::kStarting);
+  EXPECT_FALSE(ready(*record));
+  write_file(service.file("go"), "");
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return ready(r) && health_of(r) == Health::kPassing; }))
+      << supervise->stderr_text();
+  record = read_status(service.dir());
+  EXPECT_EQ(record->extension->phase, Phase::kRunning);
+  EXPECT_EQ(record->extension->start_count, 1u);
+}
+
+TEST_F(HealthCheck, HttpErrorRestartsAfterCheckRetriesWithOneLinePerFailure) {
+  serve_when_go();
+  write_file(service.file("go"), "");
+  write_script(service.file("www/cgi-bin/health"),
+               "printf 'HTTP/1.0 500 Internal Server Error\\r\\n\\r\\n'\n");
+  write_file(service.file("check-http"), "http://" + address + "/cgi-bin/health\n");
+  write_file(service.file("check-interval"), "100\n");
+  write_file(service.file("check-retries"), "3\n");
+  write_file(service.file("essential"), "");  // a health restart is asked: the tree stays
+  auto supervise = service.start();
+  const pid_t first = service.wait_running();
+  ASSERT_NE(first, 0) << supervise->stderr_text();
+  ASSERT_NE(service.wait_running(first), 0) << supervise->stderr_text();
+  const std::string err = supervise->stderr_text();
+  const std::string why = ": http://" + address + "/cgi-bin/health answered status 500";
+  EXPECT_NE(err.find("check failed 1 of 3" + why), std::string::npos) << err;
+  EXPECT_NE(err.find("check failed 2 of 3" + why), std::string::npos) << err;
+  EXPECT_NE(err.find("check failed 3 of 3" + why), std::string::npos) << err;
+  EXPECT_NE(err.find("check failed 3 times in a row (check-retries); restarting run with TERM"),
+            std::string::npos)
+      << err;
+  EXPECT_TRUE(supervise->running());  // essential did not fire
+  const auto record = read_status(service.dir());
+  ASSERT_TRUE(record && record->extension);
+  EXPECT_GE(record->extension->start_count, 2u);
+  EXPECT_EQ(record->extension->failed_starts, 0u);
+  EXPECT_FALSE(ready(*record));  // the new run has not passed a check either
+}
+
+TEST_F(HealthCheck, HttpPassMakesReady) {
+  serve_when_go();
+  write_file(service.file("go"), "");
+  write_file(service.file("check-http"), "http://" + address + "/index.html\n");
+  write_file(service.file("check-interval"), "100\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return ready(r) && health_of(r) == Health::kPassing; }))
+      << supervise->stderr_text();
+}
+
+TEST_F(HealthCheck, ScriptCheckGetsTheServiceEnvironment) {
+  service.write_run("exec sleep 1000\n");
+  make_dirs(service.file("env"));
+  write_file(service.file("env/MODE"), "healthy\n");
+  write_script(service.file("check"), "[ \"$MODE\" = healthy ]\n");
+  write_file(service.file("check-interval"), "100\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return ready(r) && health_of(r) == Health::kPassing; }))
+      << supervise->stderr_text();
+}
+
+TEST_F(HealthCheck, HungScriptCheckIsKilledWithItsGroupAtCheckTimeout) {
+  service.write_run("exec sleep 1000\n");
+  // The check hangs in a child of its own: check-timeout must take the whole group.
+  write_script(service.file("check"),
+               "echo $$ >> check.pids\nsleep 1000 &\necho $! >> check.pids\nwait\n");
+  write_file(service.file("check-interval"), "100\n");
+  write_file(service.file("check-timeout"), "300\n");
+  write_file(service.file("check-retries"), "1000\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(stderr_has(*supervise, "check failed 1 of 1000: no answer within 300 ms "
+                                     "(check-timeout)"))
+      << supervise->stderr_text();
+  const std::string pids = read_file(service.file("check.pids"));
+  pid_t check = 0;
+  pid_t child = 0;
+  ASSERT_EQ(std::sscanf(pids.c_str(), "%d %d", &check, &child), 2) << pids;
+  EXPECT_TRUE(wait_until([&] { return !process_alive(check) && !process_alive(child); }));
+  const auto record = read_status(service.dir());
+  ASSERT_TRUE(record);
+  EXPECT_EQ(health_of(*record), Health::kFailing);
+}
+
+}  // namespace
+}  // namespace svtree::testing

@@ -161,5 +161,27 @@ TEST_F(HealthCheck, HungScriptCheckIsKilledWithItsGroupAtCheckTimeout) {
   EXPECT_EQ(health_of(*record), Health::kFailing);
 }
 
+TEST_F(HealthCheck, SvctlCheckReadsTheHealthSuperviseActsOn) {
+  const std::string svctl = binary_from_env("SVTREE_SVCTL");
+  if (svctl.empty()) GTEST_SKIP() << "SVTREE_SVCTL not set: run through meson test";
+  service.write_run("exec sleep 1000\n");
+  write_script(service.file("check"), "[ ! -e sick ]\n");
+  write_file(service.file("check-interval"), "100\n");
+  write_file(service.file("check-retries"), "1000\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return ready(r); }))
+      << supervise->stderr_text();
+  CommandResult ok = run_command({svctl, "check", service.dir()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  write_file(service.file("sick"), "");
+  ASSERT_TRUE(service.wait_status(
+      [](const StatusRecord& r) { return health_of(r) == Health::kFailing; }))
+      << supervise->stderr_text();
+  CommandResult sick = run_command({svctl, "check", service.dir()});
+  EXPECT_EQ(sick.exit_code, 1) << sick.out << sick.err;
+  EXPECT_NE((sick.out + sick.err).find("health check failing"), std::string::npos)
+      << sick.out << sick.err;
+}
+
 }  // namespace
 }  // namespace svtree::testing

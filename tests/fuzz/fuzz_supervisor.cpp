@@ -99,7 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   effects.knobs.essential = (data[0] & 8) != 0;
   effects.knobs.timeout_kill_ms = (data[0] & 16) != 0 ? 100 : 0;
   effects.knobs.restart_delay_max_ms = (data[0] & 32) != 0 ? 8000 : 1000;
-  if ((data[0] & 128) != 0) effects.knobs.check = svtree::ServiceKnobs::CheckKind::kTcp;
+  // Odd-length inputs run with a health check (the first byte's bits are all taken).
+  if ((size & 1) != 0) effects.knobs.check = svtree::ServiceKnobs::CheckKind::kTcp;
   Supervisor supervisor("fuzz", effects, clock);
   if ((data[0] & 64) != 0) {
     Adoption adoption;

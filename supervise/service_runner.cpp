@@ -434,6 +434,9 @@ void ServiceRunner::retry_publish() {
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
 
+// "supervise: event=…": one write, on the stderr every supervise shares with svscan.
+void ServiceRunner::event(std::string_view line) { diag::info(line); }
+
 void ServiceRunner::exit(int code) {
   exit_code_ = code;
   exited_ = true;

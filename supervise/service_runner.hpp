@@ -55,6 +55,7 @@ class ServiceRunner final : public Effects {
   void watch_for_run(bool on) override;
   void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
+  void event(std::string_view line) override;
   void exit(int code) override;
 
  private:

@@ -13,6 +13,7 @@
 
 #include "svtree/clock.hpp"
 #include "svtree/control.hpp"
+#include "svtree/event_line.hpp"
 #include "svtree/result.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/status_record.hpp"
@@ -56,6 +57,9 @@ class Effects {
   /// Writes supervise/stat, pid, status.svtree and status. Called at most once per event.
   virtual void publish(const StatusRecord& record, bool want_exit) = 0;
   virtual void warn(std::string_view text) = 0;
+  /// Writes one event line (exit, restart, give-up, adoption), already formatted and
+  /// rate-limited (svtree/event_line.hpp), to the tree's log: supervise's stderr.
+  virtual void event(std::string_view line) = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
 };
@@ -120,6 +124,7 @@ class Supervisor {
   [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] StatusRecord record() const;
   [[nodiscard]] bool want_exit() const { return want_ == Want::kExit; }
+  [[nodiscard]] uint32_t failed_starts() const { return failed_starts_; }
   [[nodiscard]] pid_t run_pid() const { return run_pid_; }
   [[nodiscard]] pid_t finish_pid() const { return finish_pid_; }
   [[nodiscard]] pid_t script_pid() const { return script_pid_; }
@@ -155,6 +160,19 @@ class Supervisor {
   [[nodiscard]] bool run_alive() const;
   [[nodiscard]] bool at_rest() const;  // down, backoff, failed or done: nothing runs
   void signal_run(int signo);
+  // The restart policy (issue 13): min-uptime, max-restarts, restart, success-codes.
+  /// Counts a failed start or resets the backoff; returns the delay this restart waits.
+  uint32_t judge_run_end(int64_t lived_ms, bool asked);
+  /// After finish, with run wanted up: false when the policy keeps the service down or it
+  /// gives up (the phase, the wish and the event lines are then set).
+  bool policy_allows_restart();
+  void give_up();
+  /// u, o, r on a failed service: it starts afresh, with the backoff and the count reset.
+  void leave_failed();
+  /// The exit line of the run that just ended (once), saying what comes next.
+  void note_exit(std::string_view next, std::vector<EventField> extra = {});
+  /// Formats and writes an event line through the token bucket.
+  void emit_event(std::string_view event, std::vector<EventField> fields, bool force = false);
   /// The one publish of an event: only when the record (or stat's want) changed.
   void announce();
 
@@ -183,6 +201,13 @@ class Supervisor {
   uint32_t last_wait_status_ = StatusExtension::kNoWaitStatus;
   uint32_t start_count_ = 0;
   uint32_t failed_starts_ = 0;
+  // What the exit line of the run that just ended says (written once finish has ended).
+  bool exit_pending_ = false;
+  bool last_end_asked_ = false;
+  bool last_end_failed_start_ = false;
+  int64_t last_uptime_ms_ = 0;
+  std::optional<int> last_exit_;  // nullopt: unknown (adopted run)
+  EventRateLimiter event_limiter_;
 
   int64_t last_start_ms_ = 0;
   int64_t restart_at_ms_ = 0;

@@ -68,6 +68,9 @@ class FuzzEffects final : public Effects {
     if (!(*back == record)) std::abort();
   }
   void warn(std::string_view) override {}
+  void event(std::string_view line) override {
+    if (line.find('\n') != std::string_view::npos) std::abort();  // one event, one line
+  }
   void exit(int) override { exited = true; }
 
   svtree::ServiceKnobs knobs;
@@ -92,6 +95,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   effects.knobs.essential = (data[0] & 8) != 0;
   effects.knobs.timeout_kill_ms = (data[0] & 16) != 0 ? 100 : 0;
   effects.knobs.restart_delay_max_ms = (data[0] & 32) != 0 ? 8000 : 1000;
+  // The restart policy: give up after 2, on-failure (0 and 2 succeed) or never.
+  if ((data[0] & 128) != 0) {
+    effects.knobs.max_restarts = 2;
+    effects.knobs.restart = (data[0] & 32) != 0 ? svtree::RestartPolicy::kOnFailure
+                                                 : svtree::RestartPolicy::kNever;
+    effects.knobs.success_codes = {0, 2};
+  }
   Supervisor supervisor("fuzz", effects, clock);
   if ((data[0] & 64) != 0) {
     Adoption adoption;

@@ -62,6 +62,7 @@ class FakeEffects final : public Effects {
     stat = record.stat_text(exit_wanted);
   }
   void warn(std::string_view text) override { warnings.emplace_back(text); }
+  void event(std::string_view line) override { events.emplace_back(line); }
   void exit(int code) override { exit_code = code; }
 
   [[nodiscard]] const StatusRecord& last() const { return published.back(); }
@@ -87,6 +88,7 @@ class FakeEffects final : public Effects {
   std::vector<StatusRecord> published;
   std::string stat;
   std::vector<std::string> warnings;
+  std::vector<std::string> events;
   int released = 0;
   std::optional<int> exit_code;
 };

@@ -91,6 +91,7 @@ ServiceRunner::ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop)
       restart_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kRestart); }),
       kill_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kKill); }),
       finish_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kFinishTimeout); }),
+      control_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kControlTimeout); }),
       publish_retry_timer_(loop, [this] { retry_publish(); }),
       notification_watch_(loop, -1, EV_READ, [this](int) { on_notification_readable(); }),
       pidfd_watch_(loop, -1, EV_READ, [this](int) {
@@ -372,6 +373,8 @@ TimerWatch& ServiceRunner::timer(TimerKind kind) {
       return restart_timer_;
     case TimerKind::kKill:
       return kill_timer_;
+    case TimerKind::kControlTimeout:
+      return control_timer_;
     case TimerKind::kFinishTimeout:
       break;
   }
@@ -433,6 +436,10 @@ void ServiceRunner::retry_publish() {
 }
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
+
+pid_t ServiceRunner::process_in_session(pid_t session) {
+  return find_process_in_session(session);
+}
 
 // "supervise: event=…": one write, on the stderr every supervise shares with svscan.
 void ServiceRunner::event(std::string_view line) { diag::info(line); }

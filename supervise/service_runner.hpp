@@ -47,6 +47,7 @@ class ServiceRunner final : public Effects {
   Result<pid_t> start_finish(int code, int status) override;
   Result<pid_t> start_control_script(Command command) override;
   uint64_t process_start_time(pid_t pid) override;
+  pid_t process_in_session(pid_t session) override;
   void release_run() override;
   void send_signal(pid_t pid, int signo) override;
   void send_group_signal(pid_t leader, int signo) override;
@@ -97,6 +98,7 @@ class ServiceRunner final : public Effects {
   TimerWatch restart_timer_;
   TimerWatch kill_timer_;
   TimerWatch finish_timer_;
+  TimerWatch control_timer_;  // a control/C script's time limit (timeout-finish)
   TimerWatch publish_retry_timer_;  // armed only while supervise/ cannot be written
 
   UniqueFd notification_;  // read end of run's readiness pipe

@@ -130,6 +130,7 @@ void Supervisor::on_run_exit(std::optional<int> wait_status) {
       // Asked means we signalled run to stop (d x t k r, shutdown, timeout-kill): any
       // other death, after h, 1 or nothing, is unasked (DESIGN.md §2 essential).
       const bool asked = phase_ == Phase::kStopping;
+      hint_if_daemonized(wait_status, asked);
       effects_.release_run();
       effects_.cancel_timer(TimerKind::kKill);
       run_pid_ = 0;
@@ -194,6 +195,14 @@ void Supervisor::on_timer(TimerKind kind) {
       effects_.send_group_signal(run_pid_, SIGKILL);
       effects_.send_signal(run_pid_, SIGKILL);
       break;
+    case TimerKind::kControlTimeout:
+      if (script_pid_ == 0) return;
+      effects_.warn(dir_ + "/control/" + control_byte(pending_script_letter_) + " still runs after " +
+                    std::to_string(knobs_.timeout_finish_ms) +
+                    " ms (timeout-finish); sending it SIGKILL, then acting on the command");
+      effects_.send_group_signal(script_pid_, SIGKILL);
+      effects_.send_signal(script_pid_, SIGKILL);
+      return;  // its exit (a failure: the default action follows) comes as an event
     case TimerKind::kFinishTimeout:
       if (phase_ != Phase::kFinishing) return;
       effects_.warn(dir_ + "/finish still runs after " + std::to_string(knobs_.timeout_finish_ms) +
@@ -280,14 +289,20 @@ bool Supervisor::begin_script(Command letter, Command command, Step step) {
   }
   if (*pid == 0) return false;
   script_pid_ = *pid;
+  pending_script_letter_ = letter;
   pending_command_ = command;
   pending_step_ = step;
+  // runit waits for the script forever; a hung one would hold every later command, so
+  // it gets finish's time limit (issue 13).
+  if (knobs_.timeout_finish_ms > 0)
+    effects_.arm_timer(TimerKind::kControlTimeout, knobs_.timeout_finish_ms);
   return true;
 }
 
 void Supervisor::on_control_script_exit(int wait_status) {
   if (script_pid_ == 0) return;
   script_pid_ = 0;
+  effects_.cancel_timer(TimerKind::kControlTimeout);
   const Step step = std::exchange(pending_step_, Step::kNone);
   if (phase_ == Phase::kExiting) return;
   if (step == Step::kPre) {
@@ -555,6 +570,22 @@ void Supervisor::give_up() {
                          {"essential", knobs_.essential ? "yes" : "no"}},
              true);
   if (knobs_.essential) exit_now(diag::kExitEssentialEnded);
+}
+
+void Supervisor::hint_if_daemonized(std::optional<int> wait_status, bool asked) {
+  if (daemonize_hinted_ || asked || !wait_status || !WIFEXITED(*wait_status) ||
+      WEXITSTATUS(*wait_status) != 0)
+    return;
+  const int64_t lived = clock_.monotonic_ms() - last_start_ms_;
+  if (lived >= std::max<int64_t>(knobs_.min_uptime_ms, kBackoffFloorMs)) return;
+  const pid_t other = effects_.process_in_session(run_pid_);
+  if (other == 0) return;
+  daemonize_hinted_ = true;
+  effects_.warn(dir_ + "/run exited 0 after " + format_event_seconds(lived) + " s while pid " +
+                std::to_string(other) +
+                " of its session still runs: did run daemonize? run must stay in the "
+                "foreground (exec the program with its no-fork option), or each restart "
+                "starts another copy");
 }
 
 void Supervisor::leave_failed() {

@@ -25,6 +25,7 @@ enum class TimerKind {
   kRestart,        // next start of run (throttle, backoff, or the slow retry of a missing run)
   kKill,           // timeout-kill: SIGKILL run's process group
   kFinishTimeout,  // timeout-finish: SIGKILL finish
+  kControlTimeout,  // timeout-finish, for a control/C script: SIGKILL it (issue 13)
 };
 
 /// Everything the state machine asks of the world. ServiceRunner does it for real; the unit
@@ -46,6 +47,8 @@ class Effects {
   virtual Result<pid_t> start_control_script(Command command) = 0;
   /// pid's start time (/proc/PID/stat field 22), recorded for adoption; 0 when unknown.
   virtual uint64_t process_start_time(pid_t pid) = 0;
+  /// A live process of the session run led (its pid), other than run; 0 when none.
+  virtual pid_t process_in_session(pid_t session) = 0;
   /// Forgets run's readiness pipe or pidfd (run has ended).
   virtual void release_run() = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
@@ -167,6 +170,8 @@ class Supervisor {
   /// gives up (the phase, the wish and the event lines are then set).
   bool policy_allows_restart();
   void give_up();
+  /// One hint when run exits 0 young while its session lives on (issue 13).
+  void hint_if_daemonized(std::optional<int> wait_status, bool asked);
   /// u, o, r on a failed service: it starts afresh, with the backoff and the count reset.
   void leave_failed();
   /// The exit line of the run that just ended (once), saying what comes next.
@@ -208,6 +213,7 @@ class Supervisor {
   int64_t last_uptime_ms_ = 0;
   std::optional<int> last_exit_;  // nullopt: unknown (adopted run)
   EventRateLimiter event_limiter_;
+  bool daemonize_hinted_ = false;  // the "did run daemonize?" hint is given once
 
   int64_t last_start_ms_ = 0;
   int64_t restart_at_ms_ = 0;
@@ -217,6 +223,7 @@ class Supervisor {
   // synchronously; we keep answering everything else meanwhile).
   std::deque<Command> queued_;
   Command pending_command_ = Command::kUp;
+  Command pending_script_letter_ = Command::kUp;  // the running script's letter
   Step pending_step_ = Step::kNone;
 
   std::optional<StatusRecord> published_;

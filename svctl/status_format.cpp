@@ -210,11 +210,17 @@ std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& fai
 }
 
 std::string svtree_status_notes(const Snapshot& snapshot) {
-  if (!snapshot.record || snapshot.record->state != RunState::kDown) return {};
+  if (!snapshot.record || !snapshot.record->extension) return {};
+  const StatusRecord& rec = *snapshot.record;
+  // Only where sv's line hides a crash: a phase that says why the service is down, or a
+  // run that follows failed starts. A service stopped or running as asked prints sv's
+  // exact bytes (svctl's tests compare them with sv's against our supervise).
+  const bool why_down = phase_says_more(rec);
+  if (!why_down && !(rec.state == RunState::kRun && rec.extension->failed_starts > 0)) return {};
   std::string out;
-  if (phase_says_more(*snapshot.record)) {
+  if (why_down) {
     out += ", ";
-    out += phase_name(snapshot.record->extension->phase);
+    out += phase_name(rec.extension->phase);
   }
   if (const std::string last = describe_last_exit(snapshot); !last.empty()) out += ", last " + last;
   return out;

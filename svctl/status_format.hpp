@@ -22,9 +22,10 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
 std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& failures);
 
 /// What svtree's supervise records beyond sv's line, for `svctl status NAME` only (the
-/// waiting verbs print sv's exact fragment): for a service that is down, ", backoff",
-/// ", failed" or ", done", then ", last exit 3" or ", last signal SEGV (core)". Empty
-/// under runsv and while something runs, so sv's transcripts stay byte-identical there.
+/// waiting verbs print sv's exact fragment): for a service down in phase backoff, failed
+/// or done, that phase, then ", last exit 3" or ", last signal SEGV (core)"; for a run
+/// that follows failed starts, the last exit. Empty otherwise (a service stopped or
+/// running as asked) and under runsv, so sv's bytes stay identical there.
 std::string svtree_status_notes(const Snapshot& snapshot);
 
 /// One row of the table and of the JSON: a service or a logger.

@@ -83,7 +83,7 @@ std::string join(const std::string& dir, const char* name) {
 }
 
 // `check`'s verdict beyond sv's (issue 13): a service in backoff, one that gave up, and
-// one up less than min-uptime are not healthy, whatever their wish.
+// one up less than min-uptime after a failed start are not healthy, whatever their wish.
 std::optional<Verdict> policy_problem(const Snapshot& now) {
   const StatusRecord& rec = *now.record;
   if (!rec.extension) return std::nullopt;  // runsv: no phase, no min-uptime
@@ -101,14 +101,16 @@ std::optional<Verdict> policy_problem(const Snapshot& now) {
     }
     return Verdict{Progress::kWaiting, std::move(text)};
   }
-  if (rec.state == RunState::kRun && rec.pid != 0 && !now.taken.is_zero()) {
-    const int64_t up_ms = tai64n_diff_ms(now.taken, rec.since);
+  // Only a run that follows a failed start must still prove itself: a periodic job that
+  // lived its 30 s and started again is as healthy as before (issue 13's example tree).
+  if (rec.state == RunState::kRun && rec.pid != 0 && ext.failed_starts > 0 &&
+      !now.taken.is_zero()) {
+    const int64_t up_ms = std::max<int64_t>(tai64n_diff_ms(now.taken, rec.since), 0);
     if (up_ms < now.min_uptime_ms)
       return Verdict{Progress::kWaiting,
-                     "up " + std::to_string(std::max<int64_t>(up_ms, 0)) +
-                         " ms, less than min-uptime " + std::to_string(now.min_uptime_ms) + " ms",
-                     static_cast<double>(now.min_uptime_ms - std::max<int64_t>(up_ms, 0)) / 1000 +
-                         0.01};
+                     "up " + std::to_string(up_ms) + " ms after " + failed_starts +
+                         ", less than min-uptime " + std::to_string(now.min_uptime_ms) + " ms",
+                     static_cast<double>(now.min_uptime_ms - up_ms) / 1000 + 0.01};
   }
   return std::nullopt;
 }

@@ -44,8 +44,8 @@ struct Verdict {
 ///    count), running, no TERM pending, ready; or down and wanted down;
 ///  - o: running and wanted down, or down with a stamp newer than before's;
 ///  - x: never while supervised; p / c: paused / not paused (or down);
-///  - C (check): not in backoff, not failed, not up less than min-uptime (svtree records
-///    only), then u when wanted up, else d;
+///  - C (check): not in backoff, not failed, not up less than min-uptime after a failed
+///    start (svtree records only), then u when wanted up, else d;
 ///  - anything else (h a i q 1 2 s): at once.
 Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
                           const Snapshot& now);

@@ -41,6 +41,7 @@ class FuzzEffects final : public Effects {
   svtree::Result<pid_t> start_finish(int, int) override { return have_finish ? next_pid++ : 0; }
   std::string run_start_hint(int) override { return {}; }
   uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid); }
+  pid_t process_in_session(pid_t) override { return 0; }
   svtree::Result<pid_t> start_control_script(svtree::Command) override {
     return have_scripts ? next_pid++ : 0;
   }

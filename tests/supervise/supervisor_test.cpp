@@ -738,5 +738,54 @@ TEST_F(PolicyTest, AdoptionIsAnEventLine) {
   EXPECT_EQ(effects.events[0], "event=adopt service=/srv/web pid=4242");
 }
 
+TEST_F(PolicyTest, RunThatDaemonizedGetsOneHint) {
+  effects.session_survivor = 4321;
+  start();
+  supervisor.on_run_exit(exited(0));
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("/srv/web/run exited 0 after 0.000 s while pid 4321 of its "
+                                     "session still runs: did run daemonize?"),
+            std::string::npos)
+      << effects.warnings[0];
+  fire_restart_after(1000);
+  supervisor.on_run_exit(exited(0));
+  EXPECT_EQ(effects.warnings.size(), 1u) << "said once";
+}
+
+TEST_F(PolicyTest, NoDaemonizeHintForAFailureALongRunOrAnEmptySession) {
+  start();
+  supervisor.on_run_exit(exited(0));  // nothing left in the session
+  effects.session_survivor = 4321;
+  fire_restart_after(1000);
+  supervisor.on_run_exit(exited(1));  // a failure, not a fork-and-exit
+  fire_restart_after(2000);
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(exited(0));  // lived min-uptime: a job that left a child
+  EXPECT_TRUE(effects.warnings.empty());
+}
+
+TEST_F(PolicyTest, AHungControlScriptIsKilledAfterTimeoutFinishAndTheCommandGoesOn) {
+  effects.scripts = "t";
+  effects.knobs.timeout_finish_ms = 5000;
+  start();
+  const pid_t run = effects.runs[0];
+  send("d");
+  const pid_t script = supervisor.script_pid();
+  ASSERT_NE(script, 0);
+  EXPECT_EQ(effects.timers.at(TimerKind::kControlTimeout), 5000);
+  clock.now_ms += 5000;
+  supervisor.on_timer(TimerKind::kControlTimeout);
+  EXPECT_EQ(effects.signals_to(script), std::vector<int>{SIGKILL});
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("/srv/web/control/t still runs after 5000 ms"),
+            std::string::npos)
+      << effects.warnings[0];
+  supervisor.on_control_script_exit(killed(SIGKILL));
+  EXPECT_EQ(effects.timers.count(TimerKind::kControlTimeout), 0u);
+  EXPECT_EQ(effects.signals_to(run), (std::vector<int>{SIGTERM, SIGCONT}))
+      << "a killed script did not override: the down signal goes";
+  EXPECT_EQ(supervisor.phase(), Phase::kStopping);
+}
+
 }  // namespace
 }  // namespace svtree::supervise

@@ -6,7 +6,8 @@
 # container orchestrator restarts a container after 3 in a row, and a probe that can fail
 # now and then will one day fail 3 times. Not a meson test: it takes minutes (.ci/run runs
 # it once).
-# Usage: tests/example/soak.sh BUILD_DIR [SECONDS]   (SVTREE_SOAK_INTERVAL: seconds, 3)
+# Usage: tests/example/soak.sh BUILD_DIR [SECONDS]   (SVTREE_SOAK_INTERVAL: seconds, 3;
+# SVTREE_SOAK_TREE: another tree to soak instead of examples/service)
 set -euo pipefail
 build=$(cd "${1:?usage: $0 BUILD_DIR [SECONDS]}" && pwd)
 seconds=${2:-180}
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$work/bin"
 for b in svscan supervise svctl svlog; do ln -s "$exe" "$work/bin/$b"; done
-cp -R "$top/examples/service" "$work/service"
+cp -R "${SVTREE_SOAK_TREE:-$top/examples/service}" "$work/service"
 export PATH="$work/bin:$PATH" SVDIR="$work/service" SVTREE_SUPERVISE="$work/bin/supervise"
 
 svscan "$work/service" >"$work/svscan.out" 2>&1 &

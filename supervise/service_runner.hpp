@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "health_checker.hpp"
 #include "script_spawner.hpp"
 #include "supervisor.hpp"
 #include "svtree/clock.hpp"
@@ -57,6 +58,8 @@ class ServiceRunner final : public Effects {
   void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
   void event(std::string_view line) override;
+  void start_check(const ServiceKnobs& knobs) override;
+  void stop_check() override;
   void exit(int code) override;
 
  private:
@@ -100,6 +103,10 @@ class ServiceRunner final : public Effects {
   TimerWatch finish_timer_;
   TimerWatch control_timer_;  // a control/C script's time limit (timeout-finish)
   TimerWatch publish_retry_timer_;  // armed only while supervise/ cannot be written
+  TimerWatch check_timer_;          // next health check (armed only with a check)
+  TimerWatch check_timeout_timer_;  // the check in flight times out
+  HealthChecker checker_;
+  UniqueFd dev_null_;  // ./check's stdout, as svctl gives it: a check every second is no log
 
   UniqueFd notification_;  // read end of run's readiness pipe
   IoWatch notification_watch_;

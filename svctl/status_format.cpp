@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/signal_name.hpp"
 
 namespace svtree::svctl {
@@ -112,6 +113,8 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += json_bool(rec.got_term);
     out += ",\"ready\":";
     out += ext ? json_bool(ext->ready()) : "null";
+    out += ",\"health\":";
+    out += ext ? std::string("\"") + health_name(static_cast<Health>(ext->health)) + "\"" : "null";
     out += ",\"normally\":\"";
     out += snap.normally_up ? "up" : "down";
     out += "\",\"last_exit\":";
@@ -143,7 +146,7 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += ",\"error\":null";
   } else {
     out += ",\"state\":null,\"pid\":null,\"since\":null,\"seconds\":null,\"want\":null,"
-           "\"paused\":null,\"got_term\":null,\"ready\":null,\"normally\":null,"
+           "\"paused\":null,\"got_term\":null,\"ready\":null,\"health\":null,\"normally\":null,"
            "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
            "\"failed_starts\":null,\"error\":";
     append_json_string(out, describe_problem(row.service.dir, snap));
@@ -280,6 +283,8 @@ std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix) {
       cells[4] = "-";
     } else {
       cells[4] = rec.extension->ready() ? "yes" : "no";
+      // The check supervise runs has failed lately: READY says so rather than yes.
+      if (static_cast<Health>(rec.extension->health) == Health::kFailing) cells[4] = "failing";
     }
     cells[5] = rec.extension ? std::to_string(restarts_of(*rec.extension)) : "-";
     cells[6] = describe_last_exit(snap);

@@ -20,6 +20,7 @@
 
 #include "status_format.hpp"
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawn.hpp"
 
@@ -53,6 +54,14 @@ bool is_ready(const Snapshot& s) {
   // Without the extension (runsv) a running service counts as ready, as DESIGN.md §2
   // defines readiness for a service without notification-fd.
   return !s.record->extension || s.record->extension->ready();
+}
+
+// supervise runs the service's check itself (check-interval, check-tcp, check-http) and
+// publishes its latest answer: svctl reads it rather than probing a second time, so that
+// svctl check, Docker's HEALTHCHECK and supervise agree (man svctl.8, check).
+Health published_health(const Snapshot& s) {
+  if (!s.record->extension) return Health::kUnknown;
+  return static_cast<Health>(s.record->extension->health);
 }
 
 bool stamp_newer(const Tai64n& a, const Tai64n& b) {
@@ -135,7 +144,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (!rec.want_up) return {Progress::kWaiting, "not wanted up"};
         if (!is_running(now)) return {Progress::kWaiting, "not up"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'd':
         if (rec.want_up) return {Progress::kWaiting, "not wanted down"};
@@ -147,7 +158,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (!started_since(before, now) || !is_running(now) || rec.got_term)
           return {Progress::kWaiting, "not restarted"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'o':
         if (rec.pid != 0 && rec.want_up) return {Progress::kWaiting, "not started once"};

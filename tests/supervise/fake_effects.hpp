@@ -65,6 +65,8 @@ class FakeEffects final : public Effects {
   void warn(std::string_view text) override { warnings.emplace_back(text); }
   void event(std::string_view line) override { events.emplace_back(line); }
   void exit(int code) override { exit_code = code; }
+  void start_check(const ServiceKnobs&) override { ++checks_started; }
+  void stop_check() override { ++checks_stopped; }
 
   [[nodiscard]] const StatusRecord& last() const { return published.back(); }
   [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
@@ -93,6 +95,8 @@ class FakeEffects final : public Effects {
   std::vector<std::string> events;
   int released = 0;
   std::optional<int> exit_code;
+  int checks_started = 0;
+  int checks_stopped = 0;
 };
 
 }  // namespace svtree::supervise

@@ -787,5 +787,18 @@ TEST_F(PolicyTest, AHungControlScriptIsKilledAfterTimeoutFinishAndTheCommandGoes
   EXPECT_EQ(supervisor.phase(), Phase::kStopping);
 }
 
+TEST_F(PolicyTest, AFailedHealthCheckIsAnEventLine) {
+  effects.knobs.check = ServiceKnobs::CheckKind::kTcp;
+  effects.knobs.check_interval_ms = 1000;
+  effects.knobs.check_retries = 3;
+  start();
+  supervisor.on_timer(TimerKind::kCheck);
+  supervisor.on_check_failed("connect to 127.0.0.1:80: Connection refused");
+  ASSERT_FALSE(effects.events.empty());
+  EXPECT_EQ(effects.events.back(),
+            "event=check-failed service=/srv/web check=tcp reason=\"connect to 127.0.0.1:80: "
+            "Connection refused\" failures=1 retries=3");
+}
+
 }  // namespace
 }  // namespace svtree::supervise

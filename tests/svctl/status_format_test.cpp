@@ -7,6 +7,8 @@
 
 #include <csignal>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree::svctl {
 namespace {
 
@@ -111,6 +113,17 @@ TEST(StatusTable, AlignedWithReadinessAndProblems) {
             "batch    failed   -     1m40s  -      3         exit 2              normally up\n");
 }
 
+TEST(StatusTable, ReadyColumnSaysWhenTheCheckFails) {
+  auto api = snapshot(RunState::kRun, 31, true);
+  api.record->extension = StatusExtension{};
+  api.record->extension->flags = StatusExtension::kFlagReady;
+  api.record->extension->health = static_cast<uint8_t>(Health::kFailing);
+  const std::string table = status_table({{{"api", "/s/api"}, api}}, kNow);
+  EXPECT_NE(table.find("api      run    31   1m40s  failing"), std::string::npos) << table;
+  EXPECT_NE(status_json({{{"api", "/s/api"}, api}}, kNow).find("\"ready\":true,\"health\":\"failing\""),
+            std::string::npos);
+}
+
 TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   std::vector<StatusRow> rows;
   auto web = snapshot(RunState::kRun, 12, true);
@@ -123,12 +136,15 @@ TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   EXPECT_EQ(json,
             "[\n{\"name\":\"we\\\"b\",\"dir\":\"/s/web\",\"supervised\":true,\"state\":\"run\","
             "\"pid\":12,\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"up\","
-            "\"paused\":false,\"got_term\":false,\"ready\":false,\"normally\":\"up\","
+            "\"paused\":false,\"got_term\":false,\"ready\":false,\"health\":\"unknown\","
+            "\"normally\":\"up\","
             "\"last_exit\":{\"signal\":\"TERM\",\"core\":false},\"start_count\":3,"
-            "\"phase\":\"down\",\"restarts\":2,\"failed_starts\":0,\"error\":null,\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
+            "\"phase\":\"down\",\"restarts\":2,\"failed_starts\":0,\"error\":null,"
+            "\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
             "\"supervised\":true,\"state\":\"down\",\"pid\":null,"
             "\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"down\","
-            "\"paused\":false,\"got_term\":false,\"ready\":null,\"normally\":\"down\","
+            "\"paused\":false,\"got_term\":false,\"ready\":null,\"health\":null,"
+            "\"normally\":\"down\","
             "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
             "\"failed_starts\":null,\"error\":null}}\n]\n");
   EXPECT_EQ(status_json({}, kNow), "[]\n");

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree {
 
 /// Paths inside a service directory. dir is used as given (relative or absolute); shown is
@@ -56,6 +58,19 @@ struct ServiceKnobs {
   std::optional<uint32_t> max_restarts;          // `max-restarts`; absent: never give up
   std::optional<RestartPolicy> restart;          // `restart`; absent: effective_restart()
   std::vector<int> success_codes{0};             // `success-codes`
+
+  // Health checks that supervise runs itself (DESIGN.md §2): check-interval with ./check,
+  // or check-tcp / check-http (which need no check-interval: they default to 1000 ms).
+  static constexpr uint32_t kDefaultCheckIntervalMs = 1000;
+  static constexpr uint32_t kDefaultCheckTimeoutMs = 2000;
+  static constexpr uint32_t kDefaultCheckRetries = 3;
+  enum class CheckKind : uint8_t { kNone, kScript, kTcp, kHttp };
+  CheckKind check = CheckKind::kNone;      // which check supervise runs, if any
+  uint32_t check_interval_ms = kDefaultCheckIntervalMs;  // `check-interval`
+  uint32_t check_timeout_ms = kDefaultCheckTimeoutMs;    // `check-timeout`
+  uint32_t check_retries = kDefaultCheckRetries;         // `check-retries`
+  std::optional<TcpTarget> check_tcp;      // `check-tcp`
+  std::optional<HttpTarget> check_http;    // `check-http`
 };
 
 /// The policy that applies: the `restart` file's word, else the default for the service's

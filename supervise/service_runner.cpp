@@ -91,6 +91,7 @@ ServiceRunner::ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop)
       restart_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kRestart); }),
       kill_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kKill); }),
       finish_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kFinishTimeout); }),
+      control_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kControlTimeout); }),
       publish_retry_timer_(loop, [this] { retry_publish(); }),
       check_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kCheck); }),
       check_timeout_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kCheckTimeout); }),
@@ -383,6 +384,8 @@ TimerWatch& ServiceRunner::timer(TimerKind kind) {
       return restart_timer_;
     case TimerKind::kKill:
       return kill_timer_;
+    case TimerKind::kControlTimeout:
+      return control_timer_;
     case TimerKind::kCheck:
       return check_timer_;
     case TimerKind::kCheckTimeout:
@@ -449,6 +452,12 @@ void ServiceRunner::retry_publish() {
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
 
+pid_t ServiceRunner::process_in_session(pid_t session) {
+  return find_process_in_session(session);
+}
+
+// "supervise: event=…": one write, on the stderr every supervise shares with svscan.
+void ServiceRunner::event(std::string_view line) { diag::info(line); }
 void ServiceRunner::start_check(const ServiceKnobs& knobs) {
   switch (knobs.check) {
     case ServiceKnobs::CheckKind::kTcp:

@@ -23,7 +23,11 @@ TEST(ServiceKnobs, DefaultsReproduceRunit) {
   EXPECT_FALSE(knobs.down);
   EXPECT_EQ(knobs.down_signal, SIGTERM);
   EXPECT_EQ(knobs.restart_delay_ms, 1000u);
-  EXPECT_EQ(knobs.restart_delay_max_ms, 1000u);
+  EXPECT_EQ(knobs.restart_delay_max_ms, 30000u) << "backoff on by default (issue 13)";
+  EXPECT_EQ(knobs.min_uptime_ms, 1000u);
+  EXPECT_FALSE(knobs.max_restarts.has_value());
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kAlways);
+  EXPECT_EQ(knobs.success_codes, std::vector<int>{0});
   EXPECT_EQ(knobs.timeout_finish_ms, 5000u);
   EXPECT_EQ(knobs.timeout_kill_ms, 0u);
   EXPECT_FALSE(knobs.notification_fd.has_value());
@@ -65,6 +69,60 @@ TEST(ServiceKnobs, BadValuesWarnNamingTheFileAndKeepDefaults) {
   EXPECT_EQ(knobs.down_signal, SIGTERM);
   EXPECT_EQ(knobs.timeout_kill_ms, 0u);
   EXPECT_FALSE(knobs.notification_fd.has_value());
+}
+
+TEST(ServiceKnobs, ReadsTheRestartPolicy) {
+  TempDir dir;
+  write_file(dir / "min-uptime", "5000\n");
+  write_file(dir / "max-restarts", "3\n");
+  write_file(dir / "restart", "on-failure\n");
+  write_file(dir / "success-codes", "0 2\t143\n");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.min_uptime_ms, 5000u);
+  EXPECT_EQ(knobs.max_restarts, 3u);
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kOnFailure);
+  EXPECT_EQ(knobs.success_codes, (std::vector<int>{0, 2, 143}));
+}
+
+TEST(ServiceKnobs, BadRestartPolicyFilesWarnWhatToWriteAndKeepDefaults) {
+  TempDir dir;
+  write_file(dir / "min-uptime", "1s");
+  write_file(dir / "max-restarts", "-1");
+  write_file(dir / "restart", "unexpected");
+  write_file(dir / "success-codes", "0 256");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  ASSERT_EQ(warnings.size(), 4u);
+  EXPECT_NE(warnings[0].find(dir / "min-uptime"), std::string::npos);
+  EXPECT_NE(warnings[0].find("echo 3000 > "), std::string::npos);
+  EXPECT_NE(warnings[1].find(dir / "max-restarts"), std::string::npos);
+  EXPECT_NE(warnings[1].find("echo 3 > "), std::string::npos);
+  EXPECT_NE(warnings[2].find(dir / "restart"), std::string::npos);
+  EXPECT_NE(warnings[2].find("always, on-failure or never"), std::string::npos);
+  EXPECT_NE(warnings[3].find(dir / "success-codes"), std::string::npos);
+  EXPECT_NE(warnings[3].find("echo 0 2 > "), std::string::npos);
+  EXPECT_EQ(knobs.min_uptime_ms, 1000u);
+  EXPECT_FALSE(knobs.max_restarts.has_value());
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kAlways);
+  EXPECT_EQ(knobs.success_codes, std::vector<int>{0});
+}
+
+TEST(ServiceKnobs, RestartPolicyDecisions) {
+  ServiceKnobs knobs;
+  knobs.success_codes = {0, 2};
+  EXPECT_TRUE(restarts_after(knobs, 0)) << "always: even after success";
+  knobs.restart = RestartPolicy::kOnFailure;
+  EXPECT_FALSE(restarts_after(knobs, 0));
+  EXPECT_FALSE(restarts_after(knobs, 2 << 8));
+  EXPECT_TRUE(restarts_after(knobs, 1 << 8));
+  EXPECT_TRUE(restarts_after(knobs, SIGTERM)) << "a signal is never a success";
+  knobs.restart = RestartPolicy::kNever;
+  EXPECT_FALSE(restarts_after(knobs, 1 << 8));
+  EXPECT_EQ(parse_restart_policy(" never\n"), RestartPolicy::kNever);
+  EXPECT_FALSE(parse_restart_policy("").has_value());
+  EXPECT_FALSE(parse_success_codes(" \n").has_value());
 }
 
 TEST(ServiceKnobs, ParseMilliseconds) {

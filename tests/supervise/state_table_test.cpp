@@ -81,13 +81,14 @@ void PrintTo(const Cell& cell, std::ostream* out) {
 
 constexpr Phase D = Phase::kDown, S = Phase::kStarting, R = Phase::kRunning,
                 T = Phase::kStopping, F = Phase::kFinishing, B = Phase::kBackoff,
-                X = Phase::kExiting;
+                L = Phase::kFailed, X = Phase::kExiting;
 constexpr bool Y = true, N = false;
 
 // How each phase is entered (the fixture below): down: `down` file; starting: run started,
 // notification-fd set; running: starting + ready; stopping: running + d (want down, kill
 // timer armed); finishing: running, lived 5 s, exited 1, ./finish runs (want up); backoff:
-// running, died at once, finish done, restart timer armed (want up); exiting: down + x.
+// running, died at once, finish done, restart timer armed (want up); failed: as backoff
+// with max-restarts 0, so the first failed start gives up (want down); exiting: down + x.
 // Then 5 s pass before the event, so every throttle is over.
 const Cell kCells[] = {
     // phase down: nothing runs, want down
@@ -216,6 +217,27 @@ const Cell kCells[] = {
     {B, Event::kReady, B, "", N, 'u', -1, N},
     {B, Event::kRunAppeared, B, "", N, 'u', -1, N},
     {B, Event::kDirGone, X, "", N, 'd', 0, Y},
+    // phase failed: gave up after max-restarts; nothing runs, want down until u or r
+    {L, Event::kUp, S, "", Y, 'u', -1, Y},
+    {L, Event::kOnce, S, "", Y, 'd', -1, Y},
+    {L, Event::kDown, L, "", N, 'd', -1, N},
+    {L, Event::kExit, X, "", N, 'd', 0, Y},
+    {L, Event::kRestart, S, "", Y, 'u', -1, Y},
+    {L, Event::kTerm, L, "", N, 'd', -1, N},
+    {L, Event::kKill, L, "", N, 'd', -1, N},
+    {L, Event::kPause, L, "", N, 'd', -1, Y},
+    {L, Event::kCont, L, "", N, 'd', -1, N},
+    {L, Event::kHup, L, "", N, 'd', -1, N},
+    {L, Event::kSigTerm, X, "", N, 'd', 0, Y},
+    {L, Event::kSigHup, X, "", N, 'd', 0, Y},
+    {L, Event::kRunExit, L, "", N, 'd', -1, N},
+    {L, Event::kFinishExit, L, "", N, 'd', -1, N},
+    {L, Event::kRestartTimer, L, "", N, 'd', -1, N},
+    {L, Event::kKillTimer, L, "", N, 'd', -1, N},
+    {L, Event::kFinishTimer, L, "", N, 'd', -1, N},
+    {L, Event::kReady, L, "", N, 'd', -1, N},
+    {L, Event::kRunAppeared, L, "", N, 'd', -1, N},
+    {L, Event::kDirGone, X, "", N, 'd', 0, Y},
     // phase exiting: the supervisor is leaving; nothing happens any more
     {X, Event::kUp, X, "", N, 'd', -1, N},
     {X, Event::kOnce, X, "", N, 'd', -1, N},
@@ -255,21 +277,23 @@ class StateTable : public ::testing::TestWithParam<Cell> {
   /// Brings the supervisor into phase by the path the table's header describes.
   void enter(Phase phase) {
     if (phase == Phase::kDown || phase == Phase::kExiting) effects.knobs.down = true;
+    if (phase == Phase::kFailed) effects.knobs.max_restarts = 0;
     supervisor.start(std::nullopt);
     if (phase == Phase::kExiting) send(Command::kExit);
     if (phase == Phase::kRunning || phase == Phase::kStopping || phase == Phase::kFinishing ||
-        phase == Phase::kBackoff)
+        phase == Phase::kBackoff || phase == Phase::kFailed)
       supervisor.on_ready();
     if (phase == Phase::kStopping) send(Command::kDown);
     if (phase == Phase::kFinishing) {
       clock.now_ms += 5000;
       supervisor.on_run_exit(exited(1));
     }
-    if (phase == Phase::kBackoff) {
+    if (phase == Phase::kBackoff || phase == Phase::kFailed) {
       supervisor.on_run_exit(exited(1));
       supervisor.on_finish_exit(exited(0));
     }
     effects.knobs.down = false;
+    effects.knobs.max_restarts.reset();
     ASSERT_EQ(supervisor.phase(), phase) << "the fixture did not reach the phase";
     clock.now_ms += 5000;
     effects.signals.clear();
@@ -352,9 +376,60 @@ std::string cell_name(const ::testing::TestParamInfo<Cell>& info) {
 INSTANTIATE_TEST_SUITE_P(SupervisePhases, StateTable, ::testing::ValuesIn(kCells), cell_name);
 
 TEST(StateTableShape, EveryReachablePhaseHasEveryEvent) {
-  // 7 reachable phases × 20 events; failed and done are named for the coming knobs.
-  EXPECT_EQ(std::size(kCells), 7u * 20u);
+  // 8 reachable phases × 20 events; done is named for oneshots.
+  EXPECT_EQ(std::size(kCells), 8u * 20u);
 }
+
+// The cells the restart policy decides (man supervise.8, STATE TABLE, the rows "run ended"
+// and "finish ended" with min-uptime, max-restarts, restart, success-codes, essential).
+// The service runs (ready at start, no notification-fd), then run ends with run_status,
+// after 5 s (a run that lived min-uptime) or at once (a failed start); with ./finish the
+// event is finish's end, else run's. A start goes straight to running (no notification-fd).
+struct PolicyCell {
+  const char* name;
+  int run_status;
+  bool quick;  // died at once: a failed start
+  RestartPolicy restart;
+  std::optional<uint32_t> max_restarts;
+  bool essential;
+  bool have_finish;
+  Phase next;
+  bool starts_run;  // at once, or through the restart timer (Backoff)
+  char want;
+  int exit_code;
+};
+
+void PrintTo(const PolicyCell& cell, std::ostream* out) { *out << cell.name; }
+
+constexpr RestartPolicy kAlways = RestartPolicy::kAlways;
+constexpr RestartPolicy kOnFailure = RestartPolicy::kOnFailure;
+constexpr RestartPolicy kNever = RestartPolicy::kNever;
+
+const PolicyCell kPolicyCells[] = {
+    // name, status, quick, restart, max-restarts, essential, finish, next, starts, want, exit
+    {"LongRunRestartsAtOnce", 1 << 8, N, kAlways, {}, N, Y, R, Y, 'u', -1},
+    {"FailedStartBacksOff", 1 << 8, Y, kAlways, {}, N, Y, B, N, 'u', -1},
+    {"FailedStartWithinMaxRestartsBacksOff", 1 << 8, Y, kAlways, 1u, N, Y, B, N, 'u', -1},
+    {"FailedStartBeyondMaxRestartsFails", 1 << 8, Y, kAlways, 0u, N, Y, L, N, 'd', -1},
+    {"FailedStartBeyondMaxRestartsFailsWithoutFinish", 1 << 8, Y, kAlways, 0u, N, N, L, N, 'd', -1},
+    {"EssentialGivingUpExits99", 1 << 8, Y, kAlways, 0u, Y, Y, X, N, 'd', 99},
+    {"EssentialWithMaxRestartsBacksOffUntilThen", 1 << 8, Y, kAlways, 1u, Y, Y, B, N, 'u', -1},
+    {"EssentialWithoutMaxRestartsExits99", 1 << 8, Y, kAlways, {}, Y, Y, X, N, 'u', 99},
+    {"OnFailureAfterSuccessStaysDown", 0, N, kOnFailure, {}, N, Y, D, N, 'd', -1},
+    {"OnFailureAfterAnotherSuccessCodeStaysDown", 2 << 8, N, kOnFailure, {}, N, Y, D, N, 'd', -1},
+    {"OnFailureAfterFailureRestarts", 1 << 8, N, kOnFailure, {}, N, Y, R, Y, 'u', -1},
+    {"OnFailureAfterSignalRestarts", SIGSEGV, N, kOnFailure, {}, N, N, R, Y, 'u', -1},
+    {"OnFailureQuickSuccessStaysDownNotFailed", 0, Y, kOnFailure, 0u, N, Y, D, N, 'd', -1},
+    {"NeverAfterFailureStaysDown", 1 << 8, N, kNever, {}, N, Y, D, N, 'd', -1},
+    {"NeverWithoutFinishStaysDown", 0, N, kNever, {}, N, N, D, N, 'd', -1},
+};
+
+class PolicyTable : public ::testing::TestWithParam<PolicyCell> {
+ protected:
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+};
 
 // --- health checks (check-interval, check-tcp, check-http): their own cells, in their own
 // table (man supervise.8, STATE TABLE, "check" rows). The fixture runs a built-in check
@@ -581,6 +656,37 @@ class CheckCells : public ::testing::Test {
   FakeEffects effects;
   Supervisor supervisor{"/srv/web", effects, clock};
 };
+
+TEST_P(PolicyTable, Cell) {
+  const PolicyCell& cell = GetParam();
+  effects.knobs.restart_delay_ms = 1000;
+  effects.knobs.restart_delay_max_ms = 30000;
+  effects.knobs.min_uptime_ms = 1000;
+  effects.knobs.restart = cell.restart;
+  effects.knobs.success_codes = {0, 2};
+  effects.knobs.max_restarts = cell.max_restarts;
+  effects.knobs.essential = cell.essential;
+  effects.have_finish = cell.have_finish;
+  supervisor.start(std::nullopt);
+  ASSERT_EQ(supervisor.phase(), Phase::kRunning);
+  clock.now_ms += cell.quick ? 10 : 5000;
+  const size_t runs_before = effects.runs.size();
+  supervisor.on_run_exit(cell.run_status);
+  if (cell.have_finish) {
+    ASSERT_EQ(supervisor.phase(), Phase::kFinishing);
+    supervisor.on_finish_exit(exited(0));
+  }
+  EXPECT_EQ(phase_label(supervisor.phase()), std::string(phase_label(cell.next)));
+  EXPECT_EQ(effects.runs.size() > runs_before, cell.starts_run);
+  EXPECT_EQ(supervisor.record().want_up ? 'u' : 'd', cell.want);
+  EXPECT_EQ(effects.exit_code.value_or(-1), cell.exit_code);
+  EXPECT_EQ(effects.timers.count(TimerKind::kRestart) == 1, cell.next == Phase::kBackoff);
+}
+
+INSTANTIATE_TEST_SUITE_P(RestartPolicy, PolicyTable, ::testing::ValuesIn(kPolicyCells),
+                         [](const ::testing::TestParamInfo<PolicyCell>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 TEST(CheckWakeups, NoCheckArmsNoCheckTimer) {
   // Zero wake-ups for a service without a check: no check timer, in any phase it visits.

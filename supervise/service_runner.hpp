@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dependencies.hpp"
 #include "script_spawner.hpp"
 #include "supervisor.hpp"
 #include "svtree/clock.hpp"
@@ -56,6 +57,9 @@ class ServiceRunner final : public Effects {
   void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
   void exit(int code) override;
+  Result<pid_t> start_stop() override;
+  bool dependencies_ready() override;
+  void watch_dependencies(bool on) override;
 
  private:
   ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop);
@@ -106,6 +110,7 @@ class ServiceRunner final : public Effects {
   std::optional<DirNotify> parent_notify_;  // DIR removed or renamed
   std::optional<DirNotify> dir_notify_;     // run appears (only while it is missing)
   bool watching_for_run_ = false;
+  Dependencies dependencies_;  // depends/, watched while a start is held (issue 14)
   bool started_ = false;  // events before the supervisor's start are dropped
 
   std::vector<std::string> environment_;

@@ -73,7 +73,7 @@ void Supervisor::start(const std::optional<Adoption>& adoption) {
     adopt(*adoption);
   } else {
     if (adoption) inherit_wishes(adoption->previous);
-    if (want_ == Want::kUp) start_run();
+    if (want_ == Want::kUp && phase_ != Phase::kDone) start_run();
   }
   announce();
 }
@@ -208,6 +208,7 @@ void Supervisor::on_timer(TimerKind kind) {
 void Supervisor::on_ready() {
   switch (phase_) {
     case Phase::kStarting:
+      if (knobs_.oneshot) return;  // a oneshot is ready when done (issue 14)
       phase_ = Phase::kRunning;
       ready_since_ = clock_.wall();
       break;
@@ -309,17 +310,19 @@ void Supervisor::drain_queue() {
 // --- the command cells: one switch per command over the phases
 
 void Supervisor::apply(Command command, bool overridden) {
+  if (rerun_done(command)) return;
   switch (command) {
     case Command::kUp:
     case Command::kOnce:
       want_ = command == Command::kUp ? Want::kUp : Want::kDown;
       once_ = command == Command::kOnce;
-      if (at_rest()) start_run();
+      if (at_rest() && phase_ != Phase::kDone) start_run();
       return;
     case Command::kDown:
     case Command::kExit:
       want_ = command == Command::kDown ? Want::kDown : Want::kExit;
       once_ = false;
+      if (take_done_down()) return;
       switch (phase_) {
         case Phase::kStarting:
         case Phase::kRunning:
@@ -402,6 +405,7 @@ void Supervisor::start_run() {
   effects_.cancel_timer(TimerKind::kRestart);
   next_start_ = Tai64n{};
   knobs_ = effects_.load_knobs();
+  if (hold_for_dependencies()) return;
   auto pid = effects_.start_run(knobs_);
   last_start_ms_ = clock_.monotonic_ms();
   if (!pid) {
@@ -427,6 +431,7 @@ void Supervisor::start_run() {
   // Without notification-fd a service counts as ready when it starts (s6).
   phase_ = knobs_.notification_fd ? Phase::kStarting : Phase::kRunning;
   ready_since_ = phase_ == Phase::kRunning ? since_ : Tai64n{};
+  oneshot_not_ready();
 }
 
 void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
@@ -454,6 +459,10 @@ void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
   ready_since_ = Tai64n{};
   if (knobs_.essential && want_ == Want::kUp && !asked && !drain_ && !run_missing_)
     essential_ended_ = true;
+  // An essential oneshot ends the tree only when it fails for good, never on success (§2).
+  // SEAM(policy, issue 13): "for good" is max-restarts' give-up, which ends the tree there.
+  if (knobs_.oneshot) essential_ended_ = false;
+  last_run_asked_ = asked;
 
   // finish gets runit's two arguments; an adopted run's status is unknown: -1 0.
   const ExitDescription exit =
@@ -473,6 +482,7 @@ void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
 void Supervisor::after_finish() {
   since_ = clock_.wall();
   phase_ = Phase::kDown;
+  const bool stop_ended = std::exchange(running_stop_, false);
   if (essential_ended_) {
     exit_now(diag::kExitEssentialEnded);
     return;
@@ -481,6 +491,7 @@ void Supervisor::after_finish() {
     exit_now(0);
     return;
   }
+  if (!stop_ended && enter_done()) return;
   if (want_ != Want::kUp) return;
   const int64_t delay = restart_delay_ms();
   // A restart at once publishes one record, the new run's, carrying the death's wait
@@ -532,6 +543,7 @@ void Supervisor::inherit_wishes(const StatusRecord& previous) {
   failed_starts_ = ext.failed_starts;
   if (ext.restart_delay_ms != 0)
     current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
+  inherit_done(ext);
 }
 
 void Supervisor::adopt(const Adoption& adoption) {
@@ -566,6 +578,91 @@ void Supervisor::adopt(const Adoption& adoption) {
   // Its start time is unknown to our clock: let a death restart at once.
   last_start_ms_ = clock_.monotonic_ms() - std::max<int64_t>(knobs_.restart_delay_max_ms,
                                                              kBackoffFloorMs);
+  oneshot_not_ready();
+}
+
+// --- oneshots and dependencies (issue 14; man supervise.8, STATE TABLE, phase done)
+
+void Supervisor::on_dependencies_changed() {
+  // Only a start that is held goes ahead: a d since then stands, an o still runs once.
+  if (!held_ || phase_ != Phase::kDown || (want_ != Want::kUp && !once_)) return;
+  start_run();
+  announce();
+}
+
+bool Supervisor::hold_for_dependencies() {
+  if (effects_.dependencies_ready()) {
+    if (held_) {
+      held_ = false;
+      effects_.watch_dependencies(false);
+    }
+    return false;
+  }
+  // Held is not a failed start: nothing is counted, no timer runs; a dependency's record
+  // changing wakes us (on_dependencies_changed). supervise never starts a dependency, so an
+  // operator's d on it stands.
+  held_ = true;
+  phase_ = Phase::kDown;
+  return true;
+}
+
+void Supervisor::oneshot_not_ready() {
+  // A oneshot is never "ready" while it runs: dependents wait for it to be done.
+  if (!knobs_.oneshot || phase_ != Phase::kRunning) return;
+  phase_ = Phase::kStarting;
+  ready_since_ = Tai64n{};
+}
+
+bool Supervisor::run_succeeded() const {
+  // SEAM(policy, issue 13): success-codes; until ServiceKnobs carries them, exit 0 only.
+  if (last_wait_status_ == StatusExtension::kNoWaitStatus) return false;
+  const int status = static_cast<int>(last_wait_status_);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool Supervisor::enter_done() {
+  // A oneshot that ended by itself with a success code is done: it stays so whatever else
+  // restarts, until r, t, or d then u. A failure falls through to the restart rules.
+  // SEAM(policy, issue 13): `restart never` for a failed oneshot is applied there.
+  if (!knobs_.oneshot || last_run_asked_ || run_missing_ || !run_succeeded()) return false;
+  phase_ = Phase::kDone;
+  failed_starts_ = 0;
+  current_delay_ms_ = knobs_.restart_delay_ms;
+  return true;
+}
+
+bool Supervisor::take_done_down() {
+  // d or x on a done oneshot: its ./stop undoes what run did (s6-rc's down), as finish
+  // would run; then down, or exit.
+  if (phase_ != Phase::kDone) return false;
+  phase_ = Phase::kDown;
+  auto stop = effects_.start_stop();
+  if (!stop) effects_.warn(stop.error().message());
+  if (!stop || *stop == 0) return false;  // the down cells carry on from phase down
+  finish_pid_ = *stop;
+  running_stop_ = true;
+  phase_ = Phase::kFinishing;
+  since_ = clock_.wall();
+  if (knobs_.timeout_finish_ms > 0)
+    effects_.arm_timer(TimerKind::kFinishTimeout, knobs_.timeout_finish_ms);
+  return true;
+}
+
+bool Supervisor::rerun_done(Command command) {
+  // A done oneshot runs again only on purpose: r, or t (sv's and svctl's restart send t c u);
+  // u only states the wish it already has, so a dependent's `svctl start` never re-runs it.
+  if (phase_ != Phase::kDone || (command != Command::kRestart && command != Command::kTerm))
+    return false;
+  want_ = Want::kUp;
+  once_ = false;
+  start_run();
+  return true;
+}
+
+void Supervisor::inherit_done(const StatusExtension& previous) {
+  // Our predecessor in this tree saw the oneshot done (svscan replaced supervise for log/):
+  // it is not run again.
+  if (knobs_.oneshot && previous.phase == Phase::kDone) phase_ = Phase::kDone;
 }
 
 // --- helpers

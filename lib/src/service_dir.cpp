@@ -2,6 +2,9 @@
 // Service directory paths and knob files.
 #include "svtree/service_dir.hpp"
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <cerrno>
 
 #include "svtree/io.hpp"
@@ -74,6 +77,24 @@ void load_ms(const ServicePaths& paths, std::string_view name, uint32_t& out,
                      ": not a number of milliseconds; write one, e.g. echo 3000 > " + path);
 }
 
+/// `type`: longrun (the default) or oneshot (issue 14).
+void load_type(const ServicePaths& paths, ServiceKnobs& knobs, std::vector<std::string>& warnings) {
+  const auto text = read_knob(paths, "type", warnings);
+  if (!text) return;
+  std::string_view word = *text;
+  while (!word.empty() && (word.back() == '\n' || word.back() == ' ' || word.back() == '\t' ||
+                           word.back() == '\r'))
+    word.remove_suffix(1);
+  while (!word.empty() && (word.front() == ' ' || word.front() == '\t')) word.remove_prefix(1);
+  if (word == "oneshot") {
+    knobs.oneshot = true;
+  } else if (word != "longrun") {
+    const std::string path = paths.shown("type");
+    warnings.push_back("ignoring " + path + ": want longrun or oneshot, e.g. echo oneshot > " +
+                       path);
+  }
+}
+
 }  // namespace
 
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
@@ -109,7 +130,27 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   load_ms(paths, "restart-delay-max", knobs.restart_delay_max_ms, warnings);
   if (knobs.restart_delay_max_ms < knobs.restart_delay_ms)
     knobs.restart_delay_max_ms = knobs.restart_delay_ms;
+  load_type(paths, knobs, warnings);
   return knobs;
+}
+
+std::vector<std::string> load_dependencies(const ServicePaths& paths,
+                                           std::vector<std::string>& warnings) {
+  std::vector<std::string> names;
+  const std::string dir = paths.file("depends");
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) {
+    if (errno != ENOENT && errno != ENOTDIR)
+      warnings.push_back(SysError{errno, "list " + paths.shown("depends")}.message());
+    return names;
+  }
+  while (const dirent* entry = ::readdir(listing)) {
+    // Hidden entries are editors' and tools' leftovers, never service names.
+    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+  }
+  ::closedir(listing);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace svtree

@@ -69,12 +69,16 @@ class FuzzEffects final : public Effects {
   }
   void warn(std::string_view) override {}
   void exit(int) override { exited = true; }
+  svtree::Result<pid_t> start_stop() override { return have_finish ? next_pid++ : 0; }
+  bool dependencies_ready() override { return dependencies_up; }
+  void watch_dependencies(bool) override {}
 
   svtree::ServiceKnobs knobs;
   bool fail_next_start = false;
   bool have_finish = false;
   bool have_scripts = false;
   bool exited = false;
+  bool dependencies_up = true;
   pid_t next_pid = 100;
   std::set<TimerKind> armed;
 };
@@ -92,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   effects.knobs.essential = (data[0] & 8) != 0;
   effects.knobs.timeout_kill_ms = (data[0] & 16) != 0 ? 100 : 0;
   effects.knobs.restart_delay_max_ms = (data[0] & 32) != 0 ? 8000 : 1000;
+  effects.knobs.oneshot = (data[0] & 128) != 0;
   Supervisor supervisor("fuzz", effects, clock);
   if ((data[0] & 64) != 0) {
     Adoption adoption;
@@ -129,7 +134,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6: supervisor.on_hangup_signal(); break;
       case 7: supervisor.on_terminate_signal(); break;
       case 8: effects.fail_next_start = (arg & 1) != 0; supervisor.on_run_may_have_appeared(); break;
-      case 9: if (arg == 0xff) supervisor.on_service_dir_gone(); break;
+      case 9:
+        if (arg == 0xff) {
+          supervisor.on_service_dir_gone();
+        } else {
+          effects.dependencies_up = (arg & 1) != 0;
+          supervisor.on_dependencies_changed();
+        }
+        break;
     }
   }
   return 0;

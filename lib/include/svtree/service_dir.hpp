@@ -46,11 +46,18 @@ struct ServiceKnobs {
   uint32_t timeout_finish_ms = kDefaultTimeoutFinishMs;  // `timeout-finish`, 0 = never
   uint32_t restart_delay_ms = kDefaultRestartDelayMs;    // `restart-delay`
   uint32_t restart_delay_max_ms = kDefaultRestartDelayMs;  // defaults to restart-delay
+  bool oneshot = false;                     // `type` says oneshot (issue 14)
 };
 
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
 /// and adds one line to warnings naming the file and what to write instead.
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings);
+
+/// The entries of DIR/depends/ (issue 14): the names of sibling services DIR waits for,
+/// sorted, without hidden entries. Empty when there is no depends/; an unreadable one adds
+/// a warning.
+std::vector<std::string> load_dependencies(const ServicePaths& paths,
+                                           std::vector<std::string>& warnings);
 
 /// Parses a non-negative decimal number of milliseconds (blanks and a newline allowed).
 std::optional<uint32_t> parse_milliseconds(std::string_view text);

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// svscan and issue 14: start order through depends/, the shutdown in reverse dependency
+// order (loggers last) proven by the services' own timestamps, -W waiting for oneshots.
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "svscan_harness.hpp"
+
+namespace svtree::svscan::testing {
+namespace {
+
+/// "NS NAME EVENT" lines appended by the services: NAME EVENT -> nanoseconds.
+std::map<std::string, long long> events_in(const std::string& text) {
+  std::map<std::string, long long> events;
+  std::istringstream lines(text);
+  long long ns = 0;
+  std::string name;
+  std::string event;
+  while (lines >> ns >> name >> event) events[name + " " + event] = ns;
+  return events;
+}
+
+/// A longrun that stamps its start, then says it is ready (notification-fd 3: without it a
+/// service is ready when forked, before its first line), and on TERM stamps its stop.
+std::string stamping_run(const ScanTree& tree, const std::string& name) {
+  const std::string order = tree.out("order");
+  return "trap 'echo \"$(date +%s%N) " + name + " stop\" >> " + order +
+         "; exit 0' TERM\necho \"$(date +%s%N) " + name + " start\" >> " + order +
+         "\necho >&3\nexec 3>&-\nsleep 1000 & wait\n";
+}
+
+void depend(const ScanTree& tree, const std::string& name,
+            const std::vector<std::string>& on) {
+  make_dirs(tree.staging() + "/" + name + "/depends");
+  for (const auto& dependency : on)
+    write_file(tree.staging() + "/" + name + "/depends/" + dependency, "");
+}
+
+TEST(SvscanDependencies, StartsInDependencyOrderAndStopsInReverseLoggersLast) {
+  ScanTree tree;
+  const std::string order = tree.out("order");
+  // init: a oneshot that takes a moment; its ./stop stamps too.
+  tree.add_service("init", "sleep 0.3\necho \"$(date +%s%N) init done\" >> " + order + "\n",
+                   "", false);
+  write_file(tree.staging() + "/init/type", "oneshot\n");
+  write_script(tree.staging() + "/init/stop", "echo \"$(date +%s%N) init stop\" >> " + order + "\n");
+  // db has a logger, which drains and stamps when its input ends.
+  tree.add_service("db", stamping_run(tree, "db"),
+                   "cat > /dev/null\necho \"$(date +%s%N) db-log stop\" >> " + order + "\n", false);
+  tree.add_service("app", stamping_run(tree, "app"), "", false);
+  depend(tree, "app", {"db", "init"});
+  tree.add_service("web", stamping_run(tree, "web"), "", false);
+  depend(tree, "web", {"app"});
+  for (const char* name : {"db", "app", "web"})
+    write_file(tree.staging() + "/" + name + "/notification-fd", "3\n");
+  for (const char* name : {"web", "app", "db", "init"}) tree.move_in_service(name);
+  tree.start({"-g", "60000"});
+  ASSERT_TRUE(wait_until([&] { return events_in(read_file(order)).count("web start") == 1; }))
+      << read_file(order) << tree.log();
+  tree.svscan().signal(SIGTERM);
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << tree.log();
+  const auto at = events_in(read_file(order));
+  for (const char* event : {"init done", "db start", "app start", "web start", "web stop",
+                            "app stop", "db stop", "init stop", "db-log stop"})
+    ASSERT_EQ(at.count(event), 1u) << event << " missing:\n" << read_file(order);
+  // Start: each after what it depends on was ready or done.
+  EXPECT_LT(at.at("init done"), at.at("app start"));
+  EXPECT_LT(at.at("db start"), at.at("app start"));
+  EXPECT_LT(at.at("app start"), at.at("web start"));
+  // Shutdown: dependents first, the oneshot's stop after its dependents, loggers last.
+  EXPECT_LT(at.at("web stop"), at.at("app stop"));
+  EXPECT_LT(at.at("app stop"), at.at("db stop"));
+  EXPECT_LT(at.at("app stop"), at.at("init stop"));
+  EXPECT_LT(at.at("db stop"), at.at("db-log stop"));
+  EXPECT_EQ(tree.count_in_log("grace time of"), 0u) << tree.log();
+}
+
+TEST(SvscanDependencies, WaitOptionHoldsTheMainCommandUntilOneshotsAreDone) {
+  ScanTree tree;
+  const std::string config = tree.out("config");
+  tree.add_service("init", "sleep 0.3\necho rendered > " + config + ".tmp\nmv " + config +
+                               ".tmp " + config + "\n",
+                   "", false);
+  write_file(tree.staging() + "/init/type", "oneshot\n");
+  tree.move_in_service("init");
+  tree.start({"-W", "30000"}, {"--", "/bin/cat", config});
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(60));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << tree.log();
+  EXPECT_NE(tree.svscan().stdout_text().find("rendered"), std::string::npos) << tree.log();
+}
+
+}  // namespace
+}  // namespace svtree::svscan::testing

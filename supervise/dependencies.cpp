@@ -16,9 +16,12 @@
 namespace svtree::supervise {
 namespace {
 
-// A record is published by renaming NAME.new over NAME inside supervise/; supervise/ and
-// the service itself may also be created (or renamed in) after we started waiting.
-constexpr unsigned long kRecordEvents = DN_CREATE | DN_RENAME | DN_DELETE;
+// A record is published by renaming NAME.new over NAME inside supervise/: renames alone
+// (not the creation of each NAME.new) wake a waiting dependent, half the wake-ups.
+constexpr unsigned long kRecordEvents = DN_RENAME;
+// supervise/, or the service itself, created or renamed in after we started waiting; an
+// entry of our own depends/ added or removed.
+constexpr unsigned long kEntryEvents = DN_CREATE | DN_RENAME | DN_DELETE;
 
 bool is_directory(const std::string& path) {
   struct stat st {};
@@ -54,6 +57,14 @@ std::vector<std::string> find_dependency_cycle(
   return {};
 }
 
+void Dependencies::refresh() {
+  // Each wake-up of a held start: watch again only when depends/ changed or a dependency
+  // is not yet watched at its records (its supervise/ may exist now).
+  std::vector<std::string> names = load();
+  if (all_records_ && names == watched_names_) return;
+  rewatch(names);
+}
+
 std::vector<std::string> Dependencies::load() {
   std::vector<std::string> warnings;
   std::vector<std::string> names = load_dependencies(ServicePaths(".", shown_), warnings);
@@ -80,8 +91,12 @@ bool Dependencies::ready() {
     stop();
     return true;
   }
-  if (watches_.empty() && satisfied(names)) return true;
-  rewatch(names);
+  if (watches_.empty()) {
+    if (satisfied(names)) return true;
+    rewatch(names);
+  } else if (!all_records_ || names != watched_names_) {
+    rewatch(names);
+  }
   if (satisfied(names)) {
     stop();
     return true;
@@ -96,19 +111,26 @@ void Dependencies::rewatch(const std::vector<std::string>& names) {
   // dnotify costs a descriptor, not one of the 128 inotify instances a user may have.
   watches_.clear();
   // depends/ itself: an entry removed (a cycle broken, a typo fixed) is seen at once.
-  if (auto own = DirNotify::watch("depends", kRecordEvents, signo_)) watches_.push_back(std::move(*own));
+  if (auto own = DirNotify::watch("depends", kEntryEvents, signo_)) watches_.push_back(std::move(*own));
+  watched_names_ = names;
+  all_records_ = true;
   bool parent = false;
   for (const std::string& name : names) {
     if (!valid_name(name)) continue;
     const std::string dir = sibling(name);
     std::string where = supervise_path(dir);
-    if (!is_directory(where)) where = dir;
+    unsigned long events = kRecordEvents;
+    if (!is_directory(where)) {
+      where = dir;
+      events = kEntryEvents;
+      all_records_ = false;
+    }
     if (!is_directory(where)) {
       if (parent) continue;
       where = "..";
       parent = true;
     }
-    auto notify = DirNotify::watch(where, kRecordEvents, signo_);
+    auto notify = DirNotify::watch(where, events, signo_);
     if (!notify) {
       diag::warning(notify.error().message() + "; " + shown_ + " may wait for " + name +
                     " until its supervisor restarts");

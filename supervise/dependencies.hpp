@@ -32,7 +32,8 @@ class Dependencies {
   /// Stops watching (the held start went ahead).
   void stop() { watches_.clear(); }
   [[nodiscard]] bool watching() const { return !watches_.empty(); }
-  /// One of our directories changed: watch again where the records now are.
+  /// One of our directories changed: watch again where the records now are, if that moved.
+  void refresh();
   void rewatch(const std::vector<std::string>& names);
   /// Names in depends/ (read each time: edits apply at the next start).
   std::vector<std::string> load();
@@ -44,6 +45,8 @@ class Dependencies {
   std::string shown_;
   int signo_;
   std::vector<DirNotify> watches_;
+  std::vector<std::string> watched_names_;  // depends/ as the watches were set up
+  bool all_records_ = false;  // every dependency watched at its supervise/ (the records)
   std::set<std::string> warned_missing_;
   std::string warned_cycle_;
   std::string last_load_warnings_;

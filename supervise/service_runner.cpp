@@ -197,7 +197,7 @@ void ServiceRunner::on_directory_changed() {
   if (watching_for_run_) supervisor_.on_run_may_have_appeared();
   if (dependencies_.watching()) {
     // Watch where the records now are before the supervisor looks (no lost change).
-    dependencies_.rewatch(dependencies_.load());
+    dependencies_.refresh();
     supervisor_.on_dependencies_changed();
   }
 }

@@ -111,7 +111,8 @@ void Dependencies::rewatch(const std::vector<std::string>& names) {
   // dnotify costs a descriptor, not one of the 128 inotify instances a user may have.
   watches_.clear();
   // depends/ itself: an entry removed (a cycle broken, a typo fixed) is seen at once.
-  if (auto own = DirNotify::watch("depends", kEntryEvents, signo_)) watches_.push_back(std::move(*own));
+  if (auto own = DirNotify::watch("depends", kEntryEvents, signo_))
+    watches_.push_back(std::move(*own));
   watched_names_ = names;
   all_records_ = true;
   bool parent = false;

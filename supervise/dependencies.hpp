@@ -16,7 +16,8 @@ namespace svtree::supervise {
 /// The dependency cycle self is on, self first, each member once, in depends/ order; empty
 /// when there is none. deps_of(NAME) lists NAME/depends/. Pure: the tests give a graph.
 std::vector<std::string> find_dependency_cycle(
-    const std::string& self, const std::function<std::vector<std::string>(const std::string&)>& deps_of);
+    const std::string& self,
+    const std::function<std::vector<std::string>(const std::string&)>& deps_of);
 
 /// The dependencies of the service in the current directory (supervise's cwd), siblings in
 /// "..". Not thread-safe; all calls from the loop.

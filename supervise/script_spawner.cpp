@@ -13,7 +13,9 @@ Result<pid_t> ForkExecSpawner::spawn(const ScriptRequest& request) {
   spawn.argv = request.argv;
   spawn.env = request.env;
   spawn.new_session = request.new_session;
+  spawn.new_process_group = request.new_process_group;
   // stdin, stdout and stderr pass through unchanged (svscan's log pipe, DESIGN.md §1).
+  if (request.stdout_fd >= 0) spawn.fds.emplace_back(1, request.stdout_fd);
   if (request.notification_child_fd >= 0)
     spawn.fds.emplace_back(request.notification_child_fd, request.notification_parent_fd);
   return fork_exec_process(spawn,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dependencies.hpp"
+#include "health_checker.hpp"
 #include "script_spawner.hpp"
 #include "supervisor.hpp"
 #include "svtree/clock.hpp"
@@ -56,6 +57,8 @@ class ServiceRunner final : public Effects {
   void watch_for_run(bool on) override;
   void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
+  void start_check(const ServiceKnobs& knobs) override;
+  void stop_check() override;
   void exit(int code) override;
   Result<pid_t> start_stop() override;
   bool dependencies_ready() override;
@@ -101,6 +104,10 @@ class ServiceRunner final : public Effects {
   TimerWatch kill_timer_;
   TimerWatch finish_timer_;
   TimerWatch publish_retry_timer_;  // armed only while supervise/ cannot be written
+  TimerWatch check_timer_;          // next health check (armed only with a check)
+  TimerWatch check_timeout_timer_;  // the check in flight times out
+  HealthChecker checker_;
+  UniqueFd dev_null_;  // ./check's stdout, as svctl gives it: a check every second is no log
 
   UniqueFd notification_;  // read end of run's readiness pipe
   IoWatch notification_watch_;

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "svtree/exit_codes.hpp"
+#include "svtree/signal_name.hpp"
 #include "svtree/wait_status.hpp"
 
 namespace svtree::supervise {
@@ -194,6 +195,12 @@ void Supervisor::on_timer(TimerKind kind) {
       effects_.send_group_signal(run_pid_, SIGKILL);
       effects_.send_signal(run_pid_, SIGKILL);
       break;
+    case TimerKind::kCheck:
+      on_check_due();
+      return;
+    case TimerKind::kCheckTimeout:
+      on_check_timeout();
+      return;
     case TimerKind::kFinishTimeout:
       if (phase_ != Phase::kFinishing) return;
       effects_.warn(dir_ + "/finish still runs after " + std::to_string(knobs_.timeout_finish_ms) +
@@ -432,6 +439,7 @@ void Supervisor::start_run() {
   phase_ = knobs_.notification_fd ? Phase::kStarting : Phase::kRunning;
   ready_since_ = phase_ == Phase::kRunning ? since_ : Tai64n{};
   oneshot_not_ready();
+  start_check_cycle(false);
 }
 
 void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
@@ -453,6 +461,7 @@ void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
   }
   current_delay_ms_ = std::max(current_delay_ms_, knobs_.restart_delay_ms);
 
+  end_check_cycle();
   last_wait_status_ =
       wait_status ? static_cast<uint32_t>(*wait_status) : StatusExtension::kNoWaitStatus;
   got_term_ = false;
@@ -575,6 +584,8 @@ void Supervisor::adopt(const Adoption& adoption) {
     // Its readiness pipe died with the old supervisor: it cannot say ready any more.
     phase_ = Phase::kStarting;
   }
+  if (phase_ != Phase::kStopping)
+    start_check_cycle(previous.extension && previous.extension->ready());
   // Its start time is unknown to our clock: let a death restart at once.
   last_start_ms_ = clock_.monotonic_ms() - std::max<int64_t>(knobs_.restart_delay_max_ms,
                                                              kBackoffFloorMs);
@@ -706,6 +717,7 @@ StatusRecord Supervisor::record() const {
   extension.failed_starts = failed_starts_;
   extension.next_start = next_start_;
   extension.restart_delay_ms = current_delay_ms_;
+  extension.health = static_cast<uint8_t>(health_);
   record.extension = extension;
   return record;
 }
@@ -717,6 +729,104 @@ void Supervisor::announce() {
   effects_.publish(now, want_exit);
   published_ = std::move(now);
   published_want_exit_ = want_exit;
+}
+
+// --- health checks: run while run is alive and not asked to stop (starting, running)
+//
+// The first pass makes the service ready (s6-notifyoncheck); check-retries failures in a
+// row restart it through the stop path (an asked end: never a failed start, never the end
+// of an essential service's tree). One timer at a time: the next check, or the timeout of
+// the one in flight; a service without a check arms none.
+
+bool Supervisor::checks_apply() const {
+  // A oneshot is ready when done (issue 14): no check makes it ready while it runs.
+  return knobs_.check != ServiceKnobs::CheckKind::kNone && !knobs_.oneshot &&
+         (phase_ == Phase::kStarting || phase_ == Phase::kRunning);
+}
+
+void Supervisor::start_check_cycle(bool was_ready) {
+  health_ = Health::kUnknown;
+  check_failures_ = 0;
+  if (!checks_apply()) return;
+  if (!was_ready) {
+    // Ready means healthy now: not at the start, not on the notification-fd alone.
+    phase_ = Phase::kStarting;
+    ready_since_ = Tai64n{};
+  }
+  effects_.arm_timer(TimerKind::kCheck,
+                     std::min<int64_t>(knobs_.check_interval_ms, kFirstCheckDelayMs));
+}
+
+void Supervisor::end_check_cycle() {
+  if (checking_) effects_.stop_check();
+  checking_ = false;
+  health_ = Health::kUnknown;
+  check_failures_ = 0;
+  effects_.cancel_timer(TimerKind::kCheck);
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+}
+
+void Supervisor::on_check_due() {
+  if (!checks_apply() || checking_) return;  // stopping: the cycle ends with run
+  if (paused_) {
+    // A stopped process cannot answer; p is the operator's, not a failure.
+    effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+    return;
+  }
+  checking_ = true;
+  effects_.start_check(knobs_);
+  effects_.arm_timer(TimerKind::kCheckTimeout, knobs_.check_timeout_ms);
+}
+
+void Supervisor::on_check_timeout() {
+  if (!checking_) return;
+  effects_.stop_check();
+  checking_ = false;
+  if (!checks_apply()) return;
+  check_failed("no answer within " + std::to_string(knobs_.check_timeout_ms) +
+               " ms (check-timeout)");
+  announce();
+}
+
+void Supervisor::on_check_passed() {
+  if (!checking_) return;
+  checking_ = false;
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+  if (!checks_apply()) return;
+  check_failures_ = 0;
+  health_ = Health::kPassing;
+  if (phase_ == Phase::kStarting) {
+    phase_ = Phase::kRunning;
+    ready_since_ = clock_.wall();
+  }
+  effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+  announce();
+}
+
+void Supervisor::on_check_failed(std::string_view reason) {
+  if (!checking_) return;
+  checking_ = false;
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+  if (!checks_apply()) return;
+  check_failed(reason);
+  announce();
+}
+
+void Supervisor::check_failed(std::string_view reason) {
+  ++check_failures_;
+  health_ = Health::kFailing;
+  const std::string retries = std::to_string(knobs_.check_retries);
+  effects_.warn(dir_ + ": check failed " + std::to_string(check_failures_) + " of " + retries +
+                ": " + std::string(reason));
+  if (check_failures_ < knobs_.check_retries) {
+    effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+    return;
+  }
+  effects_.warn(dir_ + ": check failed " + retries + " times in a row (check-retries); restarting " +
+                "run with " + std::string(signal_name(knobs_.down_signal)));
+  // An asked end: the stop path, as r takes it, but past the control/t script (no
+  // operator asked); the wish stays, so run starts again once it has ended.
+  stop_run(false);
 }
 
 }  // namespace svtree::supervise

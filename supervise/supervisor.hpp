@@ -24,6 +24,8 @@ enum class TimerKind {
   kRestart,        // next start of run (throttle, backoff, or the slow retry of a missing run)
   kKill,           // timeout-kill: SIGKILL run's process group
   kFinishTimeout,  // timeout-finish: SIGKILL finish
+  kCheck,          // the next health check is due (check-interval)
+  kCheckTimeout,   // the check in flight has taken check-timeout: it failed
 };
 
 /// Everything the state machine asks of the world. ServiceRunner does it for real; the unit
@@ -56,6 +58,13 @@ class Effects {
   /// Writes supervise/stat, pid, status.svtree and status. Called at most once per event.
   virtual void publish(const StatusRecord& record, bool want_exit) = 0;
   virtual void warn(std::string_view text) = 0;
+  /// Begins one health check of the kind knobs.check names (./check in its own process
+  /// group, a TCP connect, an HTTP GET); its end comes back as on_check_passed/failed,
+  /// never from inside this call.
+  virtual void start_check(const ServiceKnobs& knobs) = 0;
+  /// Abandons the check in flight (closes its socket, SIGKILLs ./check's process group);
+  /// no event follows.
+  virtual void stop_check() = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
 
@@ -128,6 +137,10 @@ class Supervisor {
   void on_service_dir_gone();
   /// A record of a service in depends/ changed (issue 14): a held start may go ahead.
   void on_dependencies_changed();
+  /// The check started by Effects::start_check passed, or failed (reason: one clause,
+  /// "connect 127.0.0.1:80: Connection refused").
+  void on_check_passed();
+  void on_check_failed(std::string_view reason);
 
   [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] StatusRecord record() const;
@@ -138,11 +151,15 @@ class Supervisor {
   [[nodiscard]] uint32_t current_restart_delay_ms() const { return current_delay_ms_; }
   /// Wanted up, but run is held until depends/'s services are ready or done.
   [[nodiscard]] bool held() const { return held_; }
+  [[nodiscard]] Health health() const { return health_; }
 
   /// How long a missing or non-executable run waits for a retry when no inotify event comes.
   static constexpr int64_t kMissingRunRetryMs = 60000;
   /// The least backoff step: restart-delay 0 still grows 0 → 100 ms → 200 ms … (DESIGN §2).
   static constexpr int64_t kBackoffFloorMs = 100;
+  /// The first health check after run starts waits this long (or check-interval, if
+  /// shorter): long enough for an exec, short enough that -w start is not a second.
+  static constexpr int64_t kFirstCheckDelayMs = 100;
 
  private:
   enum class Want { kUp, kDown, kExit };
@@ -180,6 +197,13 @@ class Supervisor {
   bool rerun_done(Command command);
   void inherit_done(const StatusExtension& previous);
   [[nodiscard]] bool run_succeeded() const;
+  // Health checks (check-interval, check-tcp, check-http): their own cells.
+  void start_check_cycle(bool was_ready);
+  void end_check_cycle();
+  void on_check_due();
+  void on_check_timeout();
+  void check_failed(std::string_view reason);
+  [[nodiscard]] bool checks_apply() const;  // a check is configured and run is starting/running
 
   std::string dir_;
   Effects& effects_;
@@ -223,6 +247,11 @@ class Supervisor {
 
   std::optional<StatusRecord> published_;
   bool published_want_exit_ = false;
+
+  // Health checks.
+  Health health_ = Health::kUnknown;
+  bool checking_ = false;          // a check is in flight (start_check called, no answer yet)
+  uint32_t check_failures_ = 0;    // failed checks in a row
 };
 
 }  // namespace svtree::supervise

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/signal_name.hpp"
 
 namespace svtree::svctl {
@@ -100,6 +101,8 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += json_bool(rec.got_term);
     out += ",\"ready\":";
     out += ext ? json_bool(ext->ready()) : "null";
+    out += ",\"health\":";
+    out += ext ? std::string("\"") + health_name(static_cast<Health>(ext->health)) + "\"" : "null";
     out += ",\"normally\":\"";
     out += snap.normally_up ? "up" : "down";
     out += "\",\"last_exit\":";
@@ -122,7 +125,7 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += ",\"error\":null";
   } else {
     out += ",\"state\":null,\"pid\":null,\"since\":null,\"seconds\":null,\"want\":null,"
-           "\"paused\":null,\"got_term\":null,\"ready\":null,\"normally\":null,"
+           "\"paused\":null,\"got_term\":null,\"ready\":null,\"health\":null,\"normally\":null,"
            "\"last_exit\":null,\"start_count\":null,\"error\":";
     append_json_string(out, describe_problem(row.service.dir, snap));
   }
@@ -165,7 +168,8 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
   if (rec.extension && rec.extension->phase == Phase::kDone) out += ", done";
   if (!snapshot.waiting_for.empty()) {
     out += ", waiting for";
-    for (const std::string& name : snapshot.waiting_for) out += " " + escape_name(name);
+    for (const std::string& dependency : snapshot.waiting_for)
+      out += " " + escape_name(dependency);
   }
   return out;
 }
@@ -247,6 +251,8 @@ std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix) {
       cells[4] = "-";
     } else {
       cells[4] = rec.extension->ready() ? "yes" : "no";
+      // The check supervise runs has failed lately: READY says so rather than yes.
+      if (static_cast<Health>(rec.extension->health) == Health::kFailing) cells[4] = "failing";
     }
     cells[5] = describe_last_exit(snap);
     if (cells[5].empty()) cells[5] = "-";

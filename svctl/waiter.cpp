@@ -20,6 +20,7 @@
 
 #include "status_format.hpp"
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawn.hpp"
 
@@ -60,6 +61,14 @@ bool is_done(const Snapshot& s) {
   return s.record->extension && s.record->extension->phase == Phase::kDone;
 }
 
+// supervise runs the service's check itself (check-interval, check-tcp, check-http) and
+// publishes its latest answer: svctl reads it rather than probing a second time, so that
+// svctl check, Docker's HEALTHCHECK and supervise agree (man svctl.8, check).
+Health published_health(const Snapshot& s) {
+  if (!s.record->extension) return Health::kUnknown;
+  return static_cast<Health>(s.record->extension->health);
+}
+
 bool stamp_newer(const Tai64n& a, const Tai64n& b) {
   return a.seconds != b.seconds ? a.seconds > b.seconds : a.nanoseconds > b.nanoseconds;
 }
@@ -98,7 +107,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (is_done(now)) break;  // a oneshot: up means it ran and succeeded
         if (!is_running(now)) return {Progress::kWaiting, "not up"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'd':
         if (rec.want_up) return {Progress::kWaiting, "not wanted down"};
@@ -111,7 +122,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (!started_since(before, now) || !is_running(now) || rec.got_term)
           return {Progress::kWaiting, "not restarted"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'o':
         if (rec.pid != 0 && rec.want_up) return {Progress::kWaiting, "not started once"};

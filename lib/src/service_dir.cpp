@@ -77,6 +77,69 @@ void load_ms(const ServicePaths& paths, std::string_view name, uint32_t& out,
                      ": not a number of milliseconds; write one, e.g. echo 3000 > " + path);
 }
 
+/// check-interval, check-timeout, check-retries, check-tcp, check-http: which check
+/// supervise runs, and how often.
+void load_check_knobs(const ServicePaths& paths, ServiceKnobs& knobs,
+                      std::vector<std::string>& warnings) {
+  const std::string tcp_path = paths.shown("check-tcp");
+  if (const auto text = read_knob(paths, "check-tcp", warnings)) {
+    if ((knobs.check_tcp = parse_tcp_target(*text)))
+      knobs.check = ServiceKnobs::CheckKind::kTcp;
+    else
+      warnings.push_back("ignoring " + tcp_path +
+                         ": not HOST:PORT with a numeric HOST or localhost; write e.g. "
+                         "echo 127.0.0.1:8080 > " + tcp_path);
+  }
+  const std::string http_path = paths.shown("check-http");
+  if (const auto text = read_knob(paths, "check-http", warnings)) {
+    if ((knobs.check_http = parse_http_target(*text)))
+      knobs.check = ServiceKnobs::CheckKind::kHttp;
+    else
+      warnings.push_back("ignoring " + http_path +
+                         ": not http://HOST:PORT/PATH with a numeric HOST or localhost; write "
+                         "e.g. echo http://127.0.0.1:8080/health > " + http_path);
+  }
+  const std::string interval_path = paths.shown("check-interval");
+  const auto interval = read_knob(paths, "check-interval", warnings);
+  if (interval) {
+    const auto value = parse_milliseconds(*interval);
+    if (value && *value > 0) {
+      knobs.check_interval_ms = *value;
+      // runit's ./check, run by supervise only when asked to (check-interval).
+      if (knobs.check == ServiceKnobs::CheckKind::kNone && is_executable_file(paths.check()))
+        knobs.check = ServiceKnobs::CheckKind::kScript;
+      if (knobs.check == ServiceKnobs::CheckKind::kNone)
+        warnings.push_back("ignoring " + interval_path + ": " + paths.shown("check") +
+                           " is not an executable file and there is no check-tcp or "
+                           "check-http; make it executable, or write e.g. echo 127.0.0.1:8080 > " +
+                           paths.shown("check-tcp"));
+    } else {
+      warnings.push_back("ignoring " + interval_path +
+                         ": not a number of milliseconds above 0; write one, e.g. echo 5000 > " +
+                         interval_path);
+    }
+  }
+  const std::string timeout_path = paths.shown("check-timeout");
+  if (const auto text = read_knob(paths, "check-timeout", warnings)) {
+    const auto value = parse_milliseconds(*text);
+    if (value && *value > 0)
+      knobs.check_timeout_ms = *value;
+    else
+      warnings.push_back("ignoring " + timeout_path +
+                         ": not a number of milliseconds above 0 (a hung check must end); "
+                         "write one, e.g. echo 2000 > " + timeout_path);
+  }
+  const std::string retries_path = paths.shown("check-retries");
+  if (const auto text = read_knob(paths, "check-retries", warnings)) {
+    if (const auto value = parse_count(*text))
+      knobs.check_retries = *value;
+    else
+      warnings.push_back("ignoring " + retries_path +
+                         ": not a count of failures from 1 up; write one, e.g. echo 3 > " +
+                         retries_path);
+  }
+}
+
 /// `type`: longrun (the default) or oneshot (issue 14).
 void load_type(const ServicePaths& paths, ServiceKnobs& knobs, std::vector<std::string>& warnings) {
   const auto text = read_knob(paths, "type", warnings);
@@ -130,6 +193,7 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   load_ms(paths, "restart-delay-max", knobs.restart_delay_max_ms, warnings);
   if (knobs.restart_delay_max_ms < knobs.restart_delay_ms)
     knobs.restart_delay_max_ms = knobs.restart_delay_ms;
+  load_check_knobs(paths, knobs, warnings);
   load_type(paths, knobs, warnings);
   return knobs;
 }

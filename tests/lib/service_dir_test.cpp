@@ -13,6 +13,7 @@ namespace {
 
 using testing::TempDir;
 using testing::write_file;
+using testing::write_script;
 
 TEST(ServiceKnobs, DefaultsReproduceRunit) {
   TempDir dir;
@@ -101,6 +102,72 @@ TEST(ServiceKnobs, DependenciesAreDependsEntriesSortedWithoutHiddenOnes) {
   EXPECT_EQ(load_dependencies(ServicePaths(dir.path()), warnings),
             (std::vector<std::string>{"cache", "db", "web"}));
   EXPECT_TRUE(warnings.empty());
+}
+
+TEST(ServiceKnobs, NoCheckByDefault) {
+  TempDir dir;
+  write_script(dir / "check", "exit 0");  // runit's sv check alone: supervise runs nothing
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kNone);
+  EXPECT_EQ(knobs.check_timeout_ms, 2000u);
+  EXPECT_EQ(knobs.check_retries, 3u);
+}
+
+TEST(ServiceKnobs, ScriptCheckWithInterval) {
+  TempDir dir;
+  write_script(dir / "check", "exit 0");
+  write_file(dir / "check-interval", "5000\n");
+  write_file(dir / "check-timeout", "700\n");
+  write_file(dir / "check-retries", "5\n");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kScript);
+  EXPECT_EQ(knobs.check_interval_ms, 5000u);
+  EXPECT_EQ(knobs.check_timeout_ms, 700u);
+  EXPECT_EQ(knobs.check_retries, 5u);
+}
+
+TEST(ServiceKnobs, BuiltInChecksNeedNoInterval) {
+  TempDir dir;
+  write_file(dir / "check-tcp", "127.0.0.1:8080\n");
+  std::vector<std::string> warnings;
+  ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kTcp);
+  EXPECT_EQ(knobs.check_interval_ms, 1000u);
+  ASSERT_TRUE(knobs.check_tcp);
+  // check-http wins over check-tcp (it tests more), and over ./check.
+  write_file(dir / "check-http", "http://localhost:8080/health\n");
+  write_script(dir / "check", "exit 0");
+  knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kHttp);
+  ASSERT_TRUE(knobs.check_http);
+  EXPECT_EQ(knobs.check_http->path, "/health");
+}
+
+TEST(ServiceKnobs, BadCheckKnobsWarnNamingTheFileAndWhatToWrite) {
+  TempDir dir;
+  write_file(dir / "check-tcp", "web:8080");
+  write_file(dir / "check-http", "https://127.0.0.1/");
+  write_file(dir / "check-interval", "1000");  // no ./check and no valid built-in check
+  write_file(dir / "check-timeout", "0");
+  write_file(dir / "check-retries", "0");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  ASSERT_EQ(warnings.size(), 5u);
+  const char* files[] = {"check-tcp", "check-http", "check-interval", "check-timeout",
+                         "check-retries"};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_NE(warnings[i].find(dir / files[i]), std::string::npos) << warnings[i];
+    EXPECT_NE(warnings[i].find("echo "), std::string::npos) << warnings[i];
+  }
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kNone);
+  EXPECT_EQ(knobs.check_timeout_ms, 2000u);
+  EXPECT_EQ(knobs.check_retries, 3u);
 }
 
 }  // namespace

@@ -87,7 +87,8 @@ TEST(Dependencies, WebWaitsForInitOneshotWhichNeverRunsAgainOnWebsRestart) {
                    "mv ../config.tmp ../config\nexit 0\n");
   write_file(tree.dir("init") + "/type", "oneshot\n");
   tree.add("web",
-           "if test -f ../config; then echo ok >> ../web.starts; else echo EARLY >> ../web.starts; fi\n"
+           "if test -f ../config; then echo ok >> ../web.starts;\n"
+           "else echo EARLY >> ../web.starts; fi\n"
            "exec sleep 1000\n",
            {"init"});
   tree.start("web");  // first: it must wait
@@ -131,7 +132,8 @@ TEST(Dependencies, ChainOfThreeStartsInOrderOfReadinessThroughNotificationFd) {
   tree.start("c");
   tree.start("b");
   tree.start("a");
-  ASSERT_TRUE(wait_until([&] { return tree.read("order") == "a\na-ready\nb\nb-ready\nc\nc-ready\n"; }))
+  ASSERT_TRUE(wait_until(
+      [&] { return tree.read("order") == "a\na-ready\nb\nb-ready\nc\nc-ready\n"; }))
       << tree.read("order");
 }
 

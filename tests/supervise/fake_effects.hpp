@@ -73,6 +73,8 @@ class FakeEffects final : public Effects {
     return dependencies_up;
   }
   void watch_dependencies(bool on) override { watching_dependencies = on; }
+  void start_check(const ServiceKnobs&) override { ++checks_started; }
+  void stop_check() override { ++checks_stopped; }
 
   [[nodiscard]] const StatusRecord& last() const { return published.back(); }
   [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
@@ -105,6 +107,8 @@ class FakeEffects final : public Effects {
   bool dependencies_up = true;
   int dependency_looks = 0;
   bool watching_dependencies = false;
+  int checks_started = 0;
+  int checks_stopped = 0;
 };
 
 }  // namespace svtree::supervise

@@ -398,5 +398,353 @@ TEST(StateTableShape, EveryReachablePhaseHasEveryEvent) {
   EXPECT_EQ(std::size(kCells), 8u * 21u);
 }
 
+// --- health checks (check-interval, check-tcp, check-http): their own cells, in their own
+// table (man supervise.8, STATE TABLE, "check" rows). The fixture runs a built-in check
+// every 1000 ms, timeout 2000 ms, 3 retries, no notification-fd; timeout-kill 5000 ms.
+
+enum class CheckEvent { kDue, kTimeout, kPassed, kFailed, kFailedLast };
+
+const char* check_event_name(CheckEvent e) {
+  switch (e) {
+    case CheckEvent::kDue: return "CheckDue";
+    case CheckEvent::kTimeout: return "CheckTimeout";
+    case CheckEvent::kPassed: return "CheckPassed";
+    case CheckEvent::kFailed: return "CheckFailed";
+    case CheckEvent::kFailedLast: return "CheckFailedLast";
+  }
+  return "?";
+}
+
+/// One cell. timers: the timers armed by the event and still armed after it ("C" check,
+/// "T" check timeout, "K" kill); health: byte 67 after it.
+struct CheckCell {
+  Phase phase;
+  CheckEvent event;
+  Phase next;
+  const char* signals;
+  bool starts_check;
+  bool stops_check;
+  const char* timers;
+  Health health;
+  bool publishes;
+};
+
+void PrintTo(const CheckCell& cell, std::ostream* out) {
+  *out << phase_label(cell.phase) << " × " << check_event_name(cell.event);
+}
+
+constexpr Health H0 = Health::kUnknown, H1 = Health::kPassing, H2 = Health::kFailing;
+
+// How each phase is entered: as for the main table, with the check. starting: run started
+// (the check makes it starting); running: starting + a check passed; stopping: running + a
+// check in flight + d. For the answer events (timeout, passed, failed) a check is in flight
+// first in starting and running; for CheckFailedLast, two checks have failed before it (in
+// stopping too, before d).
+const CheckCell kCheckCells[] = {
+    {D, CheckEvent::kDue, D, "", N, N, "", H0, N},
+    {D, CheckEvent::kTimeout, D, "", N, N, "", H0, N},
+    {D, CheckEvent::kPassed, D, "", N, N, "", H0, N},
+    {D, CheckEvent::kFailed, D, "", N, N, "", H0, N},
+    {D, CheckEvent::kFailedLast, D, "", N, N, "", H0, N},
+    {S, CheckEvent::kDue, S, "", Y, N, "T", H0, N},
+    {S, CheckEvent::kTimeout, S, "", N, Y, "C", H2, Y},
+    {S, CheckEvent::kPassed, R, "", N, N, "C", H1, Y},
+    {S, CheckEvent::kFailed, S, "", N, N, "C", H2, Y},
+    {S, CheckEvent::kFailedLast, T, "TERM CONT", N, N, "K", H2, Y},
+    {R, CheckEvent::kDue, R, "", Y, N, "T", H1, N},
+    {R, CheckEvent::kTimeout, R, "", N, Y, "C", H2, Y},
+    {R, CheckEvent::kPassed, R, "", N, N, "C", H1, N},
+    {R, CheckEvent::kFailed, R, "", N, N, "C", H2, Y},
+    {R, CheckEvent::kFailedLast, T, "TERM CONT", N, N, "K", H2, Y},
+    {T, CheckEvent::kDue, T, "", N, N, "", H1, N},
+    {T, CheckEvent::kTimeout, T, "", N, Y, "", H1, N},
+    {T, CheckEvent::kPassed, T, "", N, N, "", H1, N},
+    {T, CheckEvent::kFailed, T, "", N, N, "", H1, N},
+    {T, CheckEvent::kFailedLast, T, "", N, N, "", H2, N},
+    {F, CheckEvent::kDue, F, "", N, N, "", H0, N},
+    {F, CheckEvent::kTimeout, F, "", N, N, "", H0, N},
+    {F, CheckEvent::kPassed, F, "", N, N, "", H0, N},
+    {F, CheckEvent::kFailed, F, "", N, N, "", H0, N},
+    {F, CheckEvent::kFailedLast, F, "", N, N, "", H0, N},
+    {B, CheckEvent::kDue, B, "", N, N, "", H0, N},
+    {B, CheckEvent::kTimeout, B, "", N, N, "", H0, N},
+    {B, CheckEvent::kPassed, B, "", N, N, "", H0, N},
+    {B, CheckEvent::kFailed, B, "", N, N, "", H0, N},
+    {B, CheckEvent::kFailedLast, B, "", N, N, "", H0, N},
+    {X, CheckEvent::kDue, X, "", N, N, "", H0, N},
+    {X, CheckEvent::kTimeout, X, "", N, N, "", H0, N},
+    {X, CheckEvent::kPassed, X, "", N, N, "", H0, N},
+    {X, CheckEvent::kFailed, X, "", N, N, "", H0, N},
+    {X, CheckEvent::kFailedLast, X, "", N, N, "", H0, N},
+    // done (issue 14): a oneshot that succeeded; a oneshot is never checked
+    {O, CheckEvent::kDue, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kTimeout, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kPassed, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kFailed, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kFailedLast, O, "", N, N, "", H0, N},
+};
+
+class CheckTable : public ::testing::TestWithParam<CheckCell> {
+ protected:
+  void SetUp() override {
+    effects.have_finish = true;
+    effects.knobs.timeout_kill_ms = 5000;
+    effects.knobs.timeout_finish_ms = 5000;
+    effects.knobs.restart_delay_ms = 1000;
+    effects.knobs.restart_delay_max_ms = 4000;
+    effects.knobs.check = ServiceKnobs::CheckKind::kTcp;
+    effects.knobs.check_interval_ms = 1000;
+    effects.knobs.check_timeout_ms = 2000;
+    effects.knobs.check_retries = 3;
+  }
+
+  void due() { supervisor.on_timer(TimerKind::kCheck); }
+
+  void enter(Phase phase, CheckEvent event) {
+    const bool answer = event != CheckEvent::kDue;
+    const bool last = event == CheckEvent::kFailedLast;
+    if (phase == Phase::kDown || phase == Phase::kExiting) effects.knobs.down = true;
+    if (phase == Phase::kDone) effects.knobs.oneshot = true;
+    supervisor.start(std::nullopt);
+    if (phase == Phase::kDone) {
+      EXPECT_EQ(effects.checks_started, 0) << "a oneshot is never checked";
+      clock.now_ms += 5000;
+      supervisor.on_run_exit(exited(0));
+      supervisor.on_finish_exit(exited(0));
+    }
+    if (phase == Phase::kExiting) supervisor.on_command(Command::kExit);
+    if (phase != Phase::kDown && phase != Phase::kExiting && phase != Phase::kBackoff &&
+        phase != Phase::kDone) {
+      if (phase != Phase::kStarting) {
+        due();
+        supervisor.on_check_passed();
+      }
+      if (last && (phase == Phase::kStarting || phase == Phase::kRunning ||
+                   phase == Phase::kStopping)) {
+        for (int i = 0; i < 2; ++i) {
+          due();
+          supervisor.on_check_failed("connect to 127.0.0.1:80: Connection refused");
+        }
+      }
+      if (phase == Phase::kStopping || (answer && phase != Phase::kFinishing)) due();
+    }
+    if (phase == Phase::kStopping) supervisor.on_command(Command::kDown);
+    if (phase == Phase::kFinishing) {
+      clock.now_ms += 5000;
+      supervisor.on_run_exit(exited(1));
+    }
+    if (phase == Phase::kBackoff) {
+      supervisor.on_run_exit(exited(1));
+      supervisor.on_finish_exit(exited(0));
+    }
+    effects.knobs.down = false;
+    ASSERT_EQ(supervisor.phase(), phase) << "the fixture did not reach the phase";
+    clock.now_ms += 5000;
+    effects.signals.clear();
+    effects.timers.clear();
+    effects.exit_code.reset();
+    checks_started = effects.checks_started;
+    checks_stopped = effects.checks_stopped;
+    publishes_before = effects.published.size();
+  }
+
+  void fire(CheckEvent event) {
+    switch (event) {
+      case CheckEvent::kDue: due(); break;
+      case CheckEvent::kTimeout: supervisor.on_timer(TimerKind::kCheckTimeout); break;
+      case CheckEvent::kPassed: supervisor.on_check_passed(); break;
+      case CheckEvent::kFailed:
+      case CheckEvent::kFailedLast:
+        supervisor.on_check_failed("connect to 127.0.0.1:80: Connection refused");
+        break;
+    }
+  }
+
+  [[nodiscard]] std::string timers_armed() const {
+    std::string names;
+    for (const auto& [kind, ms] : effects.timers) {
+      if (kind == TimerKind::kCheck) names += 'C';
+      if (kind == TimerKind::kCheckTimeout) names += 'T';
+      if (kind == TimerKind::kKill) names += 'K';
+    }
+    return names;
+  }
+
+  [[nodiscard]] std::string signals_sent() const {
+    std::string names;
+    for (const auto& [pid, signo] : effects.signals) {
+      if (!names.empty()) names += ' ';
+      names += signal_name(signo);
+    }
+    return names;
+  }
+
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+  int checks_started = 0;
+  int checks_stopped = 0;
+  size_t publishes_before = 0;
+};
+
+TEST_P(CheckTable, Cell) {
+  const CheckCell& cell = GetParam();
+  ASSERT_NO_FATAL_FAILURE(enter(cell.phase, cell.event));
+  fire(cell.event);
+  EXPECT_EQ(phase_label(supervisor.phase()), std::string(phase_label(cell.next)));
+  EXPECT_EQ(signals_sent(), cell.signals);
+  EXPECT_EQ(effects.checks_started > checks_started, cell.starts_check);
+  EXPECT_EQ(effects.checks_stopped > checks_stopped, cell.stops_check);
+  EXPECT_EQ(timers_armed(), cell.timers);
+  EXPECT_EQ(static_cast<int>(supervisor.health()), static_cast<int>(cell.health));
+  EXPECT_EQ(effects.exit_code.value_or(-1), -1);  // a check never ends the supervisor
+  const size_t published = effects.published.size() - publishes_before;
+  EXPECT_LE(published, 1u);
+  EXPECT_EQ(published == 1, cell.publishes);
+  if (cell.publishes) {
+    ASSERT_TRUE(effects.last().extension);
+    EXPECT_EQ(effects.last().extension->health, static_cast<uint8_t>(cell.health));
+  }
+}
+
+std::string check_cell_name(const ::testing::TestParamInfo<CheckCell>& info) {
+  return std::string(phase_label(info.param.phase)) + "_" + check_event_name(info.param.event);
+}
+
+INSTANTIATE_TEST_SUITE_P(SupervisePhases, CheckTable, ::testing::ValuesIn(kCheckCells),
+                         check_cell_name);
+
+TEST(CheckTableShape, EveryReachablePhaseHasEveryCheckEvent) {
+  EXPECT_EQ(std::size(kCheckCells), 8u * 5u);  // done (issue 14) included
+}
+
+// Cells of the main table that a check changes, and the wake-up rule.
+class CheckCells : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    effects.knobs.check = ServiceKnobs::CheckKind::kHttp;
+    effects.knobs.check_interval_ms = 1000;
+    effects.knobs.check_retries = 3;
+  }
+  void check_once(bool pass) {
+    supervisor.on_timer(TimerKind::kCheck);
+    if (pass)
+      supervisor.on_check_passed();
+    else
+      supervisor.on_check_failed("http://127.0.0.1:80 answered status 500");
+  }
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+};
+
+TEST(CheckWakeups, NoCheckArmsNoCheckTimer) {
+  // Zero wake-ups for a service without a check: no check timer, in any phase it visits.
+  FakeClock clock;
+  FakeEffects effects;
+  Supervisor supervisor{"/srv/web", effects, clock};
+  supervisor.start(std::nullopt);
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning);
+  supervisor.on_ready();
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(exited(0));
+  supervisor.on_command(Command::kDown);
+  for (const auto& [kind, ms] : effects.timers) {
+    EXPECT_NE(kind, TimerKind::kCheck);
+    EXPECT_NE(kind, TimerKind::kCheckTimeout);
+  }
+  EXPECT_EQ(effects.checks_started, 0);
+  ASSERT_TRUE(effects.last().extension);
+  EXPECT_EQ(effects.last().extension->health, 0);
+}
+
+TEST_F(CheckCells, StartWithACheckIsStartingUntilTheFirstPass) {
+  // u at rest: run starts, the check timer is armed (first check soon), not ready yet.
+  supervisor.start(std::nullopt);
+  EXPECT_EQ(supervisor.phase(), Phase::kStarting);
+  EXPECT_EQ(effects.timers.at(TimerKind::kCheck), Supervisor::kFirstCheckDelayMs);
+  EXPECT_FALSE(effects.last().extension->ready());
+  check_once(false);
+  EXPECT_EQ(supervisor.phase(), Phase::kStarting);
+  EXPECT_EQ(effects.timers.at(TimerKind::kCheck), 1000);
+  check_once(true);
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning);
+  EXPECT_TRUE(effects.last().extension->ready());
+  EXPECT_EQ(effects.last().extension->health, 1);
+}
+
+TEST_F(CheckCells, RunExitEndsTheCycle) {
+  supervisor.start(std::nullopt);
+  check_once(true);
+  supervisor.on_timer(TimerKind::kCheck);  // a check in flight
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.checks_stopped, 1);
+  EXPECT_EQ(effects.timers.count(TimerKind::kCheck), 0u);
+  EXPECT_EQ(effects.timers.count(TimerKind::kCheckTimeout), 0u);
+  EXPECT_EQ(effects.last().extension->health, 0);
+  supervisor.on_check_passed();  // the abandoned check's late answer changes nothing
+  EXPECT_EQ(supervisor.health(), Health::kUnknown);
+}
+
+TEST_F(CheckCells, HealthRestartIsAnAskedEnd) {
+  // essential does not fire, the failed-start count stays, run starts again.
+  effects.knobs.essential = true;
+  supervisor.start(std::nullopt);
+  check_once(true);
+  clock.now_ms += 10'000;
+  for (int i = 0; i < 3; ++i) check_once(false);
+  EXPECT_EQ(supervisor.phase(), Phase::kStopping);
+  EXPECT_EQ(effects.signals_to(101), (std::vector<int>{SIGTERM, SIGCONT}));
+  ASSERT_EQ(effects.warnings.size(), 4u);  // one line per failed check, one for the restart
+  EXPECT_EQ(effects.warnings[0],
+            "/srv/web: check failed 1 of 3: http://127.0.0.1:80 answered status 500");
+  EXPECT_EQ(effects.warnings[3],
+            "/srv/web: check failed 3 times in a row (check-retries); restarting run with TERM");
+  supervisor.on_run_exit(killed(SIGTERM));
+  EXPECT_FALSE(effects.exit_code.has_value());
+  EXPECT_EQ(supervisor.phase(), Phase::kStarting);  // lived 10 s: restarted at once
+  EXPECT_EQ(effects.runs.size(), 2u);
+  EXPECT_EQ(effects.last().extension->failed_starts, 0u);
+  EXPECT_EQ(effects.last().extension->health, 0);
+  check_once(false);  // the count starts again with the new run
+  EXPECT_EQ(supervisor.phase(), Phase::kStarting);
+}
+
+TEST_F(CheckCells, TimeoutKillsTheCheckAndCountsAsAFailure) {
+  supervisor.start(std::nullopt);
+  supervisor.on_timer(TimerKind::kCheck);
+  EXPECT_EQ(effects.timers.at(TimerKind::kCheckTimeout), 2000);
+  supervisor.on_timer(TimerKind::kCheckTimeout);
+  EXPECT_EQ(effects.checks_stopped, 1);
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_EQ(effects.warnings[0],
+            "/srv/web: check failed 1 of 3: no answer within 2000 ms (check-timeout)");
+}
+
+TEST_F(CheckCells, PausedServiceIsNotChecked) {
+  supervisor.start(std::nullopt);
+  supervisor.on_command(Command::kPause);
+  supervisor.on_timer(TimerKind::kCheck);
+  EXPECT_EQ(effects.checks_started, 0);
+  EXPECT_EQ(effects.timers.at(TimerKind::kCheck), 1000);
+}
+
+TEST_F(CheckCells, AdoptedReadyRunStaysReadyAndIsChecked) {
+  Adoption adoption;
+  adoption.pid = 42;
+  adoption.previous.state = RunState::kRun;
+  adoption.previous.pid = 42;
+  adoption.previous.want_up = true;
+  StatusExtension ext;
+  ext.flags = StatusExtension::kFlagReady;
+  ext.ready_since = clock.wall();
+  ext.run_start_time = 420;
+  ext.phase = Phase::kRunning;
+  adoption.previous.extension = ext;
+  supervisor.start(adoption);
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning);
+  EXPECT_EQ(effects.timers.count(TimerKind::kCheck), 1u);
+}
+
 }  // namespace
 }  // namespace svtree::supervise

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree::svctl {
 namespace {
 
@@ -93,6 +95,17 @@ TEST(StatusTable, AlignedWithReadinessAndProblems) {
             "running on /s/cron\n");
 }
 
+TEST(StatusTable, ReadyColumnSaysWhenTheCheckFails) {
+  auto api = snapshot(RunState::kRun, 31, true);
+  api.record->extension = StatusExtension{};
+  api.record->extension->flags = StatusExtension::kFlagReady;
+  api.record->extension->health = static_cast<uint8_t>(Health::kFailing);
+  const std::string table = status_table({{{"api", "/s/api"}, api}}, kNow);
+  EXPECT_NE(table.find("api      run    31   1m40s  failing"), std::string::npos) << table;
+  EXPECT_NE(status_json({{{"api", "/s/api"}, api}}, kNow).find("\"ready\":true,\"health\":\"failing\""),
+            std::string::npos);
+}
+
 TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   std::vector<StatusRow> rows;
   auto web = snapshot(RunState::kRun, 12, true);
@@ -105,12 +118,14 @@ TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   EXPECT_EQ(json,
             "[\n{\"name\":\"we\\\"b\",\"dir\":\"/s/web\",\"supervised\":true,\"state\":\"run\","
             "\"pid\":12,\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"up\","
-            "\"paused\":false,\"got_term\":false,\"ready\":false,\"normally\":\"up\","
+            "\"paused\":false,\"got_term\":false,\"ready\":false,\"health\":\"unknown\","
+            "\"normally\":\"up\","
             "\"last_exit\":{\"signal\":\"TERM\",\"core\":false},\"start_count\":3,"
             "\"error\":null,\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
             "\"supervised\":true,\"state\":\"down\",\"pid\":null,"
             "\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"down\","
-            "\"paused\":false,\"got_term\":false,\"ready\":null,\"normally\":\"down\","
+            "\"paused\":false,\"got_term\":false,\"ready\":null,\"health\":null,"
+            "\"normally\":\"down\","
             "\"last_exit\":null,\"start_count\":null,\"error\":null}}\n]\n");
   EXPECT_EQ(status_json({}, kNow), "[]\n");
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree::svctl {
 namespace {
 
@@ -36,6 +38,21 @@ TEST(EvaluateProgress, UpWaitsForReadinessWhenTheExtensionSaysSo) {
   EXPECT_EQ(evaluate_progress("u", running, running).reason, "not ready");
   running.record->extension->flags = StatusExtension::kFlagReady;
   EXPECT_EQ(progress("u", running, running), Progress::kNeedsCheckScript);
+}
+
+TEST(EvaluateProgress, SupervisedHealthCheckIsReadNotRepeated) {
+  // supervise runs the check (check-interval, check-tcp, check-http) and publishes its
+  // latest answer in byte 67: passing is done without ./check, failing is not ready yet.
+  auto running = snap(RunState::kRun, 5, true, 101);
+  running.record->extension = StatusExtension{};
+  running.record->extension->flags = StatusExtension::kFlagReady;
+  running.record->extension->health = static_cast<uint8_t>(Health::kPassing);
+  EXPECT_EQ(progress("u", running, running), Progress::kDone);
+  running.record->extension->health = static_cast<uint8_t>(Health::kFailing);
+  EXPECT_EQ(evaluate_progress("u", running, running).reason, "health check failing");
+  EXPECT_EQ(evaluate_progress("C", running, running).reason, "health check failing");
+  const auto before = snap(RunState::kRun, 4, true, 100);
+  EXPECT_EQ(evaluate_progress("t", before, running).reason, "health check failing");
 }
 
 TEST(EvaluateProgress, UpAndDownWaitForTheWishToBeRecorded) {

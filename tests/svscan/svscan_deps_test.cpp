@@ -51,7 +51,8 @@ TEST(SvscanDependencies, StartsInDependencyOrderAndStopsInReverseLoggersLast) {
   tree.add_service("init", "sleep 0.3\necho \"$(date +%s%N) init done\" >> " + order + "\n",
                    "", false);
   write_file(tree.staging() + "/init/type", "oneshot\n");
-  write_script(tree.staging() + "/init/stop", "echo \"$(date +%s%N) init stop\" >> " + order + "\n");
+  write_script(tree.staging() + "/init/stop",
+               "echo \"$(date +%s%N) init stop\" >> " + order + "\n");
   // db has a logger, which drains and stamps when its input ends.
   tree.add_service("db", stamping_run(tree, "db"),
                    "cat > /dev/null\necho \"$(date +%s%N) db-log stop\" >> " + order + "\n", false);
@@ -106,7 +107,8 @@ bool pid_namespaces_work(std::string& why) {
     return false;
   }
   const auto result = run_command({"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "true"});
-  if (result.exit_code != 0) why = "unshare --pid --fork --mount-proc is not permitted here: " + result.err;
+  if (result.exit_code != 0)
+    why = "unshare --pid --fork --mount-proc is not permitted here: " + result.err;
   return result.exit_code == 0;
 }
 
@@ -136,9 +138,11 @@ TEST(SvscanDependencies, TwoHundredServicesWithRandomDependenciesAsPid1) {
                                    "\necho >&3\nexec 3>&-\nsleep 1000 & wait\n");
     write_file(dir + "/notification-fd", "3\n");
     const int wanted = i == 0 ? 0 : static_cast<int>(random() % 4);
-    for (int k = 0; k < wanted; ++k) depends[static_cast<size_t>(i)].insert(static_cast<int>(random() % static_cast<unsigned>(i)));
-    if (!depends[static_cast<size_t>(i)].empty()) make_dirs(dir + "/depends");
-    for (const int d : depends[static_cast<size_t>(i)]) write_file(dir + "/depends/s" + std::to_string(d), "");
+    std::set<int>& mine = depends[static_cast<size_t>(i)];
+    for (int k = 0; k < wanted; ++k)
+      mine.insert(static_cast<int>(random() % static_cast<unsigned>(i)));
+    if (!mine.empty()) make_dirs(dir + "/depends");
+    for (const int d : mine) write_file(dir + "/depends/s" + std::to_string(d), "");
   }
   // One rename each, in reverse, so that most dependents exist before what they wait for.
   for (int i = kCount - 1; i >= 0; --i) tree.move_in_service("s" + std::to_string(i));

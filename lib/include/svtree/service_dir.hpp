@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree {
 
 /// Paths inside a service directory. dir is used as given (relative or absolute); shown is
@@ -47,6 +49,19 @@ struct ServiceKnobs {
   uint32_t restart_delay_ms = kDefaultRestartDelayMs;    // `restart-delay`
   uint32_t restart_delay_max_ms = kDefaultRestartDelayMs;  // defaults to restart-delay
   bool oneshot = false;                     // `type` says oneshot (issue 14)
+
+  // Health checks that supervise runs itself (DESIGN.md §2): check-interval with ./check,
+  // or check-tcp / check-http (which need no check-interval: they default to 1000 ms).
+  static constexpr uint32_t kDefaultCheckIntervalMs = 1000;
+  static constexpr uint32_t kDefaultCheckTimeoutMs = 2000;
+  static constexpr uint32_t kDefaultCheckRetries = 3;
+  enum class CheckKind : uint8_t { kNone, kScript, kTcp, kHttp };
+  CheckKind check = CheckKind::kNone;      // which check supervise runs, if any
+  uint32_t check_interval_ms = kDefaultCheckIntervalMs;  // `check-interval`
+  uint32_t check_timeout_ms = kDefaultCheckTimeoutMs;    // `check-timeout`
+  uint32_t check_retries = kDefaultCheckRetries;         // `check-retries`
+  std::optional<TcpTarget> check_tcp;      // `check-tcp`
+  std::optional<HttpTarget> check_http;    // `check-http`
 };
 
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default

@@ -192,8 +192,15 @@ TEST(Svscan, AdoptedLoggerDrainsAtShutdown) {
       << tree.log();
   const pid_t log_supervise = tree.supervise_pid("a/log");
   ASSERT_GT(log_supervise, 0);
-  ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
   const std::string log_dir = tree.scan() + "/a/log";
+  // The logger printing is no proof its supervise has published it: killed before that
+  // (under load it was), no successor could know of the orphan. Wait for the record.
+  ASSERT_TRUE(wait_until([&] {
+    auto record = read_service_status(log_dir);
+    return record && record->state == RunState::kRun && record->pid > 0 && record->extension &&
+           record->extension->run_start_time != 0;
+  })) << tree.log();
+  ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
   ASSERT_TRUE(wait_until([&] {
     auto record = read_service_status(log_dir);
     return tree.supervise_pid("a/log") != log_supervise && record && record->extension &&

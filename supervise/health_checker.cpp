@@ -26,8 +26,7 @@ std::string failure(const std::string& what, int code) {
 }  // namespace
 
 HealthChecker::HealthChecker(Loop& loop, Verdict verdict)
-    : loop_(loop),
-      verdict_(std::move(verdict)),
+    : verdict_(std::move(verdict)),
       socket_watch_(loop, -1, EV_WRITE, [this](int revents) { on_socket(revents); }),
       deferred_(loop, [this] { finish(deferred_passed_, std::move(deferred_reason_)); }) {}
 

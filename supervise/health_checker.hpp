@@ -46,7 +46,6 @@ class HealthChecker {
   void finish(bool passed, std::string reason);
   void defer(bool passed, std::string reason);
 
-  Loop& loop_;
   Verdict verdict_;
   UniqueFd socket_;
   IoWatch socket_watch_;

@@ -19,7 +19,8 @@ Result<pid_t> ForkExecSpawner::spawn(const ScriptRequest& request) {
   // Empty mask, every signal SIG_DFL (SpawnSpec's default): nothing of libev's reaches run.
   // No report pipe: the pid is published at once, and a failed exec shows as runit's exit
   // 111 with one line on stderr (DESIGN.md §2), which is what the Supervisor expects.
-  spec.exec_failure_prefix = "supervise: warning: unable to start " + request.program + " in " + dir_;
+  spec.exec_failure_prefix =
+      "supervise: warning: unable to start " + request.program + " in " + dir_;
   spec.failure_exit_code = 111;
   auto spawned = svtree::spawn(spec);
   if (!spawned) return spawned.error();

@@ -371,7 +371,8 @@ void Waiter::start_check_script(Target& target) {
   target.check_pid = spawned->pid;
   target.check_report = std::move(spawned->report);
   target.check_watch = std::make_unique<ChildWatch>(
-      loop_, spawned->pid, [this, &target](pid_t, int status) { on_check_script_exit(target, status); });
+      loop_, spawned->pid,
+      [this, &target](pid_t, int status) { on_check_script_exit(target, status); });
 }
 
 void Waiter::on_check_script_exit(Target& target, int wait_status) {
@@ -393,11 +394,13 @@ void Waiter::on_check_script_exit(Target& target, int wait_status) {
                                                      now_unix()) + "\n");
     return;
   }
-  target.reason = exec_error ? "unable to run " + join(target.service.dir, "check") + ": " +
-                                   std::strerror(*exec_error)
-                  : WIFEXITED(wait_status)
-                      ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
-                      : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
+  if (exec_error)
+    target.reason =
+        "unable to run " + join(target.service.dir, "check") + ": " + std::strerror(*exec_error);
+  else
+    target.reason = WIFEXITED(wait_status)
+                        ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
+                        : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
   if (!options_.patient) {
     finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + " (" +
                               sv_status_fragment(target.service.name, target.last, now_unix()) +

@@ -12,8 +12,12 @@ Result<pid_t> ForkExecSpawner::spawn(const ScriptRequest& request) {
   spec.argv = request.argv;
   spec.env = request.env;
   // cwd_fd stays -1: supervise's cwd is the service directory (ServiceRunner::open).
-  if (request.new_session) spec.group = SpawnSpec::Group::kNewSession;
+  if (request.new_session)
+    spec.group = SpawnSpec::Group::kNewSession;
+  else if (request.new_process_group)
+    spec.group = SpawnSpec::Group::kNewProcessGroup;
   // stdin, stdout and stderr pass through unchanged (svscan's log pipe, DESIGN.md §1).
+  if (request.stdout_fd >= 0) spec.fds.emplace_back(1, request.stdout_fd);
   if (request.notification_child_fd >= 0)
     spec.fds.emplace_back(request.notification_child_fd, request.notification_parent_fd);
   // Empty mask, every signal SIG_DFL (SpawnSpec's default): nothing of libev's reaches run.

@@ -18,6 +18,8 @@ struct ScriptRequest {
   std::vector<std::string> argv;                  // argv[0] included
   const std::vector<std::string>* env = nullptr;  // nullptr: inherit ours
   bool new_session = false;                       // run and finish: setsid (DESIGN.md §2)
+  bool new_process_group = false;                 // ./check: killed with its group at timeout
+  int stdout_fd = -1;                             // >= 0: the child's stdout (else ours)
   int notification_child_fd = -1;                 // notification-fd N in the child…
   int notification_parent_fd = -1;                // …a copy of this descriptor of ours
 };

@@ -91,7 +91,17 @@ ServiceRunner::ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop)
       restart_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kRestart); }),
       kill_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kKill); }),
       finish_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kFinishTimeout); }),
+      control_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kControlTimeout); }),
       publish_retry_timer_(loop, [this] { retry_publish(); }),
+      check_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kCheck); }),
+      check_timeout_timer_(loop, [this] { supervisor_.on_timer(TimerKind::kCheckTimeout); }),
+      checker_(loop,
+               [this](bool passed, const std::string& reason) {
+                 if (passed)
+                   supervisor_.on_check_passed();
+                 else
+                   supervisor_.on_check_failed(reason);
+               }),
       notification_watch_(loop, -1, EV_READ, [this](int) { on_notification_readable(); }),
       pidfd_watch_(loop, -1, EV_READ, [this](int) {
         pidfd_watch_.stop();
@@ -181,6 +191,8 @@ void ServiceRunner::on_child(pid_t pid, int wait_status) {
     supervisor_.on_finish_exit(wait_status);
   } else if (pid == supervisor_.script_pid()) {
     supervisor_.on_control_script_exit(wait_status);
+  } else {
+    (void)checker_.on_child(pid, wait_status);
   }
 }
 
@@ -372,6 +384,12 @@ TimerWatch& ServiceRunner::timer(TimerKind kind) {
       return restart_timer_;
     case TimerKind::kKill:
       return kill_timer_;
+    case TimerKind::kControlTimeout:
+      return control_timer_;
+    case TimerKind::kCheck:
+      return check_timer_;
+    case TimerKind::kCheckTimeout:
+      return check_timeout_timer_;
     case TimerKind::kFinishTimeout:
       break;
   }
@@ -433,6 +451,43 @@ void ServiceRunner::retry_publish() {
 }
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
+
+pid_t ServiceRunner::process_in_session(pid_t session) {
+  return find_process_in_session(session);
+}
+
+// "supervise: event=…": one write, on the stderr every supervise shares with svscan.
+void ServiceRunner::event(std::string_view line) { diag::info(line); }
+void ServiceRunner::start_check(const ServiceKnobs& knobs) {
+  switch (knobs.check) {
+    case ServiceKnobs::CheckKind::kTcp:
+      if (knobs.check_tcp) checker_.start_tcp(*knobs.check_tcp);
+      return;
+    case ServiceKnobs::CheckKind::kHttp:
+      if (knobs.check_http) checker_.start_http(*knobs.check_http);
+      return;
+    case ServiceKnobs::CheckKind::kScript: {
+      // runit's ./check with the service's environment, in a process group of its own so
+      // that check-timeout kills whatever it started too.
+      ScriptRequest request;
+      request.program = "./check";
+      request.argv = {"./check"};
+      request.new_process_group = true;
+      if (!dev_null_.valid()) dev_null_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+      request.stdout_fd = dev_null_.get();
+      auto pid = spawn_script(std::move(request));
+      if (pid)
+        checker_.start_script(*pid);
+      else
+        checker_.fail_soon(pid.error().message());
+      return;
+    }
+    case ServiceKnobs::CheckKind::kNone:
+      return;
+  }
+}
+
+void ServiceRunner::stop_check() { checker_.stop(); }
 
 void ServiceRunner::exit(int code) {
   exit_code_ = code;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "health_checker.hpp"
 #include "script_spawner.hpp"
 #include "supervisor.hpp"
 #include "svtree/clock.hpp"
@@ -47,6 +48,7 @@ class ServiceRunner final : public Effects {
   Result<pid_t> start_finish(int code, int status) override;
   Result<pid_t> start_control_script(Command command) override;
   uint64_t process_start_time(pid_t pid) override;
+  pid_t process_in_session(pid_t session) override;
   void release_run() override;
   void send_signal(pid_t pid, int signo) override;
   void send_group_signal(pid_t leader, int signo) override;
@@ -55,6 +57,9 @@ class ServiceRunner final : public Effects {
   void watch_for_run(bool on) override;
   void publish(const StatusRecord& record, bool want_exit) override;
   void warn(std::string_view text) override;
+  void event(std::string_view line) override;
+  void start_check(const ServiceKnobs& knobs) override;
+  void stop_check() override;
   void exit(int code) override;
 
  private:
@@ -96,7 +101,12 @@ class ServiceRunner final : public Effects {
   TimerWatch restart_timer_;
   TimerWatch kill_timer_;
   TimerWatch finish_timer_;
+  TimerWatch control_timer_;  // a control/C script's time limit (timeout-finish)
   TimerWatch publish_retry_timer_;  // armed only while supervise/ cannot be written
+  TimerWatch check_timer_;          // next health check (armed only with a check)
+  TimerWatch check_timeout_timer_;  // the check in flight times out
+  HealthChecker checker_;
+  UniqueFd dev_null_;  // ./check's stdout, as svctl gives it: a check every second is no log
 
   UniqueFd notification_;  // read end of run's readiness pipe
   IoWatch notification_watch_;

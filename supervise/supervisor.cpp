@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "svtree/exit_codes.hpp"
+#include "svtree/signal_name.hpp"
 #include "svtree/wait_status.hpp"
 
 namespace svtree::supervise {
@@ -26,6 +27,17 @@ constexpr size_t kMaxQueuedCommands = 256;
 // A spawn that failed for a reason other than the file itself (EAGAIN, ENOMEM) retries
 // after this floor even when restart-delay is 0, so the loop cannot spin.
 constexpr int64_t kSpawnErrorRetryFloorMs = 1000;
+
+// The check= field of a check-failed event line.
+const char* check_kind_name(ServiceKnobs::CheckKind kind) {
+  switch (kind) {
+    case ServiceKnobs::CheckKind::kScript: return "script";
+    case ServiceKnobs::CheckKind::kTcp: return "tcp";
+    case ServiceKnobs::CheckKind::kHttp: return "http";
+    case ServiceKnobs::CheckKind::kNone: break;
+  }
+  return "none";
+}
 
 bool is_run_file_problem(int code) {
   return code == ENOENT || code == EACCES || code == ENOEXEC || code == ENOTDIR || code == EISDIR ||
@@ -130,6 +142,7 @@ void Supervisor::on_run_exit(std::optional<int> wait_status) {
       // Asked means we signalled run to stop (d x t k r, shutdown, timeout-kill): any
       // other death, after h, 1 or nothing, is unasked (DESIGN.md §2 essential).
       const bool asked = phase_ == Phase::kStopping;
+      hint_if_daemonized(wait_status, asked);
       effects_.release_run();
       effects_.cancel_timer(TimerKind::kKill);
       run_pid_ = 0;
@@ -194,6 +207,20 @@ void Supervisor::on_timer(TimerKind kind) {
       effects_.send_group_signal(run_pid_, SIGKILL);
       effects_.send_signal(run_pid_, SIGKILL);
       break;
+    case TimerKind::kControlTimeout:
+      if (script_pid_ == 0) return;
+      effects_.warn(dir_ + "/control/" + control_byte(pending_script_letter_) + " still runs after " +
+                    std::to_string(knobs_.timeout_finish_ms) +
+                    " ms (timeout-finish); sending it SIGKILL, then acting on the command");
+      effects_.send_group_signal(script_pid_, SIGKILL);
+      effects_.send_signal(script_pid_, SIGKILL);
+      return;  // its exit (a failure: the default action follows) comes as an event
+    case TimerKind::kCheck:
+      on_check_due();
+      return;
+    case TimerKind::kCheckTimeout:
+      on_check_timeout();
+      return;
     case TimerKind::kFinishTimeout:
       if (phase_ != Phase::kFinishing) return;
       effects_.warn(dir_ + "/finish still runs after " + std::to_string(knobs_.timeout_finish_ms) +
@@ -280,14 +307,20 @@ bool Supervisor::begin_script(Command letter, Command command, Step step) {
   }
   if (*pid == 0) return false;
   script_pid_ = *pid;
+  pending_script_letter_ = letter;
   pending_command_ = command;
   pending_step_ = step;
+  // runit waits for the script forever; a hung one would hold every later command, so
+  // it gets finish's time limit (issue 13).
+  if (knobs_.timeout_finish_ms > 0)
+    effects_.arm_timer(TimerKind::kControlTimeout, knobs_.timeout_finish_ms);
   return true;
 }
 
 void Supervisor::on_control_script_exit(int wait_status) {
   if (script_pid_ == 0) return;
   script_pid_ = 0;
+  effects_.cancel_timer(TimerKind::kControlTimeout);
   const Step step = std::exchange(pending_step_, Step::kNone);
   if (phase_ == Phase::kExiting) return;
   if (step == Step::kPre) {
@@ -314,6 +347,7 @@ void Supervisor::apply(Command command, bool overridden) {
     case Command::kOnce:
       want_ = command == Command::kUp ? Want::kUp : Want::kDown;
       once_ = command == Command::kOnce;
+      leave_failed();
       if (at_rest()) start_run();
       return;
     case Command::kDown:
@@ -345,6 +379,7 @@ void Supervisor::apply(Command command, bool overridden) {
       // s6's r: stop run as d would, and want it up, so that it starts again.
       want_ = Want::kUp;
       once_ = false;
+      leave_failed();
       if (run_alive())
         stop_run(overridden);
       else if (at_rest())
@@ -421,39 +456,40 @@ void Supervisor::start_run() {
   run_start_time_ = effects_.process_start_time(run_pid_);
   since_ = clock_.wall();
   ++start_count_;
+  if (start_count_ > 1)
+    emit_event("restart", {{"restart", std::to_string(start_count_ - 1)},
+                           {"pid", std::to_string(run_pid_)},
+                           {"failed_starts", std::to_string(failed_starts_)}});
   got_term_ = false;
   paused_ = false;  // runsv: a new run starts unpaused
   adopted_ = false;
   // Without notification-fd a service counts as ready when it starts (s6).
   phase_ = knobs_.notification_fd ? Phase::kStarting : Phase::kRunning;
   ready_since_ = phase_ == Phase::kRunning ? since_ : Tai64n{};
+  start_check_cycle(false);
 }
 
 void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
   const int64_t now = clock_.monotonic_ms();
   const int64_t lived = now - last_start_ms_;
-  // restart-delay is the least time between two starts (runit: one per second). A run
-  // that dies unasked sooner than the current delay (at least kBackoffFloorMs, so that a
-  // delay of 0 grows too) is a failed start: the delay doubles up to restart-delay-max. A
-  // run that outlives the cap resets it (DESIGN.md §2).
-  const int64_t cap = std::max<int64_t>(knobs_.restart_delay_max_ms, kBackoffFloorMs);
-  restart_at_ms_ = std::max(now, last_start_ms_ + current_delay_ms_);
-  if (!asked && lived < std::max<int64_t>(current_delay_ms_, kBackoffFloorMs)) {
-    ++failed_starts_;
-    current_delay_ms_ = static_cast<uint32_t>(std::min<int64_t>(
-        std::max<int64_t>(int64_t{current_delay_ms_} * 2, kBackoffFloorMs), cap));
-  } else if (lived >= cap) {
-    current_delay_ms_ = knobs_.restart_delay_ms;
-    failed_starts_ = 0;
-  }
-  current_delay_ms_ = std::max(current_delay_ms_, knobs_.restart_delay_ms);
+  const uint32_t wait_ms = judge_run_end(lived, asked);
+  // restart-delay is the least time between two starts (runit: one per second).
+  restart_at_ms_ = std::max(now, last_start_ms_ + wait_ms);
 
+  end_check_cycle();
   last_wait_status_ =
       wait_status ? static_cast<uint32_t>(*wait_status) : StatusExtension::kNoWaitStatus;
   got_term_ = false;
   ready_since_ = Tai64n{};
-  if (knobs_.essential && want_ == Want::kUp && !asked && !drain_ && !run_missing_)
+  // With max-restarts an essential service ends the tree only when it gives up (DESIGN §2).
+  if (knobs_.essential && want_ == Want::kUp && !asked && !drain_ && !run_missing_ &&
+      !knobs_.max_restarts)
     essential_ended_ = true;
+  // A run that could not be executed never lived: its warning says so, no exit line.
+  exit_pending_ = !run_missing_;
+  last_end_asked_ = asked;
+  last_uptime_ms_ = lived;
+  last_exit_ = wait_status;
 
   // finish gets runit's two arguments; an adopted run's status is unknown: -1 0.
   const ExitDescription exit =
@@ -474,21 +510,128 @@ void Supervisor::after_finish() {
   since_ = clock_.wall();
   phase_ = Phase::kDown;
   if (essential_ended_) {
+    note_exit("exit", {{"essential", "yes"}});
     exit_now(diag::kExitEssentialEnded);
     return;
   }
   if (want_ == Want::kExit || drain_) {
+    note_exit("exit");
     exit_now(0);
     return;
   }
-  if (want_ != Want::kUp) return;
+  if (want_ != Want::kUp) {
+    note_exit("down");
+    return;
+  }
+  if (!policy_allows_restart()) return;
   const int64_t delay = restart_delay_ms();
+  note_exit("restart", {{"restart", std::to_string(start_count_)},
+                        {"delay", format_event_seconds(delay)}});
   // A restart at once publishes one record, the new run's, carrying the death's wait
   // status (s6 does the same): clients see one change instead of two, sooner.
   if (delay == 0)
     start_run();
   else
     enter_backoff(delay);
+}
+
+// --- the restart policy (issue 13, DESIGN.md §2: min-uptime, max-restarts, restart,
+// success-codes)
+
+uint32_t Supervisor::judge_run_end(int64_t lived_ms, bool asked) {
+  // A failed start is an end nobody asked for, sooner than min-uptime (at least
+  // kBackoffFloorMs, so a supervisor never spins). d x t k r and shutdown never count, nor
+  // does a run that could not be executed: that one waits for the file, not for a delay.
+  // The first restart after a failed start waits restart-delay, then 2x, 4x … up to
+  // restart-delay-max; a run that lived min-uptime resets the backoff.
+  const int64_t cap = std::max<int64_t>(knobs_.restart_delay_max_ms, kBackoffFloorMs);
+  const int64_t min_uptime = std::max<int64_t>(knobs_.min_uptime_ms, kBackoffFloorMs);
+  uint32_t wait_ms = current_delay_ms_;
+  last_end_failed_start_ = !asked && !run_missing_ && lived_ms < min_uptime;
+  if (last_end_failed_start_) {
+    ++failed_starts_;
+    current_delay_ms_ = static_cast<uint32_t>(std::min<int64_t>(
+        std::max<int64_t>(int64_t{current_delay_ms_} * 2, kBackoffFloorMs), cap));
+  } else if (!run_missing_ && lived_ms >= min_uptime) {
+    current_delay_ms_ = knobs_.restart_delay_ms;
+    failed_starts_ = 0;
+    wait_ms = current_delay_ms_;
+  }
+  current_delay_ms_ = std::max(current_delay_ms_, knobs_.restart_delay_ms);
+  return wait_ms;
+}
+
+bool Supervisor::policy_allows_restart() {
+  // The policy judges ends nobody asked for; t, k and r restart a service wanted up, as
+  // in runit, and a run that could not be executed is retried when it appears.
+  if (!last_end_asked_ && !run_missing_) {
+    const int status = last_exit_.value_or(-1);
+    if (!restarts_after(knobs_, status)) {
+      want_ = Want::kDown;
+      once_ = false;
+      note_exit("down", {{"policy", restart_policy_name(effective_restart(knobs_))}});
+      return false;
+    }
+  }
+  if (last_end_failed_start_ && knobs_.max_restarts && failed_starts_ > *knobs_.max_restarts) {
+    give_up();
+    return false;
+  }
+  return true;
+}
+
+void Supervisor::give_up() {
+  note_exit("failed");
+  want_ = Want::kDown;
+  once_ = false;
+  phase_ = Phase::kFailed;
+  emit_event("give-up", {{"failed_starts", std::to_string(failed_starts_)},
+                         {"max_restarts", std::to_string(knobs_.max_restarts.value_or(0))},
+                         {"essential", knobs_.essential ? "yes" : "no"}},
+             true);
+  if (knobs_.essential) exit_now(diag::kExitEssentialEnded);
+}
+
+void Supervisor::hint_if_daemonized(std::optional<int> wait_status, bool asked) {
+  if (daemonize_hinted_ || asked || !wait_status || !WIFEXITED(*wait_status) ||
+      WEXITSTATUS(*wait_status) != 0)
+    return;
+  const int64_t lived = clock_.monotonic_ms() - last_start_ms_;
+  if (lived >= std::max<int64_t>(knobs_.min_uptime_ms, kBackoffFloorMs)) return;
+  const pid_t other = effects_.process_in_session(run_pid_);
+  if (other == 0) return;
+  daemonize_hinted_ = true;
+  effects_.warn(dir_ + "/run exited 0 after " + format_event_seconds(lived) + " s while pid " +
+                std::to_string(other) +
+                " of its session still runs: did run daemonize? run must stay in the "
+                "foreground (exec the program with its no-fork option), or each restart "
+                "starts another copy");
+}
+
+void Supervisor::leave_failed() {
+  if (phase_ != Phase::kFailed) return;
+  phase_ = Phase::kDown;
+  failed_starts_ = 0;
+  current_delay_ms_ = knobs_.restart_delay_ms;
+}
+
+void Supervisor::note_exit(std::string_view next, std::vector<EventField> extra) {
+  if (!exit_pending_) return;
+  exit_pending_ = false;
+  std::vector<EventField> fields = exit_status_fields(last_exit_);
+  fields.push_back({"uptime", format_event_seconds(last_uptime_ms_)});
+  fields.push_back({"asked", last_end_asked_ ? "yes" : "no"});
+  fields.push_back({"failed_starts", std::to_string(failed_starts_)});
+  fields.push_back({"next", std::string(next)});
+  for (EventField& field : extra) fields.push_back(std::move(field));
+  emit_event("exit", std::move(fields));
+}
+
+void Supervisor::emit_event(std::string_view event, std::vector<EventField> fields, bool force) {
+  const auto suppressed = event_limiter_.admit(clock_.monotonic_ms(), force);
+  if (!suppressed) return;
+  if (*suppressed > 0) fields.push_back({"suppressed", std::to_string(*suppressed)});
+  effects_.event(format_event_line(event, dir_, fields));
 }
 
 void Supervisor::enter_backoff(int64_t delay_ms) {
@@ -532,6 +675,8 @@ void Supervisor::inherit_wishes(const StatusRecord& previous) {
   failed_starts_ = ext.failed_starts;
   if (ext.restart_delay_ms != 0)
     current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
+  // A service that gave up stays failed (and down) until u or r (issue 13).
+  if (ext.phase == Phase::kFailed && want_ == Want::kDown) phase_ = Phase::kFailed;
 }
 
 void Supervisor::adopt(const Adoption& adoption) {
@@ -563,9 +708,13 @@ void Supervisor::adopt(const Adoption& adoption) {
     // Its readiness pipe died with the old supervisor: it cannot say ready any more.
     phase_ = Phase::kStarting;
   }
+  emit_event("adopt", {{"pid", std::to_string(run_pid_)}}, true);
+  if (phase_ != Phase::kStopping)
+    start_check_cycle(previous.extension && previous.extension->ready());
   // Its start time is unknown to our clock: let a death restart at once.
-  last_start_ms_ = clock_.monotonic_ms() - std::max<int64_t>(knobs_.restart_delay_max_ms,
-                                                             kBackoffFloorMs);
+  last_start_ms_ = clock_.monotonic_ms() -
+                   std::max({int64_t{knobs_.restart_delay_max_ms}, int64_t{knobs_.min_uptime_ms},
+                             kBackoffFloorMs});
 }
 
 // --- helpers
@@ -609,6 +758,7 @@ StatusRecord Supervisor::record() const {
   extension.failed_starts = failed_starts_;
   extension.next_start = next_start_;
   extension.restart_delay_ms = current_delay_ms_;
+  extension.health = static_cast<uint8_t>(health_);
   record.extension = extension;
   return record;
 }
@@ -620,6 +770,108 @@ void Supervisor::announce() {
   effects_.publish(now, want_exit);
   published_ = std::move(now);
   published_want_exit_ = want_exit;
+}
+
+// --- health checks: run while run is alive and not asked to stop (starting, running)
+//
+// The first pass makes the service ready (s6-notifyoncheck); check-retries failures in a
+// row restart it through the stop path (an asked end: never a failed start, never the end
+// of an essential service's tree). One timer at a time: the next check, or the timeout of
+// the one in flight; a service without a check arms none.
+
+bool Supervisor::checks_apply() const {
+  return knobs_.check != ServiceKnobs::CheckKind::kNone &&
+         (phase_ == Phase::kStarting || phase_ == Phase::kRunning);
+}
+
+void Supervisor::start_check_cycle(bool was_ready) {
+  health_ = Health::kUnknown;
+  check_failures_ = 0;
+  if (!checks_apply()) return;
+  if (!was_ready) {
+    // Ready means healthy now: not at the start, not on the notification-fd alone.
+    phase_ = Phase::kStarting;
+    ready_since_ = Tai64n{};
+  }
+  effects_.arm_timer(TimerKind::kCheck,
+                     std::min<int64_t>(knobs_.check_interval_ms, kFirstCheckDelayMs));
+}
+
+void Supervisor::end_check_cycle() {
+  if (checking_) effects_.stop_check();
+  checking_ = false;
+  health_ = Health::kUnknown;
+  check_failures_ = 0;
+  effects_.cancel_timer(TimerKind::kCheck);
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+}
+
+void Supervisor::on_check_due() {
+  if (!checks_apply() || checking_) return;  // stopping: the cycle ends with run
+  if (paused_) {
+    // A stopped process cannot answer; p is the operator's, not a failure.
+    effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+    return;
+  }
+  checking_ = true;
+  effects_.start_check(knobs_);
+  effects_.arm_timer(TimerKind::kCheckTimeout, knobs_.check_timeout_ms);
+}
+
+void Supervisor::on_check_timeout() {
+  if (!checking_) return;
+  effects_.stop_check();
+  checking_ = false;
+  if (!checks_apply()) return;
+  check_failed("no answer within " + std::to_string(knobs_.check_timeout_ms) +
+               " ms (check-timeout)");
+  announce();
+}
+
+void Supervisor::on_check_passed() {
+  if (!checking_) return;
+  checking_ = false;
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+  if (!checks_apply()) return;
+  check_failures_ = 0;
+  health_ = Health::kPassing;
+  if (phase_ == Phase::kStarting) {
+    phase_ = Phase::kRunning;
+    ready_since_ = clock_.wall();
+  }
+  effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+  announce();
+}
+
+void Supervisor::on_check_failed(std::string_view reason) {
+  if (!checking_) return;
+  checking_ = false;
+  effects_.cancel_timer(TimerKind::kCheckTimeout);
+  if (!checks_apply()) return;
+  check_failed(reason);
+  announce();
+}
+
+void Supervisor::check_failed(std::string_view reason) {
+  ++check_failures_;
+  health_ = Health::kFailing;
+  emit_event("check-failed",
+             {{"check", check_kind_name(knobs_.check)},
+              {"reason", std::string(reason)},
+              {"failures", std::to_string(check_failures_)},
+              {"retries", std::to_string(knobs_.check_retries)}});
+  const std::string retries = std::to_string(knobs_.check_retries);
+  effects_.warn(dir_ + ": check failed " + std::to_string(check_failures_) + " of " + retries +
+                ": " + std::string(reason));
+  if (check_failures_ < knobs_.check_retries) {
+    effects_.arm_timer(TimerKind::kCheck, knobs_.check_interval_ms);
+    return;
+  }
+  effects_.warn(dir_ + ": check failed " + retries + " times in a row (check-retries); restarting " +
+                "run with " + std::string(signal_name(knobs_.down_signal)));
+  // An asked end: the stop path, as r takes it, but past the control/t script (no
+  // operator asked); the wish stays, so run starts again once it has ended.
+  stop_run(false);
 }
 
 }  // namespace svtree::supervise

@@ -13,6 +13,7 @@
 
 #include "svtree/clock.hpp"
 #include "svtree/control.hpp"
+#include "svtree/event_line.hpp"
 #include "svtree/result.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/status_record.hpp"
@@ -24,6 +25,9 @@ enum class TimerKind {
   kRestart,        // next start of run (throttle, backoff, or the slow retry of a missing run)
   kKill,           // timeout-kill: SIGKILL run's process group
   kFinishTimeout,  // timeout-finish: SIGKILL finish
+  kControlTimeout,  // timeout-finish, for a control/C script: SIGKILL it (issue 13)
+  kCheck,          // the next health check is due (check-interval)
+  kCheckTimeout,   // the check in flight has taken check-timeout: it failed
 };
 
 /// Everything the state machine asks of the world. ServiceRunner does it for real; the unit
@@ -45,6 +49,8 @@ class Effects {
   virtual Result<pid_t> start_control_script(Command command) = 0;
   /// pid's start time (/proc/PID/stat field 22), recorded for adoption; 0 when unknown.
   virtual uint64_t process_start_time(pid_t pid) = 0;
+  /// A live process of the session run led (its pid), other than run; 0 when none.
+  virtual pid_t process_in_session(pid_t session) = 0;
   /// Forgets run's readiness pipe or pidfd (run has ended).
   virtual void release_run() = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
@@ -56,6 +62,16 @@ class Effects {
   /// Writes supervise/stat, pid, status.svtree and status. Called at most once per event.
   virtual void publish(const StatusRecord& record, bool want_exit) = 0;
   virtual void warn(std::string_view text) = 0;
+  /// Writes one event line (exit, restart, give-up, adoption), already formatted and
+  /// rate-limited (svtree/event_line.hpp), to the tree's log: supervise's stderr.
+  virtual void event(std::string_view line) = 0;
+  /// Begins one health check of the kind knobs.check names (./check in its own process
+  /// group, a TCP connect, an HTTP GET); its end comes back as on_check_passed/failed,
+  /// never from inside this call.
+  virtual void start_check(const ServiceKnobs& knobs) = 0;
+  /// Abandons the check in flight (closes its socket, SIGKILLs ./check's process group);
+  /// no event follows.
+  virtual void stop_check() = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
 };
@@ -116,19 +132,28 @@ class Supervisor {
   void on_run_may_have_appeared();
   /// DIR was removed or renamed: warn, then the row of command x.
   void on_service_dir_gone();
+  /// The check started by Effects::start_check passed, or failed (reason: one clause,
+  /// "connect 127.0.0.1:80: Connection refused").
+  void on_check_passed();
+  void on_check_failed(std::string_view reason);
 
   [[nodiscard]] Phase phase() const { return phase_; }
   [[nodiscard]] StatusRecord record() const;
   [[nodiscard]] bool want_exit() const { return want_ == Want::kExit; }
+  [[nodiscard]] uint32_t failed_starts() const { return failed_starts_; }
   [[nodiscard]] pid_t run_pid() const { return run_pid_; }
   [[nodiscard]] pid_t finish_pid() const { return finish_pid_; }
   [[nodiscard]] pid_t script_pid() const { return script_pid_; }
   [[nodiscard]] uint32_t current_restart_delay_ms() const { return current_delay_ms_; }
+  [[nodiscard]] Health health() const { return health_; }
 
   /// How long a missing or non-executable run waits for a retry when no inotify event comes.
   static constexpr int64_t kMissingRunRetryMs = 60000;
   /// The least backoff step: restart-delay 0 still grows 0 → 100 ms → 200 ms … (DESIGN §2).
   static constexpr int64_t kBackoffFloorMs = 100;
+  /// The first health check after run starts waits this long (or check-interval, if
+  /// shorter): long enough for an exec, short enough that -w start is not a second.
+  static constexpr int64_t kFirstCheckDelayMs = 100;
 
  private:
   enum class Want { kUp, kDown, kExit };
@@ -155,8 +180,31 @@ class Supervisor {
   [[nodiscard]] bool run_alive() const;
   [[nodiscard]] bool at_rest() const;  // down, backoff, failed or done: nothing runs
   void signal_run(int signo);
+  // The restart policy (issue 13): min-uptime, max-restarts, restart, success-codes.
+  /// Counts a failed start or resets the backoff; returns the delay this restart waits.
+  uint32_t judge_run_end(int64_t lived_ms, bool asked);
+  /// After finish, with run wanted up: false when the policy keeps the service down or it
+  /// gives up (the phase, the wish and the event lines are then set).
+  bool policy_allows_restart();
+  void give_up();
+  /// One hint when run exits 0 young while its session lives on (issue 13).
+  void hint_if_daemonized(std::optional<int> wait_status, bool asked);
+  /// u, o, r on a failed service: it starts afresh, with the backoff and the count reset.
+  void leave_failed();
+  /// The exit line of the run that just ended (once), saying what comes next.
+  void note_exit(std::string_view next, std::vector<EventField> extra = {});
+  /// Formats and writes an event line through the token bucket.
+  void emit_event(std::string_view event, std::vector<EventField> fields, bool force = false);
   /// The one publish of an event: only when the record (or stat's want) changed.
   void announce();
+
+  // Health checks (check-interval, check-tcp, check-http): their own cells.
+  void start_check_cycle(bool was_ready);
+  void end_check_cycle();
+  void on_check_due();
+  void on_check_timeout();
+  void check_failed(std::string_view reason);
+  [[nodiscard]] bool checks_apply() const;  // a check is configured and run is starting/running
 
   std::string dir_;
   Effects& effects_;
@@ -183,6 +231,14 @@ class Supervisor {
   uint32_t last_wait_status_ = StatusExtension::kNoWaitStatus;
   uint32_t start_count_ = 0;
   uint32_t failed_starts_ = 0;
+  // What the exit line of the run that just ended says (written once finish has ended).
+  bool exit_pending_ = false;
+  bool last_end_asked_ = false;
+  bool last_end_failed_start_ = false;
+  int64_t last_uptime_ms_ = 0;
+  std::optional<int> last_exit_;  // nullopt: unknown (adopted run)
+  EventRateLimiter event_limiter_;
+  bool daemonize_hinted_ = false;  // the "did run daemonize?" hint is given once
 
   int64_t last_start_ms_ = 0;
   int64_t restart_at_ms_ = 0;
@@ -192,10 +248,16 @@ class Supervisor {
   // synchronously; we keep answering everything else meanwhile).
   std::deque<Command> queued_;
   Command pending_command_ = Command::kUp;
+  Command pending_script_letter_ = Command::kUp;  // the running script's letter
   Step pending_step_ = Step::kNone;
 
   std::optional<StatusRecord> published_;
   bool published_want_exit_ = false;
+
+  // Health checks.
+  Health health_ = Health::kUnknown;
+  bool checking_ = false;          // a check is in flight (start_check called, no answer yet)
+  uint32_t check_failures_ = 0;    // failed checks in a row
 };
 
 }  // namespace svtree::supervise

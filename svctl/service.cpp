@@ -2,6 +2,8 @@
 // Reading service directories without blocking and without chdir (sv chdirs; we use paths).
 #include "service.hpp"
 
+#include "svtree/service_dir.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -134,6 +136,17 @@ Snapshot read_snapshot(const std::string& dir) {
   struct stat down {};
   snapshot.normally_up = ::stat(join(dir, "down").c_str(), &down) != 0;
   read_status_into(dir, snapshot);
+  return snapshot;
+}
+
+Snapshot read_probe_snapshot(const std::string& dir) {
+  Snapshot snapshot = read_snapshot(dir);
+  snapshot.taken = Tai64n::now();
+  if (snapshot.presence == Presence::kSupervised && snapshot.record->extension) {
+    // Warnings about a bad file are supervise's to give; svctl keeps the default.
+    std::vector<std::string> ignored;
+    snapshot.min_uptime_ms = load_service_knobs(ServicePaths(dir), ignored).min_uptime_ms;
+  }
   return snapshot;
 }
 

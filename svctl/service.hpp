@@ -52,11 +52,18 @@ struct Snapshot {
   SysError error;                      // what failed, when presence is not kSupervised
   std::optional<StatusRecord> record;  // set when kSupervised
   bool normally_up = true;             // no `down` file
+  // Filled for `check` only (read_probe_snapshot): what its verdict needs beyond the record.
+  uint32_t min_uptime_ms = 1000;       // the service's `min-uptime` knob
+  Tai64n taken;                        // when it was read; zero: not a probe reading
 };
 
 /// Reads dir: probes supervise/ok (open O_WRONLY|O_NONBLOCK, as sv does), reads
 /// supervise/status, and stats `down`. Never blocks, never fails: errors land in presence.
 Snapshot read_snapshot(const std::string& dir);
+
+/// read_snapshot, plus what `svctl check` judges: the `min-uptime` knob and the time of
+/// the reading (issue 13: a service up less than min-uptime is not healthy yet).
+Snapshot read_probe_snapshot(const std::string& dir);
 
 /// Reads supervise/status alone (after a change notification).
 Snapshot read_status_only(const std::string& dir, bool normally_up);

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/signal_name.hpp"
 
 namespace svtree::svctl {
@@ -69,6 +70,18 @@ void append_json_string(std::string& out, const std::string& text) {
 
 const char* json_bool(bool value) { return value ? "true" : "false"; }
 
+// Restarts: every start after the first since this supervisor began.
+uint32_t restarts_of(const StatusExtension& ext) {
+  return ext.start_count > 0 ? ext.start_count - 1 : 0;
+}
+
+// The phases a state byte cannot tell (issue 13): why a service is down.
+bool phase_says_more(const StatusRecord& rec) {
+  if (!rec.extension || rec.state != RunState::kDown) return false;
+  const Phase phase = rec.extension->phase;
+  return phase == Phase::kBackoff || phase == Phase::kFailed || phase == Phase::kDone;
+}
+
 void append_json_object(std::string& out, const StatusRow& row, const StatusRow* log,
                         int64_t now_unix) {
   const Snapshot& snap = row.snapshot;
@@ -100,6 +113,8 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += json_bool(rec.got_term);
     out += ",\"ready\":";
     out += ext ? json_bool(ext->ready()) : "null";
+    out += ",\"health\":";
+    out += ext ? std::string("\"") + health_name(static_cast<Health>(ext->health)) + "\"" : "null";
     out += ",\"normally\":\"";
     out += snap.normally_up ? "up" : "down";
     out += "\",\"last_exit\":";
@@ -119,11 +134,21 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     }
     out += ",\"start_count\":";
     out += ext ? std::to_string(ext->start_count) : "null";
+    out += ",\"phase\":";
+    if (ext)
+      append_json_string(out, phase_name(ext->phase));
+    else
+      out += "null";
+    out += ",\"restarts\":";
+    out += ext ? std::to_string(restarts_of(*ext)) : "null";
+    out += ",\"failed_starts\":";
+    out += ext ? std::to_string(ext->failed_starts) : "null";
     out += ",\"error\":null";
   } else {
     out += ",\"state\":null,\"pid\":null,\"since\":null,\"seconds\":null,\"want\":null,"
-           "\"paused\":null,\"got_term\":null,\"ready\":null,\"normally\":null,"
-           "\"last_exit\":null,\"start_count\":null,\"error\":";
+           "\"paused\":null,\"got_term\":null,\"ready\":null,\"health\":null,\"normally\":null,"
+           "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
+           "\"failed_starts\":null,\"error\":";
     append_json_string(out, describe_problem(row.service.dir, snap));
   }
   if (log != nullptr) {
@@ -170,20 +195,37 @@ std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& fai
     ++failures;
     return "fail: " + escape_name(service.name) + ": " + describe_problem(service.dir, snap) + "\n";
   }
-  std::string out = sv_status_fragment(service.name, snap, now_unix);
+  std::string out = sv_status_fragment(service.name, snap, now_unix) + svtree_status_notes(snap);
   const std::string log_dir =
       service.dir + (service.dir.empty() || service.dir.back() != '/' ? "/log" : "log");
   if (exists(log_dir)) {
     out += "; ";
     const Snapshot log = read_snapshot(log_dir);
     if (log.presence == Presence::kSupervised) {
-      out += sv_status_fragment("log", log, now_unix);
+      out += sv_status_fragment("log", log, now_unix) + svtree_status_notes(log);
     } else {
       ++failures;
       out += "fail: " + escape_name(service.name + "/log") + ": " + describe_problem(log_dir, log);
     }
   }
   out += '\n';
+  return out;
+}
+
+std::string svtree_status_notes(const Snapshot& snapshot) {
+  if (!snapshot.record || !snapshot.record->extension) return {};
+  const StatusRecord& rec = *snapshot.record;
+  // Only where sv's line hides a crash: a phase that says why the service is down, or a
+  // run that follows failed starts. A service stopped or running as asked prints sv's
+  // exact bytes (svctl's tests compare them with sv's against our supervise).
+  const bool why_down = phase_says_more(rec);
+  if (!why_down && !(rec.state == RunState::kRun && rec.extension->failed_starts > 0)) return {};
+  std::string out;
+  if (why_down) {
+    out += ", ";
+    out += phase_name(rec.extension->phase);
+  }
+  if (const std::string last = describe_last_exit(snapshot); !last.empty()) out += ", last " + last;
   return out;
 }
 
@@ -216,37 +258,41 @@ std::string human_duration(int64_t seconds) {
 }
 
 std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix) {
-  constexpr size_t kColumns = 7;
+  constexpr size_t kColumns = 8;
   using Cells = std::array<std::string, kColumns>;
   std::vector<Cells> table;
   table.reserve(rows.size() + 1);
-  table.push_back({"SERVICE", "STATE", "PID", "TIME", "READY", "LAST-EXIT", "NOTES"});
+  table.push_back(
+      {"SERVICE", "STATE", "PID", "TIME", "READY", "RESTARTS", "LAST-EXIT", "NOTES"});
   for (const auto& row : rows) {
     const Snapshot& snap = row.snapshot;
     Cells cells;
     cells[0] = escape_name(row.service.name);
     if (snap.presence != Presence::kSupervised) {
       cells[1] = "?";
-      cells[2] = cells[3] = cells[4] = cells[5] = "-";
-      cells[6] = describe_problem(row.service.dir, snap);
+      cells[2] = cells[3] = cells[4] = cells[5] = cells[6] = "-";
+      cells[7] = describe_problem(row.service.dir, snap);
       table.push_back(std::move(cells));
       continue;
     }
     const StatusRecord& rec = *snap.record;
-    cells[1] = state_word(rec.state);
+    cells[1] = phase_says_more(rec) ? phase_name(rec.extension->phase) : state_word(rec.state);
     cells[2] = rec.pid != 0 ? std::to_string(rec.pid) : "-";
     cells[3] = human_duration(seconds_since(rec, now_unix));
     if (!rec.extension || rec.state != RunState::kRun) {
       cells[4] = "-";
     } else {
       cells[4] = rec.extension->ready() ? "yes" : "no";
+      // The check supervise runs has failed lately: READY says so rather than yes.
+      if (static_cast<Health>(rec.extension->health) == Health::kFailing) cells[4] = "failing";
     }
-    cells[5] = describe_last_exit(snap);
-    if (cells[5].empty()) cells[5] = "-";
+    cells[5] = rec.extension ? std::to_string(restarts_of(*rec.extension)) : "-";
+    cells[6] = describe_last_exit(snap);
+    if (cells[6].empty()) cells[6] = "-";
     // The notes are sv's flags, in sv's order and on sv's conditions.
     const std::string fragment = sv_status_fragment("", snap, now_unix);
     const size_t comma = fragment.find(", ");
-    cells[6] = comma == std::string::npos ? "" : fragment.substr(comma + 2);
+    cells[7] = comma == std::string::npos ? "" : fragment.substr(comma + 2);
     table.push_back(std::move(cells));
   }
   std::array<size_t, kColumns> width{};

@@ -21,6 +21,13 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
 /// supervised gives "fail: NAME: PROBLEM". failures is incremented as sv counts them.
 std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& failures);
 
+/// What svtree's supervise records beyond sv's line, for `svctl status NAME` only (the
+/// waiting verbs print sv's exact fragment): for a service down in phase backoff, failed
+/// or done, that phase, then ", last exit 3" or ", last signal SEGV (core)"; for a run
+/// that follows failed starts, the last exit. Empty otherwise (a service stopped or
+/// running as asked) and under runsv, so sv's bytes stay identical there.
+std::string svtree_status_notes(const Snapshot& snapshot);
+
 /// One row of the table and of the JSON: a service or a logger.
 struct StatusRow {
   ServiceRef service;
@@ -28,7 +35,8 @@ struct StatusRow {
 };
 
 /// The aligned table of `svctl status` without arguments: SERVICE STATE PID TIME READY
-/// LAST-EXIT NOTES, one row per service and logger.
+/// RESTARTS LAST-EXIT NOTES, one row per service and logger. STATE is sv's word (run, down,
+/// finish), or the phase when it says why a service is down (backoff, failed, done).
 std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix);
 
 /// `svctl status --json`: a JSON array, one object per service (its logger nested as "log").

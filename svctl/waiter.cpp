@@ -21,6 +21,7 @@
 
 #include "status_format.hpp"
 #include "svtree/escape.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawner.hpp"
 
@@ -56,6 +57,14 @@ bool is_ready(const Snapshot& s) {
   return !s.record->extension || s.record->extension->ready();
 }
 
+// supervise runs the service's check itself (check-interval, check-tcp, check-http) and
+// publishes its latest answer: svctl reads it rather than probing a second time, so that
+// svctl check, Docker's HEALTHCHECK and supervise agree (man svctl.8, check).
+Health published_health(const Snapshot& s) {
+  if (!s.record->extension) return Health::kUnknown;
+  return static_cast<Health>(s.record->extension->health);
+}
+
 bool stamp_newer(const Tai64n& a, const Tai64n& b) {
   return a.seconds != b.seconds ? a.seconds > b.seconds : a.nanoseconds > b.nanoseconds;
 }
@@ -71,9 +80,49 @@ bool started_since(const Snapshot& before, const Snapshot& now) {
   return stamp_newer(n.since, b.since);
 }
 
+/// a - b in milliseconds.
+int64_t tai64n_diff_ms(const Tai64n& a, const Tai64n& b) {
+  const int64_t seconds = static_cast<int64_t>(a.seconds) - static_cast<int64_t>(b.seconds);
+  const int64_t nanos = static_cast<int64_t>(a.nanoseconds) - static_cast<int64_t>(b.nanoseconds);
+  return seconds * 1000 + nanos / 1'000'000;
+}
+
 std::string join(const std::string& dir, const char* name) {
   if (!dir.empty() && dir.back() == '/') return dir + name;
   return dir + "/" + name;
+}
+
+// `check`'s verdict beyond sv's (issue 13): a service in backoff, one that gave up, and
+// one up less than min-uptime after a failed start are not healthy, whatever their wish.
+std::optional<Verdict> policy_problem(const Snapshot& now) {
+  const StatusRecord& rec = *now.record;
+  if (!rec.extension) return std::nullopt;  // runsv: no phase, no min-uptime
+  const StatusExtension& ext = *rec.extension;
+  const std::string failed_starts = std::to_string(ext.failed_starts) + " failed start" +
+                                    (ext.failed_starts == 1 ? "" : "s") + " in a row";
+  if (ext.phase == Phase::kFailed)
+    return Verdict{Progress::kWaiting, "failed: gave up after " + failed_starts + " (max-restarts); svctl up restarts it"};
+  if (ext.phase == Phase::kBackoff) {
+    std::string text = "in backoff after " + failed_starts;
+    if (!ext.next_start.is_zero() && !now.taken.is_zero()) {
+      const int64_t ms = tai64n_diff_ms(ext.next_start, now.taken);
+      text += ", next start in " + std::to_string(std::max<int64_t>(ms, 0) / 100 / 10) + "." +
+              std::to_string(std::max<int64_t>(ms, 0) / 100 % 10) + " s";
+    }
+    return Verdict{Progress::kWaiting, std::move(text)};
+  }
+  // Only a run that follows a failed start must still prove itself: a periodic job that
+  // lived its 30 s and started again is as healthy as before (issue 13's example tree).
+  if (rec.state == RunState::kRun && rec.pid != 0 && ext.failed_starts > 0 &&
+      !now.taken.is_zero()) {
+    const int64_t up_ms = std::max<int64_t>(tai64n_diff_ms(now.taken, rec.since), 0);
+    if (up_ms < now.min_uptime_ms)
+      return Verdict{Progress::kWaiting,
+                     "up " + std::to_string(up_ms) + " ms after " + failed_starts +
+                         ", less than min-uptime " + std::to_string(now.min_uptime_ms) + " ms",
+                     static_cast<double>(now.min_uptime_ms - up_ms) / 1000 + 0.01};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -84,7 +133,10 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
   const StatusRecord& rec = *now.record;
   bool needs_check = false;
   for (char letter : conditions) {
-    if (letter == 'C') letter = rec.want_up ? 'u' : 'd';
+    if (letter == 'C') {
+      if (auto problem = policy_problem(now)) return std::move(*problem);
+      letter = rec.want_up ? 'u' : 'd';
+    }
     switch (letter) {
       case 'x': return {Progress::kWaiting, "supervisor still running"};
       case 'u':
@@ -93,7 +145,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (!rec.want_up) return {Progress::kWaiting, "not wanted up"};
         if (!is_running(now)) return {Progress::kWaiting, "not up"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'd':
         if (rec.want_up) return {Progress::kWaiting, "not wanted down"};
@@ -105,7 +159,9 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         if (!started_since(before, now) || !is_running(now) || rec.got_term)
           return {Progress::kWaiting, "not restarted"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
-        needs_check = true;
+        if (published_health(now) == Health::kFailing)
+          return {Progress::kWaiting, "health check failing"};
+        if (published_health(now) == Health::kUnknown) needs_check = true;
         break;
       case 'o':
         if (rec.pid != 0 && rec.want_up) return {Progress::kWaiting, "not started once"};
@@ -208,7 +264,7 @@ Snapshot Waiter::arm(const ServiceRef& service) {
   }
   Result<UniqueFd> writer = UniqueFd();
   if (options_.patient) writer = open_ok_writer(service.dir);
-  Snapshot snapshot = read_snapshot(service.dir);
+  Snapshot snapshot = read_for_conditions(service.dir);
   if (snapshot.presence != Presence::kSupervised || !writer) return snapshot;
   target->ok_writer = std::move(*writer);
   if (epoll_ && target->ok_writer) {
@@ -286,6 +342,11 @@ void Waiter::on_supervisor_gone() {
   }
 }
 
+Snapshot Waiter::read_for_conditions(const std::string& dir) const {
+  return options_.conditions.find('C') != std::string::npos ? read_probe_snapshot(dir)
+                                                            : read_snapshot(dir);
+}
+
 void Waiter::evaluate(Target& target) {
   if (!target.active) return;
   if (target.check_pid != 0) {
@@ -293,7 +354,7 @@ void Waiter::evaluate(Target& target) {
     return;
   }
   target.retry.stop();
-  target.last = read_snapshot(target.service.dir);
+  target.last = read_for_conditions(target.service.dir);
   if (target.last.presence == Presence::kSupervised && options_.patient &&
       (target.grace.active() || !target.ok_writer)) {
     // A supervisor is back: watch it as the old one was watched.
@@ -337,6 +398,9 @@ void Waiter::evaluate(Target& target) {
     }
     case Progress::kWaiting:
       target.reason = verdict.reason;
+      // Time alone ends this wait (min-uptime): no record will be written to wake us.
+      if (options_.patient && verdict.recheck_after > 0)
+        target.retry.start_after(verdict.recheck_after);
       if (!options_.patient)
         finish(target, false, "fail: " + escape_name(target.service.name) + ": " + verdict.reason + " (" +
                                   sv_status_fragment(target.service.name, target.last,
@@ -430,7 +494,7 @@ void Waiter::on_deadline() {
       }
     }
     // One last look: a change that raced the deadline still counts.
-    target.last = read_snapshot(target.service.dir);
+    target.last = read_for_conditions(target.service.dir);
     const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
     if (verdict.progress == Progress::kGone) {
       finish_gone(target);

@@ -30,6 +30,9 @@ enum class Progress {
 struct Verdict {
   Progress progress = Progress::kWaiting;
   std::string reason;  // for kWaiting: "not up", "not ready", "not down", ...
+  /// For kWaiting: seconds after which the verdict changes with no record written (up
+  /// less than min-uptime); 0 when only a change of the record can change it.
+  double recheck_after = 0;
 };
 
 /// Evaluates sv's condition letters (the command's own bytes, or 'C' for "whatever is
@@ -41,6 +44,8 @@ struct Verdict {
 ///    count), running, no TERM pending, ready; or down and wanted down;
 ///  - o: running and wanted down, or down with a stamp newer than before's;
 ///  - x: never while supervised; p / c: paused / not paused (or down);
+///  - C (check): not in backoff, not failed, not up less than min-uptime after a failed
+///    start (svtree records only), then u when wanted up, else d;
 ///  - anything else (h a i q 1 2 s): at once.
 Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
                           const Snapshot& now);
@@ -82,6 +87,8 @@ class Waiter {
   void on_supervisor_gone();
   void on_deadline();
   void evaluate(Target& target);
+  /// read_snapshot, or read_probe_snapshot when the conditions include check's 'C'.
+  [[nodiscard]] Snapshot read_for_conditions(const std::string& dir) const;
   void start_check_script(Target& target);
   void on_check_script_exit(Target& target, int wait_status);
   void finish(Target& target, bool success, const std::string& line);

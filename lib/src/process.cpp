@@ -2,6 +2,7 @@
 // Wait-status decoding, pidfds, signals and a process's identity (pid + start time).
 #include "svtree/process.hpp"
 
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "svtree/io.hpp"
@@ -52,6 +54,21 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
   auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
   if (!text) return std::nullopt;
   return parse_proc_stat_start_time(*text);
+}
+
+pid_t find_process_in_session(pid_t session) {
+  if (session <= 0) return 0;
+  const std::unique_ptr<DIR, int (*)(DIR*)> proc(::opendir("/proc"), &::closedir);
+  if (!proc) return 0;
+  while (const dirent* entry = ::readdir(proc.get())) {
+    char* end = nullptr;
+    const long pid = std::strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid <= 0 || pid == session) continue;
+    auto text = read_small_file("/proc/" + std::string(entry->d_name) + "/stat", 4096);
+    if (!text) continue;
+    if (parse_proc_stat_session(*text) == session) return static_cast<pid_t>(pid);
+  }
+  return 0;
 }
 
 }  // namespace svtree

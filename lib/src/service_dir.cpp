@@ -2,6 +2,9 @@
 // Service directory paths and knob files.
 #include "svtree/service_dir.hpp"
 
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cerrno>
 
 #include "svtree/io.hpp"
@@ -74,6 +77,117 @@ void load_ms(const ServicePaths& paths, std::string_view name, uint32_t& out,
                      ": not a number of milliseconds; write one, e.g. echo 3000 > " + path);
 }
 
+bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view trim_blanks(std::string_view text) {
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// min-uptime, max-restarts, restart, success-codes (issue 13): each bad file keeps its
+// default with one warning saying what to write.
+void load_restart_policy(const ServicePaths& paths, ServiceKnobs& knobs,
+                         std::vector<std::string>& warnings) {
+  load_ms(paths, "min-uptime", knobs.min_uptime_ms, warnings);
+
+  const std::string max_path = paths.shown("max-restarts");
+  if (const auto text = read_knob(paths, "max-restarts", warnings)) {
+    if (const auto count = parse_milliseconds(*text)) {  // same grammar: a decimal count
+      knobs.max_restarts = *count;
+    } else {
+      warnings.push_back("ignoring " + max_path +
+                         ": not a count of restarts; write one, e.g. echo 3 > " + max_path +
+                         ", or remove it to never give up");
+    }
+  }
+
+  const std::string restart_path = paths.shown("restart");
+  if (const auto text = read_knob(paths, "restart", warnings)) {
+    if (const auto policy = parse_restart_policy(*text)) {
+      knobs.restart = *policy;
+    } else {
+      warnings.push_back("ignoring " + restart_path +
+                         ": want always, on-failure or never, e.g. echo on-failure > " +
+                         restart_path);
+    }
+  }
+
+  const std::string codes_path = paths.shown("success-codes");
+  if (const auto text = read_knob(paths, "success-codes", warnings)) {
+    if (auto codes = parse_success_codes(*text)) {
+      knobs.success_codes = std::move(*codes);
+    } else {
+      warnings.push_back("ignoring " + codes_path +
+                         ": want exit codes from 0 to 255 separated by spaces, e.g. echo 0 2 > " +
+                         codes_path);
+    }
+  }
+}
+
+/// check-interval, check-timeout, check-retries, check-tcp, check-http: which check
+/// supervise runs, and how often.
+void load_check_knobs(const ServicePaths& paths, ServiceKnobs& knobs,
+                      std::vector<std::string>& warnings) {
+  const std::string tcp_path = paths.shown("check-tcp");
+  if (const auto text = read_knob(paths, "check-tcp", warnings)) {
+    if ((knobs.check_tcp = parse_tcp_target(*text)))
+      knobs.check = ServiceKnobs::CheckKind::kTcp;
+    else
+      warnings.push_back("ignoring " + tcp_path +
+                         ": not HOST:PORT with a numeric HOST or localhost; write e.g. "
+                         "echo 127.0.0.1:8080 > " + tcp_path);
+  }
+  const std::string http_path = paths.shown("check-http");
+  if (const auto text = read_knob(paths, "check-http", warnings)) {
+    if ((knobs.check_http = parse_http_target(*text)))
+      knobs.check = ServiceKnobs::CheckKind::kHttp;
+    else
+      warnings.push_back("ignoring " + http_path +
+                         ": not http://HOST:PORT/PATH with a numeric HOST or localhost; write "
+                         "e.g. echo http://127.0.0.1:8080/health > " + http_path);
+  }
+  const std::string interval_path = paths.shown("check-interval");
+  const auto interval = read_knob(paths, "check-interval", warnings);
+  if (interval) {
+    const auto value = parse_milliseconds(*interval);
+    if (value && *value > 0) {
+      knobs.check_interval_ms = *value;
+      // runit's ./check, run by supervise only when asked to (check-interval).
+      if (knobs.check == ServiceKnobs::CheckKind::kNone && is_executable_file(paths.check()))
+        knobs.check = ServiceKnobs::CheckKind::kScript;
+      if (knobs.check == ServiceKnobs::CheckKind::kNone)
+        warnings.push_back("ignoring " + interval_path + ": " + paths.shown("check") +
+                           " is not an executable file and there is no check-tcp or "
+                           "check-http; make it executable, or write e.g. echo 127.0.0.1:8080 > " +
+                           paths.shown("check-tcp"));
+    } else {
+      warnings.push_back("ignoring " + interval_path +
+                         ": not a number of milliseconds above 0; write one, e.g. echo 5000 > " +
+                         interval_path);
+    }
+  }
+  const std::string timeout_path = paths.shown("check-timeout");
+  if (const auto text = read_knob(paths, "check-timeout", warnings)) {
+    const auto value = parse_milliseconds(*text);
+    if (value && *value > 0)
+      knobs.check_timeout_ms = *value;
+    else
+      warnings.push_back("ignoring " + timeout_path +
+                         ": not a number of milliseconds above 0 (a hung check must end); "
+                         "write one, e.g. echo 2000 > " + timeout_path);
+  }
+  const std::string retries_path = paths.shown("check-retries");
+  if (const auto text = read_knob(paths, "check-retries", warnings)) {
+    if (const auto value = parse_count(*text))
+      knobs.check_retries = *value;
+    else
+      warnings.push_back("ignoring " + retries_path +
+                         ": not a count of failures from 1 up; write one, e.g. echo 3 > " +
+                         retries_path);
+  }
+}
+
 }  // namespace
 
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
@@ -105,11 +219,67 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   load_ms(paths, "timeout-kill", knobs.timeout_kill_ms, warnings);
   load_ms(paths, "timeout-finish", knobs.timeout_finish_ms, warnings);
   load_ms(paths, "restart-delay", knobs.restart_delay_ms, warnings);
-  knobs.restart_delay_max_ms = knobs.restart_delay_ms;
   load_ms(paths, "restart-delay-max", knobs.restart_delay_max_ms, warnings);
   if (knobs.restart_delay_max_ms < knobs.restart_delay_ms)
     knobs.restart_delay_max_ms = knobs.restart_delay_ms;
+  load_restart_policy(paths, knobs, warnings);
+  load_check_knobs(paths, knobs, warnings);
   return knobs;
+}
+
+RestartPolicy effective_restart(const ServiceKnobs& knobs) {
+  return knobs.restart.value_or(RestartPolicy::kAlways);
+}
+
+bool is_success_exit(const ServiceKnobs& knobs, int wait_status) {
+  if (!WIFEXITED(wait_status)) return false;
+  const int code = WEXITSTATUS(wait_status);
+  return std::find(knobs.success_codes.begin(), knobs.success_codes.end(), code) !=
+         knobs.success_codes.end();
+}
+
+bool restarts_after(const ServiceKnobs& knobs, int wait_status) {
+  switch (effective_restart(knobs)) {
+    case RestartPolicy::kAlways: return true;
+    case RestartPolicy::kOnFailure: return !is_success_exit(knobs, wait_status);
+    case RestartPolicy::kNever: return false;
+  }
+  return true;
+}
+
+const char* restart_policy_name(RestartPolicy policy) {
+  switch (policy) {
+    case RestartPolicy::kAlways: return "always";
+    case RestartPolicy::kOnFailure: return "on-failure";
+    case RestartPolicy::kNever: return "never";
+  }
+  return "always";
+}
+
+std::optional<RestartPolicy> parse_restart_policy(std::string_view text) {
+  const std::string_view word = trim_blanks(text);
+  for (const RestartPolicy policy :
+       {RestartPolicy::kAlways, RestartPolicy::kOnFailure, RestartPolicy::kNever})
+    if (word == restart_policy_name(policy)) return policy;
+  return std::nullopt;
+}
+
+std::optional<std::vector<int>> parse_success_codes(std::string_view text) {
+  std::vector<int> codes;
+  size_t at = 0;
+  while (at < text.size()) {
+    while (at < text.size() && is_blank(text[at])) ++at;
+    if (at == text.size()) break;
+    size_t end = at;
+    while (end < text.size() && !is_blank(text[end])) ++end;
+    const auto code = parse_milliseconds(text.substr(at, end - at));  // a decimal number
+    if (!code || *code > 255) return std::nullopt;
+    if (std::find(codes.begin(), codes.end(), static_cast<int>(*code)) == codes.end())
+      codes.push_back(static_cast<int>(*code));
+    at = end;
+  }
+  if (codes.empty()) return std::nullopt;
+  return codes;
 }
 
 }  // namespace svtree

@@ -49,4 +49,27 @@ std::optional<uint64_t> parse_proc_stat_start_time(std::string_view stat) {
   return std::nullopt;
 }
 
+std::optional<pid_t> parse_proc_stat_session(std::string_view stat) {
+  const size_t close = stat.rfind(')');
+  if (close == std::string_view::npos) return std::nullopt;
+  std::string_view rest = stat.substr(close + 1);
+  // After ')': STATE PPID PGRP SESSION, fields 3 to 6.
+  std::string_view fields[4];
+  for (std::string_view& out : fields) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const size_t end = rest.find(' ');
+    if (end == std::string_view::npos) return std::nullopt;
+    out = rest.substr(0, end);
+    rest.remove_prefix(end);
+  }
+  if (fields[0] == "Z" || fields[0] == "X") return std::nullopt;
+  pid_t session = 0;
+  if (fields[3].empty()) return std::nullopt;
+  for (const char c : fields[3]) {
+    if (c < '0' || c > '9') return std::nullopt;
+    session = session * 10 + (c - '0');
+  }
+  return session;
+}
+
 }  // namespace svtree

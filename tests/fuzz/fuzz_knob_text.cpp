@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Fuzz: the text of knob files (numbers, signal names), envdir values and TAI64N labels.
+// Fuzz: the text of knob files (numbers, signal names, health-check targets and counts),
+// envdir values, TAI64N labels and HTTP status lines.
 #include "fuzz_target.hpp"
 
 #include <cstddef>
@@ -9,6 +10,7 @@
 
 #include "svtree/control.hpp"
 #include "svtree/envdir.hpp"
+#include "svtree/health_check.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/signal_name.hpp"
 #include "svtree/tai64n.hpp"
@@ -26,6 +28,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (const auto stamp = svtree::Tai64n::parse_label(text)) {
     const auto back = svtree::Tai64n::parse_label(stamp->label());
     if (!back || !(*back == *stamp)) std::abort();
+  }
+  // Health checks: a target is connectable, a request is one line per header, a status
+  // is three digits.
+  if (const auto tcp = svtree::parse_tcp_target(text)) {
+    if (tcp->length == 0 || tcp->length > sizeof tcp->address) std::abort();
+  }
+  if (const auto http = svtree::parse_http_target(text)) {
+    const std::string request = svtree::http_check_request(*http);
+    if (request.find("\r\n\r\n") != request.size() - 4 || http->path.empty() ||
+        http->path.front() != '/')
+      std::abort();
+  }
+  const svtree::HttpAnswer answer = svtree::parse_http_status_line(text);
+  if (answer.kind == svtree::HttpAnswer::Kind::kStatus && (answer.status < 100 || answer.status > 999))
+    std::abort();
+  if (const auto count = svtree::parse_count(text)) {
+    if (*count == 0) std::abort();
   }
   for (const char byte : text) {
     if (const auto command = svtree::parse_control_byte(byte)) {

@@ -41,6 +41,7 @@ class FuzzEffects final : public Effects {
   svtree::Result<pid_t> start_finish(int, int) override { return have_finish ? next_pid++ : 0; }
   std::string run_start_hint(int) override { return {}; }
   uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid); }
+  pid_t process_in_session(pid_t) override { return 0; }
   svtree::Result<pid_t> start_control_script(svtree::Command) override {
     return have_scripts ? next_pid++ : 0;
   }
@@ -68,7 +69,16 @@ class FuzzEffects final : public Effects {
     if (!(*back == record)) std::abort();
   }
   void warn(std::string_view) override {}
+  void event(std::string_view line) override {
+    if (line.find('\n') != std::string_view::npos) std::abort();  // one event, one line
+  }
   void exit(int) override { exited = true; }
+  // One check at a time, and none at all without a check configured (zero wake-ups).
+  void start_check(const svtree::ServiceKnobs&) override {
+    if (checking || knobs.check == svtree::ServiceKnobs::CheckKind::kNone) std::abort();
+    checking = true;
+  }
+  void stop_check() override { checking = false; }
 
   svtree::ServiceKnobs knobs;
   bool fail_next_start = false;
@@ -77,6 +87,7 @@ class FuzzEffects final : public Effects {
   bool exited = false;
   pid_t next_pid = 100;
   std::set<TimerKind> armed;
+  bool checking = false;
 };
 
 }  // namespace
@@ -92,6 +103,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   effects.knobs.essential = (data[0] & 8) != 0;
   effects.knobs.timeout_kill_ms = (data[0] & 16) != 0 ? 100 : 0;
   effects.knobs.restart_delay_max_ms = (data[0] & 32) != 0 ? 8000 : 1000;
+  // The restart policy: give up after 2, on-failure (0 and 2 succeed) or never.
+  if ((data[0] & 128) != 0) {
+    effects.knobs.max_restarts = 2;
+    effects.knobs.restart = (data[0] & 32) != 0 ? svtree::RestartPolicy::kOnFailure
+                                                 : svtree::RestartPolicy::kNever;
+    effects.knobs.success_codes = {0, 2};
+  }
+  // Odd-length inputs run with a health check (the first byte's bits are all taken).
+  if ((size & 1) != 0) effects.knobs.check = svtree::ServiceKnobs::CheckKind::kTcp;
   Supervisor supervisor("fuzz", effects, clock);
   if ((data[0] & 64) != 0) {
     Adoption adoption;
@@ -121,11 +141,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (supervisor.script_pid() != 0) supervisor.on_control_script_exit(arg << 8);
         break;
       case 4: {
-        const auto timer = static_cast<TimerKind>(arg % 3);
+        const auto timer = static_cast<TimerKind>(arg % 5);
         if (effects.armed.erase(timer) != 0) supervisor.on_timer(timer);
         break;
       }
-      case 5: supervisor.on_ready(); break;
+      case 5:
+        // A check answers only while one is in flight (the checker gives one verdict).
+        if (arg % 3 == 0) {
+          supervisor.on_ready();
+        } else if (effects.checking) {
+          effects.checking = false;
+          if (arg % 3 == 1)
+            supervisor.on_check_passed();
+          else
+            supervisor.on_check_failed("refused");
+        }
+        break;
       case 6: supervisor.on_hangup_signal(); break;
       case 7: supervisor.on_terminate_signal(); break;
       case 8: effects.fail_next_start = (arg & 1) != 0; supervisor.on_run_may_have_appeared(); break;

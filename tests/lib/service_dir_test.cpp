@@ -13,6 +13,7 @@ namespace {
 
 using testing::TempDir;
 using testing::write_file;
+using testing::write_script;
 
 TEST(ServiceKnobs, DefaultsReproduceRunit) {
   TempDir dir;
@@ -22,7 +23,11 @@ TEST(ServiceKnobs, DefaultsReproduceRunit) {
   EXPECT_FALSE(knobs.down);
   EXPECT_EQ(knobs.down_signal, SIGTERM);
   EXPECT_EQ(knobs.restart_delay_ms, 1000u);
-  EXPECT_EQ(knobs.restart_delay_max_ms, 1000u);
+  EXPECT_EQ(knobs.restart_delay_max_ms, 30000u) << "backoff on by default (issue 13)";
+  EXPECT_EQ(knobs.min_uptime_ms, 1000u);
+  EXPECT_FALSE(knobs.max_restarts.has_value());
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kAlways);
+  EXPECT_EQ(knobs.success_codes, std::vector<int>{0});
   EXPECT_EQ(knobs.timeout_finish_ms, 5000u);
   EXPECT_EQ(knobs.timeout_kill_ms, 0u);
   EXPECT_FALSE(knobs.notification_fd.has_value());
@@ -66,11 +71,131 @@ TEST(ServiceKnobs, BadValuesWarnNamingTheFileAndKeepDefaults) {
   EXPECT_FALSE(knobs.notification_fd.has_value());
 }
 
+TEST(ServiceKnobs, ReadsTheRestartPolicy) {
+  TempDir dir;
+  write_file(dir / "min-uptime", "5000\n");
+  write_file(dir / "max-restarts", "3\n");
+  write_file(dir / "restart", "on-failure\n");
+  write_file(dir / "success-codes", "0 2\t143\n");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.min_uptime_ms, 5000u);
+  EXPECT_EQ(knobs.max_restarts, 3u);
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kOnFailure);
+  EXPECT_EQ(knobs.success_codes, (std::vector<int>{0, 2, 143}));
+}
+
+TEST(ServiceKnobs, BadRestartPolicyFilesWarnWhatToWriteAndKeepDefaults) {
+  TempDir dir;
+  write_file(dir / "min-uptime", "1s");
+  write_file(dir / "max-restarts", "-1");
+  write_file(dir / "restart", "unexpected");
+  write_file(dir / "success-codes", "0 256");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  ASSERT_EQ(warnings.size(), 4u);
+  EXPECT_NE(warnings[0].find(dir / "min-uptime"), std::string::npos);
+  EXPECT_NE(warnings[0].find("echo 3000 > "), std::string::npos);
+  EXPECT_NE(warnings[1].find(dir / "max-restarts"), std::string::npos);
+  EXPECT_NE(warnings[1].find("echo 3 > "), std::string::npos);
+  EXPECT_NE(warnings[2].find(dir / "restart"), std::string::npos);
+  EXPECT_NE(warnings[2].find("always, on-failure or never"), std::string::npos);
+  EXPECT_NE(warnings[3].find(dir / "success-codes"), std::string::npos);
+  EXPECT_NE(warnings[3].find("echo 0 2 > "), std::string::npos);
+  EXPECT_EQ(knobs.min_uptime_ms, 1000u);
+  EXPECT_FALSE(knobs.max_restarts.has_value());
+  EXPECT_EQ(effective_restart(knobs), RestartPolicy::kAlways);
+  EXPECT_EQ(knobs.success_codes, std::vector<int>{0});
+}
+
+TEST(ServiceKnobs, RestartPolicyDecisions) {
+  ServiceKnobs knobs;
+  knobs.success_codes = {0, 2};
+  EXPECT_TRUE(restarts_after(knobs, 0)) << "always: even after success";
+  knobs.restart = RestartPolicy::kOnFailure;
+  EXPECT_FALSE(restarts_after(knobs, 0));
+  EXPECT_FALSE(restarts_after(knobs, 2 << 8));
+  EXPECT_TRUE(restarts_after(knobs, 1 << 8));
+  EXPECT_TRUE(restarts_after(knobs, SIGTERM)) << "a signal is never a success";
+  knobs.restart = RestartPolicy::kNever;
+  EXPECT_FALSE(restarts_after(knobs, 1 << 8));
+  EXPECT_EQ(parse_restart_policy(" never\n"), RestartPolicy::kNever);
+  EXPECT_FALSE(parse_restart_policy("").has_value());
+  EXPECT_FALSE(parse_success_codes(" \n").has_value());
+}
+
 TEST(ServiceKnobs, ParseMilliseconds) {
   EXPECT_EQ(parse_milliseconds(" 42\n"), 42u);
   EXPECT_FALSE(parse_milliseconds("").has_value());
   EXPECT_FALSE(parse_milliseconds("-1").has_value());
   EXPECT_FALSE(parse_milliseconds("99999999999").has_value());
+}
+
+TEST(ServiceKnobs, NoCheckByDefault) {
+  TempDir dir;
+  write_script(dir / "check", "exit 0");  // runit's sv check alone: supervise runs nothing
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kNone);
+  EXPECT_EQ(knobs.check_timeout_ms, 2000u);
+  EXPECT_EQ(knobs.check_retries, 3u);
+}
+
+TEST(ServiceKnobs, ScriptCheckWithInterval) {
+  TempDir dir;
+  write_script(dir / "check", "exit 0");
+  write_file(dir / "check-interval", "5000\n");
+  write_file(dir / "check-timeout", "700\n");
+  write_file(dir / "check-retries", "5\n");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kScript);
+  EXPECT_EQ(knobs.check_interval_ms, 5000u);
+  EXPECT_EQ(knobs.check_timeout_ms, 700u);
+  EXPECT_EQ(knobs.check_retries, 5u);
+}
+
+TEST(ServiceKnobs, BuiltInChecksNeedNoInterval) {
+  TempDir dir;
+  write_file(dir / "check-tcp", "127.0.0.1:8080\n");
+  std::vector<std::string> warnings;
+  ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kTcp);
+  EXPECT_EQ(knobs.check_interval_ms, 1000u);
+  ASSERT_TRUE(knobs.check_tcp);
+  // check-http wins over check-tcp (it tests more), and over ./check.
+  write_file(dir / "check-http", "http://localhost:8080/health\n");
+  write_script(dir / "check", "exit 0");
+  knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kHttp);
+  ASSERT_TRUE(knobs.check_http);
+  EXPECT_EQ(knobs.check_http->path, "/health");
+}
+
+TEST(ServiceKnobs, BadCheckKnobsWarnNamingTheFileAndWhatToWrite) {
+  TempDir dir;
+  write_file(dir / "check-tcp", "web:8080");
+  write_file(dir / "check-http", "https://127.0.0.1/");
+  write_file(dir / "check-interval", "1000");  // no ./check and no valid built-in check
+  write_file(dir / "check-timeout", "0");
+  write_file(dir / "check-retries", "0");
+  std::vector<std::string> warnings;
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path()), warnings);
+  ASSERT_EQ(warnings.size(), 5u);
+  const char* files[] = {"check-tcp", "check-http", "check-interval", "check-timeout",
+                         "check-retries"};
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_NE(warnings[i].find(dir / files[i]), std::string::npos) << warnings[i];
+    EXPECT_NE(warnings[i].find("echo "), std::string::npos) << warnings[i];
+  }
+  EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kNone);
+  EXPECT_EQ(knobs.check_timeout_ms, 2000u);
+  EXPECT_EQ(knobs.check_retries, 3u);
 }
 
 }  // namespace

@@ -44,5 +44,11 @@ TEST(WaitStatus, RunitsFinishArgumentsAndTheShellStatus) {
   EXPECT_EQ(killed.shell_status, 137);
 }
 
+TEST(ProcStat, SessionIsField6AfterTheCommand) {
+  EXPECT_EQ(parse_proc_stat_session("42 (my (odd) name) S 1 40 40 0 -1"), 40);
+  EXPECT_FALSE(parse_proc_stat_session("42 (x) Z 1 40 40 0 -1").has_value());
+  EXPECT_FALSE(parse_proc_stat_session("42 (x) S 1").has_value());
+}
+
 }  // namespace
 }  // namespace svtree

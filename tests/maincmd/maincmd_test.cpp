@@ -738,8 +738,13 @@ TEST(MainCommand, SvctlSeesTheMainCommandAndAsksForARescan) {
   const std::string svctl = binary_from_env("SVTREE_SVCTL");
   // No SVDIR: svctl finds the tree through the state directory.
   const std::vector<std::string> env = {"SVTREE_STATE_DIR=" + run.state(), "SVDIR="};
-  const auto status = run_command({svctl, "status", ".main"}, 10s, env);
-  EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
+  // svscan publishes .main's record just after it forks the main command, which may print
+  // "ready" first (under load it did): wait for the record, do not assume it.
+  CommandResult status;
+  EXPECT_TRUE(wait_until([&] {
+    status = run_command({svctl, "status", ".main"}, 10s, env);
+    return status.exit_code == 0;
+  })) << status.out << status.err;
   EXPECT_EQ(status.out.rfind("run: .main: (pid " + std::to_string(run.main_pid()) + ")", 0), 0u)
       << status.out;
   const auto check = run_command({svctl, "check", ".main"}, 10s, env);

@@ -49,6 +49,7 @@ class FakeEffects final : public Effects {
   }
   std::string run_start_hint(int) override { return "; hint"; }
   uint64_t process_start_time(pid_t pid) override { return static_cast<uint64_t>(pid) * 10; }
+  pid_t process_in_session(pid_t) override { return session_survivor; }
   void release_run() override { ++released; }
   void send_signal(pid_t pid, int signo) override { signals.push_back({pid, signo}); }
   void send_group_signal(pid_t leader, int signo) override {
@@ -62,7 +63,10 @@ class FakeEffects final : public Effects {
     stat = record.stat_text(exit_wanted);
   }
   void warn(std::string_view text) override { warnings.emplace_back(text); }
+  void event(std::string_view line) override { events.emplace_back(line); }
   void exit(int code) override { exit_code = code; }
+  void start_check(const ServiceKnobs&) override { ++checks_started; }
+  void stop_check() override { ++checks_stopped; }
 
   [[nodiscard]] const StatusRecord& last() const { return published.back(); }
   [[nodiscard]] std::vector<int> signals_to(pid_t pid) const {
@@ -74,6 +78,7 @@ class FakeEffects final : public Effects {
 
   ServiceKnobs knobs;
   int run_error = 0;
+  pid_t session_survivor = 0;  // what process_in_session answers
   bool have_finish = false;
   std::string scripts;  // letters with a control/C script
   std::string scripts_started;
@@ -87,8 +92,11 @@ class FakeEffects final : public Effects {
   std::vector<StatusRecord> published;
   std::string stat;
   std::vector<std::string> warnings;
+  std::vector<std::string> events;
   int released = 0;
   std::optional<int> exit_code;
+  int checks_started = 0;
+  int checks_stopped = 0;
 };
 
 }  // namespace svtree::supervise

@@ -102,6 +102,8 @@ TEST(Supervise, RestartsAtMostOncePerSecondWhenRunDiesAtOnce) {
   // The kernel's start time of each run (clock ticks since boot): taken at spawn, so a
   // loaded machine delaying the shell cannot shrink the gaps.
   service.write_run("cut -d' ' -f22 /proc/$$/stat >> starts\nexit 3\n");
+  // runit's behaviour, kept by restart-delay-max 1000 (the default backs off to 30 s).
+  write_file(service.file("restart-delay-max"), "1000\n");
   auto supervise = service.start();
   ASSERT_TRUE(wait_until([&] { return numbers_in(read_file(service.file("starts"))).size() >= 4; }))
       << supervise->stderr_text();

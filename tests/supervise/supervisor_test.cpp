@@ -113,9 +113,10 @@ TEST_F(SupervisorTest, LongRunRestartsAtOnce) {
             static_cast<uint32_t>(killed(SIGKILL)));
 }
 
-TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterALongRun) {
+TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterMinUptime) {
   effects.knobs.restart_delay_ms = 100;
   effects.knobs.restart_delay_max_ms = 400;
+  effects.knobs.min_uptime_ms = 400;
   start();
   const int64_t expected[] = {100, 200, 400, 400};
   for (const int64_t delay : expected) {
@@ -123,9 +124,9 @@ TEST_F(SupervisorTest, BackoffDoublesToTheCapAndResetsAfterALongRun) {
     EXPECT_EQ(effects.timers.at(TimerKind::kRestart), delay);
     fire_restart_after(delay);
   }
-  clock.now_ms += 400;  // lived as long as the cap
+  clock.now_ms += 400;  // lived min-uptime
   supervisor.on_run_exit(exited(1));
-  EXPECT_EQ(effects.runs.size(), 6u) << "a run that lived past the cap restarts at once";
+  EXPECT_EQ(effects.runs.size(), 6u) << "a run that lived min-uptime restarts at once";
   supervisor.on_run_exit(exited(1));
   EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 100) << "and the delay is reset";
 }
@@ -589,6 +590,214 @@ TEST(JudgeAdoption, AdoptsOnlyTheSameProcessByStartTime) {
   EXPECT_FALSE(judge_adoption(down, 77).adopt);
   EXPECT_TRUE(judge_adoption(down, 77).reason.empty());
   EXPECT_TRUE(judge_adoption(std::nullopt, 77).reason.empty());
+}
+
+}  // namespace
+}  // namespace svtree::supervise
+
+// --- the restart policy and event lines (issue 13)
+
+namespace svtree::supervise {
+namespace {
+
+class PolicyTest : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    effects.knobs.restart_delay_ms = 1000;
+    effects.knobs.restart_delay_max_ms = 30000;
+    effects.knobs.min_uptime_ms = 1000;
+  }
+};
+
+TEST_F(PolicyTest, CrashLoopBacksOffGivesUpAndSaysSoInEventLines) {
+  effects.knobs.max_restarts = 2;
+  start();
+  supervisor.on_run_exit(exited(3));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 1000) << "the first restart waits restart-delay";
+  fire_restart_after(1000);
+  clock.now_ms += 250;
+  supervisor.on_run_exit(killed(SIGSEGV) | 0x80);
+  // 2 s between the two starts (restart-delay doubled), 250 ms of which run lived.
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 1750);
+  fire_restart_after(1750);
+  supervisor.on_run_exit(exited(3));
+  EXPECT_EQ(supervisor.phase(), Phase::kFailed);
+  EXPECT_FALSE(supervisor.record().want_up);
+  EXPECT_EQ(effects.timers.count(TimerKind::kRestart), 0u);
+  EXPECT_EQ(effects.last().extension->phase, Phase::kFailed);
+  const std::vector<std::string> expected = {
+      "event=exit service=/srv/web code=3 uptime=0.000 asked=no failed_starts=1 next=restart "
+      "restart=1 delay=1.000",
+      "event=restart service=/srv/web restart=1 pid=102 failed_starts=1",
+      "event=exit service=/srv/web signal=SIGSEGV core=yes uptime=0.250 asked=no "
+      "failed_starts=2 next=restart restart=2 delay=1.750",
+      "event=restart service=/srv/web restart=2 pid=103 failed_starts=2",
+      "event=exit service=/srv/web code=3 uptime=0.000 asked=no failed_starts=3 next=failed",
+      "event=give-up service=/srv/web failed_starts=3 max_restarts=2 essential=no",
+  };
+  EXPECT_EQ(effects.events, expected);
+  // u clears it: a fresh start, count and backoff reset.
+  send("u");
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning);
+  EXPECT_EQ(supervisor.failed_starts(), 0u);
+  supervisor.on_run_exit(exited(3));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 1000);
+}
+
+TEST_F(PolicyTest, AskedEndsNeverCountSoRestartsInARowNeverFail) {
+  effects.knobs.max_restarts = 0;
+  start();
+  for (int i = 0; i < 3; ++i) {
+    send("r");
+    supervisor.on_run_exit(killed(SIGTERM));
+    if (effects.timers.count(TimerKind::kRestart)) fire_restart_after(1000);
+    ASSERT_EQ(supervisor.phase(), Phase::kRunning) << i;
+  }
+  EXPECT_EQ(supervisor.failed_starts(), 0u);
+  EXPECT_NE(effects.events[0].find("asked=yes failed_starts=0 next=restart"), std::string::npos)
+      << effects.events[0];
+}
+
+TEST_F(PolicyTest, BackoffResetsAfterMinUptimeNotAfterTheCap) {
+  start();
+  supervisor.on_run_exit(exited(1));
+  fire_restart_after(1000);
+  supervisor.on_run_exit(exited(1));
+  fire_restart_after(2000);
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 4000);
+  fire_restart_after(4000);
+  clock.now_ms += 1000;  // lived min-uptime, far less than the 30 s cap
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning) << "restarted at once";
+  EXPECT_EQ(supervisor.failed_starts(), 0u);
+  supervisor.on_run_exit(exited(1));
+  EXPECT_EQ(effects.timers.at(TimerKind::kRestart), 1000) << "the backoff starts over";
+}
+
+TEST_F(PolicyTest, AMissingRunNeitherDoublesNorCounts) {
+  effects.knobs.max_restarts = 0;
+  effects.run_error = ENOENT;
+  start();
+  fire_restart_after(Supervisor::kMissingRunRetryMs);
+  fire_restart_after(Supervisor::kMissingRunRetryMs);
+  EXPECT_EQ(supervisor.phase(), Phase::kBackoff);
+  EXPECT_EQ(supervisor.failed_starts(), 0u);
+  EXPECT_EQ(supervisor.current_restart_delay_ms(), 1000u);
+  EXPECT_TRUE(effects.events.empty()) << "no run, no exit line: the warning said it";
+}
+
+TEST_F(PolicyTest, OnFailureStaysDownAfterASuccessCodeAndSaysWhy) {
+  effects.knobs.restart = RestartPolicy::kOnFailure;
+  effects.knobs.success_codes = {0, 2};
+  start();
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(exited(2));
+  EXPECT_EQ(supervisor.phase(), Phase::kDown);
+  EXPECT_FALSE(supervisor.record().want_up);
+  ASSERT_EQ(effects.events.size(), 1u);
+  EXPECT_EQ(effects.events[0],
+            "event=exit service=/srv/web code=2 uptime=5.000 asked=no failed_starts=0 next=down "
+            "policy=on-failure");
+}
+
+TEST_F(PolicyTest, RestartNeverStillObeysAnAskedRestart) {
+  effects.knobs.restart = RestartPolicy::kNever;
+  start();
+  send("t");
+  supervisor.on_run_exit(killed(SIGTERM));
+  if (effects.timers.count(TimerKind::kRestart)) fire_restart_after(1000);
+  EXPECT_EQ(supervisor.phase(), Phase::kRunning) << "t on a service wanted up restarts it";
+}
+
+TEST_F(PolicyTest, EventLinesAreRateLimitedAndTheNextSaysHowManyWereLost) {
+  effects.knobs.restart_delay_ms = 0;
+  effects.knobs.restart_delay_max_ms = 100;
+  effects.knobs.min_uptime_ms = 0;
+  start();
+  // Lived 100 ms each: restarts at once, 2 lines per death, faster than the bucket refills.
+  for (int i = 0; i < 40; ++i) {
+    clock.now_ms += 100;
+    supervisor.on_run_exit(exited(1));
+  }
+  EXPECT_EQ(effects.events.size(), EventRateLimiter::kDefaultBurst + 1);
+  clock.now_ms += EventRateLimiter::kDefaultRefillMs;
+  supervisor.on_run_exit(exited(1));
+  EXPECT_NE(effects.events.back().find(" suppressed="), std::string::npos)
+      << effects.events.back();
+}
+
+TEST_F(PolicyTest, AdoptionIsAnEventLine) {
+  Adoption adoption;
+  adoption.pid = 4242;
+  adoption.previous.state = RunState::kRun;
+  adoption.previous.pid = 4242;
+  adoption.previous.want_up = true;
+  supervisor.start(adoption);
+  ASSERT_EQ(effects.events.size(), 1u);
+  EXPECT_EQ(effects.events[0], "event=adopt service=/srv/web pid=4242");
+}
+
+TEST_F(PolicyTest, RunThatDaemonizedGetsOneHint) {
+  effects.session_survivor = 4321;
+  start();
+  supervisor.on_run_exit(exited(0));
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("/srv/web/run exited 0 after 0.000 s while pid 4321 of its "
+                                     "session still runs: did run daemonize?"),
+            std::string::npos)
+      << effects.warnings[0];
+  fire_restart_after(1000);
+  supervisor.on_run_exit(exited(0));
+  EXPECT_EQ(effects.warnings.size(), 1u) << "said once";
+}
+
+TEST_F(PolicyTest, NoDaemonizeHintForAFailureALongRunOrAnEmptySession) {
+  start();
+  supervisor.on_run_exit(exited(0));  // nothing left in the session
+  effects.session_survivor = 4321;
+  fire_restart_after(1000);
+  supervisor.on_run_exit(exited(1));  // a failure, not a fork-and-exit
+  fire_restart_after(2000);
+  clock.now_ms += 5000;
+  supervisor.on_run_exit(exited(0));  // lived min-uptime: a job that left a child
+  EXPECT_TRUE(effects.warnings.empty());
+}
+
+TEST_F(PolicyTest, AHungControlScriptIsKilledAfterTimeoutFinishAndTheCommandGoesOn) {
+  effects.scripts = "t";
+  effects.knobs.timeout_finish_ms = 5000;
+  start();
+  const pid_t run = effects.runs[0];
+  send("d");
+  const pid_t script = supervisor.script_pid();
+  ASSERT_NE(script, 0);
+  EXPECT_EQ(effects.timers.at(TimerKind::kControlTimeout), 5000);
+  clock.now_ms += 5000;
+  supervisor.on_timer(TimerKind::kControlTimeout);
+  EXPECT_EQ(effects.signals_to(script), std::vector<int>{SIGKILL});
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("/srv/web/control/t still runs after 5000 ms"),
+            std::string::npos)
+      << effects.warnings[0];
+  supervisor.on_control_script_exit(killed(SIGKILL));
+  EXPECT_EQ(effects.timers.count(TimerKind::kControlTimeout), 0u);
+  EXPECT_EQ(effects.signals_to(run), (std::vector<int>{SIGTERM, SIGCONT}))
+      << "a killed script did not override: the down signal goes";
+  EXPECT_EQ(supervisor.phase(), Phase::kStopping);
+}
+
+TEST_F(PolicyTest, AFailedHealthCheckIsAnEventLine) {
+  effects.knobs.check = ServiceKnobs::CheckKind::kTcp;
+  effects.knobs.check_interval_ms = 1000;
+  effects.knobs.check_retries = 3;
+  start();
+  supervisor.on_timer(TimerKind::kCheck);
+  supervisor.on_check_failed("connect to 127.0.0.1:80: Connection refused");
+  ASSERT_FALSE(effects.events.empty());
+  EXPECT_EQ(effects.events.back(),
+            "event=check-failed service=/srv/web check=tcp reason=\"connect to 127.0.0.1:80: "
+            "Connection refused\" failures=1 retries=3");
 }
 
 }  // namespace

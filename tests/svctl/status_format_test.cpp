@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <csignal>
+
+#include "svtree/health_check.hpp"
+
 namespace svtree::svctl {
 namespace {
 
@@ -84,13 +88,40 @@ TEST(StatusTable, AlignedWithReadinessAndProblems) {
   Snapshot gone;
   gone.presence = Presence::kNotSupervised;
   rows.push_back({{"cron", "/s/cron"}, gone});
+  // Issue 13: the phase says why a service is down; RESTARTS counts starts after the first.
+  auto api = snapshot(RunState::kDown, 0, true);
+  api.record->extension = StatusExtension{};
+  api.record->extension->phase = Phase::kBackoff;
+  api.record->extension->start_count = 12;
+  api.record->extension->last_wait_status = SIGSEGV | 0x80;
+  rows.push_back({{"api", "/s/api"}, api});
+  auto batch = snapshot(RunState::kDown, 0, false);
+  batch.record->extension = StatusExtension{};
+  batch.record->extension->phase = Phase::kFailed;
+  batch.record->extension->start_count = 4;
+  batch.record->extension->last_wait_status = 2 << 8;
+  rows.push_back({{"batch", "/s/batch"}, batch});
   const std::string table = status_table(rows, kNow);
   EXPECT_EQ(table,
-            "SERVICE  STATE  PID   TIME   READY  LAST-EXIT  NOTES\n"
-            "web      run    1234  1m40s  yes    exit 1\n"
-            "web/log  run    7     1m40s  -      -\n"
-            "cron     ?      -     -      -      -          not supervised: no supervisor is "
-            "running on /s/cron\n");
+            "SERVICE  STATE    PID   TIME   READY  RESTARTS  LAST-EXIT           NOTES\n"
+            "web      run      1234  1m40s  yes    0         exit 1\n"
+            "web/log  run      7     1m40s  -      -         -\n"
+            "cron     ?        -     -      -      -         -                   not supervised: "
+            "no supervisor is running on /s/cron\n"
+            "api      backoff  -     1m40s  -      11        signal SEGV (core)  normally up, want "
+            "up\n"
+            "batch    failed   -     1m40s  -      3         exit 2              normally up\n");
+}
+
+TEST(StatusTable, ReadyColumnSaysWhenTheCheckFails) {
+  auto api = snapshot(RunState::kRun, 31, true);
+  api.record->extension = StatusExtension{};
+  api.record->extension->flags = StatusExtension::kFlagReady;
+  api.record->extension->health = static_cast<uint8_t>(Health::kFailing);
+  const std::string table = status_table({{{"api", "/s/api"}, api}}, kNow);
+  EXPECT_NE(table.find("api      run    31   1m40s  failing"), std::string::npos) << table;
+  EXPECT_NE(status_json({{{"api", "/s/api"}, api}}, kNow).find("\"ready\":true,\"health\":\"failing\""),
+            std::string::npos);
 }
 
 TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
@@ -105,13 +136,17 @@ TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
   EXPECT_EQ(json,
             "[\n{\"name\":\"we\\\"b\",\"dir\":\"/s/web\",\"supervised\":true,\"state\":\"run\","
             "\"pid\":12,\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"up\","
-            "\"paused\":false,\"got_term\":false,\"ready\":false,\"normally\":\"up\","
+            "\"paused\":false,\"got_term\":false,\"ready\":false,\"health\":\"unknown\","
+            "\"normally\":\"up\","
             "\"last_exit\":{\"signal\":\"TERM\",\"core\":false},\"start_count\":3,"
-            "\"error\":null,\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
+            "\"phase\":\"down\",\"restarts\":2,\"failed_starts\":0,\"error\":null,"
+            "\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
             "\"supervised\":true,\"state\":\"down\",\"pid\":null,"
             "\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"down\","
-            "\"paused\":false,\"got_term\":false,\"ready\":null,\"normally\":\"down\","
-            "\"last_exit\":null,\"start_count\":null,\"error\":null}}\n]\n");
+            "\"paused\":false,\"got_term\":false,\"ready\":null,\"health\":null,"
+            "\"normally\":\"down\","
+            "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
+            "\"failed_starts\":null,\"error\":null}}\n]\n");
   EXPECT_EQ(status_json({}, kNow), "[]\n");
 }
 
@@ -128,4 +163,25 @@ TEST(StatusJson, InvalidUtf8BecomesReplacementCharacter) {
 }
 
 }  // namespace
+// Issue 13: `svctl status NAME` says why a service of ours is down and how it last ended;
+// nothing is added while it runs, nor under runsv, so sv's bytes stay the same there.
+TEST(SvtreeStatusNotes, PhaseAndLastExitWhereSvHidesACrash) {
+  auto down = snapshot(RunState::kDown, 0, false);
+  EXPECT_EQ(svtree_status_notes(down), "") << "runsv: no extension";
+  down.record->extension = StatusExtension{};
+  down.record->extension->last_wait_status = SIGTERM;
+  EXPECT_EQ(svtree_status_notes(down), "") << "stopped as asked: sv's bytes";
+  down.record->extension->last_wait_status = 1 << 8;
+  down.record->extension->phase = Phase::kFailed;
+  EXPECT_EQ(svtree_status_notes(down), ", failed, last exit 1");
+  down.record->extension->phase = Phase::kBackoff;
+  EXPECT_EQ(svtree_status_notes(down), ", backoff, last exit 1");
+  auto run = snapshot(RunState::kRun, 4, true);
+  run.record->extension = StatusExtension{};
+  run.record->extension->last_wait_status = SIGSEGV;
+  EXPECT_EQ(svtree_status_notes(run), "") << "a run that lived: sv's bytes";
+  run.record->extension->failed_starts = 2;
+  EXPECT_EQ(svtree_status_notes(run), ", last signal SEGV");
+}
+
 }  // namespace svtree::svctl

@@ -39,9 +39,13 @@ class SvctlFaults : public ::testing::Test {
     write_script(dir + "/run", body);
     supervisors_.push_back(std::make_unique<Process>(std::vector<std::string>{supervise_, dir}));
     dirs_.push_back(dir);
+    // Wait for what svctl reads, the status record: supervise publishes stat before
+    // status, so a stat saying "run" can be seen while status does not exist yet (under
+    // load svctl then failed with "unable to open …/supervise/status").
     ASSERT_TRUE(wait_until([&] {
-      return probe_supervisor(dir) == SupervisorPresence::kRunning &&
-             read_file(dir + "/supervise/stat") == "run\n";
+      if (probe_supervisor(dir) != SupervisorPresence::kRunning) return false;
+      const auto record = read_service_status(dir);
+      return record && record->state == RunState::kRun && record->pid > 0;
     })) << name;
   }
 

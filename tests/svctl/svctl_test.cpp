@@ -649,15 +649,17 @@ TEST_P(SvctlTest, TableAndJsonListEveryService) {
   const auto lines = lines_of(table.out);
   ASSERT_EQ(lines.size(), 4u) << table.out;
   const auto header = cells_of(lines[0]);
-  ASSERT_EQ(header.size(), 7u) << table.out;
-  const std::vector<std::string> titles = {"SERVICE", "STATE", "PID", "TIME",
-                                           "READY", "LAST-EXIT", "NOTES"};
+  ASSERT_EQ(header.size(), 8u) << table.out;
+  const std::vector<std::string> titles = {"SERVICE", "STATE", "PID",       "TIME",
+                                           "READY",   "RESTARTS", "LAST-EXIT", "NOTES"};
   for (size_t i = 0; i < titles.size(); ++i) EXPECT_EQ(header[i].second, titles[i]);
-  const std::string ready = GetParam() == Supervisor::kOurs ? "yes" : "-";
+  const bool ours = GetParam() == Supervisor::kOurs;
+  const std::string ready = ours ? "yes" : "-";
+  const std::string restarts = ours ? "0" : "-";
   const std::vector<std::vector<std::string>> expected = {
-      {"idle", "down", "-", "Ns", "-", "-"},
-      {"web", "run", "PID", "Ns", ready, "-"},
-      {"web/log", "run", "PID", "Ns", ready, "-"}};
+      {"idle", "down", "-", "Ns", "-", restarts, "-"},
+      {"web", "run", "PID", "Ns", ready, restarts, "-"},
+      {"web/log", "run", "PID", "Ns", ready, restarts, "-"}};
   for (size_t row = 0; row < expected.size(); ++row) {
     const auto cells = cells_of(lines[row + 1]);
     ASSERT_EQ(cells.size(), expected[row].size()) << lines[row + 1];
@@ -682,7 +684,10 @@ TEST_P(SvctlTest, TableAndJsonListEveryService) {
   EXPECT_EQ(json.out.find(".hidden"), std::string::npos);
   if (GetParam() == Supervisor::kOurs) {
     EXPECT_NE(json.out.find("\"ready\":true"), std::string::npos) << json.out;
-    EXPECT_NE(json.out.find("\"start_count\":1"), std::string::npos) << json.out;
+    EXPECT_NE(json.out.find("\"start_count\":1,\"phase\":\"running\",\"restarts\":0,"
+                            "\"failed_starts\":0"),
+              std::string::npos)
+        << json.out;
   }
 }
 

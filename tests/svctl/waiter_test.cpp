@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree::svctl {
 namespace {
 
@@ -36,6 +38,21 @@ TEST(EvaluateProgress, UpWaitsForReadinessWhenTheExtensionSaysSo) {
   EXPECT_EQ(evaluate_progress("u", running, running).reason, "not ready");
   running.record->extension->flags = StatusExtension::kFlagReady;
   EXPECT_EQ(progress("u", running, running), Progress::kNeedsCheckScript);
+}
+
+TEST(EvaluateProgress, SupervisedHealthCheckIsReadNotRepeated) {
+  // supervise runs the check (check-interval, check-tcp, check-http) and publishes its
+  // latest answer in byte 67: passing is done without ./check, failing is not ready yet.
+  auto running = snap(RunState::kRun, 5, true, 101);
+  running.record->extension = StatusExtension{};
+  running.record->extension->flags = StatusExtension::kFlagReady;
+  running.record->extension->health = static_cast<uint8_t>(Health::kPassing);
+  EXPECT_EQ(progress("u", running, running), Progress::kDone);
+  running.record->extension->health = static_cast<uint8_t>(Health::kFailing);
+  EXPECT_EQ(evaluate_progress("u", running, running).reason, "health check failing");
+  EXPECT_EQ(evaluate_progress("C", running, running).reason, "health check failing");
+  const auto before = snap(RunState::kRun, 4, true, 100);
+  EXPECT_EQ(evaluate_progress("t", before, running).reason, "health check failing");
 }
 
 TEST(EvaluateProgress, UpAndDownWaitForTheWishToBeRecorded) {
@@ -130,4 +147,49 @@ TEST(EvaluateProgress, SignalsAreDoneAtOnce) {
 }
 
 }  // namespace
+// Issue 13: check fails for a service in backoff, one that gave up, and one up less than
+// min-uptime after a failed start, saying why in one line; under runsv (no extension) none
+// of this applies.
+TEST(EvaluateProgress, CheckFailsInBackoffFailedOrUpLessThanMinUptime) {
+  auto backoff = snap(RunState::kDown, 0, true, 100);
+  backoff.record->extension = StatusExtension{};
+  backoff.record->extension->phase = Phase::kBackoff;
+  backoff.record->extension->failed_starts = 3;
+  backoff.record->extension->next_start = Tai64n{Tai64n::kUnixEpochLabel + 104, 500'000'000};
+  backoff.taken = Tai64n{Tai64n::kUnixEpochLabel + 100, 0};
+  EXPECT_EQ(evaluate_progress("C", backoff, backoff).reason,
+            "in backoff after 3 failed starts in a row, next start in 4.5 s");
+
+  auto failed = snap(RunState::kDown, 0, false, 100);
+  failed.record->extension = StatusExtension{};
+  failed.record->extension->phase = Phase::kFailed;
+  failed.record->extension->failed_starts = 1;
+  EXPECT_EQ(evaluate_progress("C", failed, failed).reason,
+            "failed: gave up after 1 failed start in a row (max-restarts); svctl up restarts it");
+  EXPECT_EQ(progress("d", failed, failed), Progress::kDone) << "svctl -w down still succeeds";
+
+  auto young = snap(RunState::kRun, 5, true, 100, 0);
+  young.record->extension = StatusExtension{};
+  young.record->extension->flags = StatusExtension::kFlagReady;
+  young.record->extension->phase = Phase::kRunning;
+  young.min_uptime_ms = 1000;
+  young.taken = Tai64n{Tai64n::kUnixEpochLabel + 100, 400'000'000};
+  EXPECT_EQ(progress("C", young, young), Progress::kNeedsCheckScript)
+      << "a restart after a run that lived min-uptime (a periodic job) is no crash loop";
+  young.record->extension->failed_starts = 2;
+  const Verdict verdict = evaluate_progress("C", young, young);
+  EXPECT_EQ(verdict.progress, Progress::kWaiting);
+  EXPECT_EQ(verdict.reason,
+            "up 400 ms after 2 failed starts in a row, less than min-uptime 1000 ms");
+  EXPECT_GT(verdict.recheck_after, 0.59);
+  EXPECT_EQ(progress("u", young, young), Progress::kNeedsCheckScript)
+      << "svctl -w start waits for ready, not for min-uptime";
+  young.taken = Tai64n{Tai64n::kUnixEpochLabel + 101, 0};
+  EXPECT_EQ(progress("C", young, young), Progress::kNeedsCheckScript);
+
+  auto runsv = snap(RunState::kRun, 5, true, 100, 0);
+  runsv.taken = Tai64n{Tai64n::kUnixEpochLabel + 100, 1};
+  EXPECT_EQ(progress("C", runsv, runsv), Progress::kNeedsCheckScript);
+}
+
 }  // namespace svtree::svctl

@@ -422,6 +422,31 @@ TEST(Svscan, EssentialServiceEndsTheTreeWithItsStatus) {
   EXPECT_EQ(tree.count_in_log("essential service main ended"), 1u) << tree.log();
 }
 
+// Issue 13, DESIGN.md §2 essential row: with max-restarts an essential service restarts
+// like any other, and the tree ends only when it gives up, with its last status; the
+// event lines of each exit and of the give-up are on svscan's stderr.
+TEST(Svscan, EssentialServiceWithMaxRestartsEndsTheTreeOnlyWhenItGivesUp) {
+  ScanTree tree;
+  tree.add_service("main", "echo start >> " + tree.out("main.starts") + "\nexit 4\n", "", false);
+  write_file(tree.staging() + "/main/essential", "");
+  write_file(tree.staging() + "/main/max-restarts", "2\n");
+  write_file(tree.staging() + "/main/restart-delay", "50\n");
+  tree.move_in_service("main");
+  tree.start();
+  const auto code = tree.svscan().wait_exit_code(std::chrono::seconds(30));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 4) << tree.log();
+  EXPECT_EQ(read_file(tree.out("main.starts")), "start\nstart\nstart\n")
+      << "the first start and 2 restarts, then the give-up";
+  EXPECT_EQ(tree.count_in_log("supervise: event=exit service=main code=4 "), 3u) << tree.log();
+  EXPECT_EQ(tree.count_in_log(
+                "supervise: event=give-up service=main failed_starts=3 max_restarts=2 "
+                "essential=yes"),
+            1u)
+      << tree.log();
+  EXPECT_EQ(tree.count_in_log("essential service main ended"), 1u) << tree.log();
+}
+
 TEST(Svscan, UsageErrorsExit100) {
   const std::string svscan = binary_from_env("SVTREE_SVSCAN");
   EXPECT_EQ(run_command({svscan, "-g"}).exit_code, 100);

@@ -31,4 +31,8 @@ bool signal_process_group(pid_t leader, int signo);
 /// supervisor adopts a run left behind by its predecessor (DESIGN.md §3 Orphans).
 std::optional<uint64_t> process_start_time(pid_t pid);
 
+/// A live process (not a zombie) of session, other than the leader itself, found in /proc;
+/// 0 when there is none (or /proc cannot be read). For the "did run daemonize?" hint.
+pid_t find_process_in_session(pid_t session);
+
 }  // namespace svtree

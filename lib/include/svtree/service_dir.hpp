@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "svtree/health_check.hpp"
+
 namespace svtree {
 
 /// Paths inside a service directory. dir is used as given (relative or absolute); shown is
@@ -32,11 +34,16 @@ class ServicePaths {
   std::string shown_;
 };
 
+/// `restart`: whether a run that ended unasked starts again (DESIGN.md §2).
+enum class RestartPolicy { kAlways, kOnFailure, kNever };
+
 /// The knob files, read when run is about to start, so `echo 3000 > timeout-kill` takes
 /// effect at the next start without restarting the supervisor.
 struct ServiceKnobs {
   static constexpr uint32_t kDefaultRestartDelayMs = 1000;
   static constexpr uint32_t kDefaultTimeoutFinishMs = 5000;
+  static constexpr uint32_t kDefaultRestartDelayMaxMs = 30000;
+  static constexpr uint32_t kDefaultMinUptimeMs = 1000;
 
   bool down = false;                        // `down` exists
   bool essential = false;                   // `essential` exists
@@ -45,8 +52,43 @@ struct ServiceKnobs {
   uint32_t timeout_kill_ms = 0;             // `timeout-kill`, 0 = never
   uint32_t timeout_finish_ms = kDefaultTimeoutFinishMs;  // `timeout-finish`, 0 = never
   uint32_t restart_delay_ms = kDefaultRestartDelayMs;    // `restart-delay`
-  uint32_t restart_delay_max_ms = kDefaultRestartDelayMs;  // defaults to restart-delay
+  uint32_t restart_delay_max_ms = kDefaultRestartDelayMaxMs;  // `restart-delay-max`
+  // Restart policy (DESIGN.md §2, issue 13).
+  uint32_t min_uptime_ms = kDefaultMinUptimeMs;  // `min-uptime`
+  std::optional<uint32_t> max_restarts;          // `max-restarts`; absent: never give up
+  std::optional<RestartPolicy> restart;          // `restart`; absent: effective_restart()
+  std::vector<int> success_codes{0};             // `success-codes`
+
+  // Health checks that supervise runs itself (DESIGN.md §2): check-interval with ./check,
+  // or check-tcp / check-http (which need no check-interval: they default to 1000 ms).
+  static constexpr uint32_t kDefaultCheckIntervalMs = 1000;
+  static constexpr uint32_t kDefaultCheckTimeoutMs = 2000;
+  static constexpr uint32_t kDefaultCheckRetries = 3;
+  enum class CheckKind : uint8_t { kNone, kScript, kTcp, kHttp };
+  CheckKind check = CheckKind::kNone;      // which check supervise runs, if any
+  uint32_t check_interval_ms = kDefaultCheckIntervalMs;  // `check-interval`
+  uint32_t check_timeout_ms = kDefaultCheckTimeoutMs;    // `check-timeout`
+  uint32_t check_retries = kDefaultCheckRetries;         // `check-retries`
+  std::optional<TcpTarget> check_tcp;      // `check-tcp`
+  std::optional<HttpTarget> check_http;    // `check-http`
 };
+
+/// The policy that applies: the `restart` file's word, else the default for the service's
+/// type (always for longruns; a oneshot's default, on-failure, is added with `type`).
+RestartPolicy effective_restart(const ServiceKnobs& knobs);
+
+/// Whether an exit with this wait status is a success (an exit, not a signal, with one of
+/// the success codes). Pure.
+bool is_success_exit(const ServiceKnobs& knobs, int wait_status);
+
+/// Whether the policy restarts a run that ended unasked with this wait status. Pure.
+bool restarts_after(const ServiceKnobs& knobs, int wait_status);
+
+/// "always", "on-failure", "never"; parse_restart_policy reads them (blanks allowed).
+const char* restart_policy_name(RestartPolicy policy);
+std::optional<RestartPolicy> parse_restart_policy(std::string_view text);
+/// Space-, tab- or newline-separated exit codes from 0 to 255, at least one.
+std::optional<std::vector<int>> parse_success_codes(std::string_view text);
 
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
 /// and adds one line to warnings naming the file and what to write instead.

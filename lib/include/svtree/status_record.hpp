@@ -53,7 +53,7 @@ struct StatusExtension {
   Phase phase = Phase::kDown;
   uint32_t failed_starts = 0;   // failed starts in a row (backoff)
   Tai64n next_start;            // when the restart timer fires; zero when none is armed
-  uint8_t health = 0;           // reserved for health checks: 0 unknown
+  uint8_t health = 0;           // svtree::Health (health_check.hpp): 0 unknown, 1 passing, 2 failing
   uint32_t restart_delay_ms = 0;  // the current backoff delay
   pid_t parent_pid = 0;             // the supervisor's parent (svscan) …
   uint64_t parent_start_time = 0;   // … and its start time: which tree wrote this record

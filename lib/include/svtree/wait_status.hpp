@@ -2,6 +2,8 @@
 // Wait statuses and /proc/PID/stat as text: pure decoding, no system call.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -19,5 +21,8 @@ ExitDescription describe_wait_status(int wait_status);
 /// The start time in /proc/PID/stat's text (field 22, clock ticks after boot), nullopt when
 /// the text cannot be parsed or the process is a zombie (state Z or X).
 std::optional<uint64_t> parse_proc_stat_start_time(std::string_view stat);
+/// The session id in /proc/PID/stat's text (field 6), nullopt when the text cannot be
+/// parsed or the process is a zombie.
+std::optional<pid_t> parse_proc_stat_session(std::string_view stat);
 
 }  // namespace svtree

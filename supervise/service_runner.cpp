@@ -107,7 +107,8 @@ ServiceRunner::ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop)
         pidfd_watch_.stop();
         pidfd_.reset();
         supervisor_.on_run_exit(std::nullopt);
-      }) {}
+      }),
+      dependencies_(dir_.name(), kDirSignal) {}
 
 ServiceRunner::~ServiceRunner() = default;
 
@@ -206,6 +207,11 @@ void ServiceRunner::on_directory_changed() {
   }
   if (parent_moved()) watch_directories();
   if (watching_for_run_) supervisor_.on_run_may_have_appeared();
+  if (dependencies_.watching()) {
+    // Watch where the records now are before the supervisor looks (no lost change).
+    dependencies_.refresh();
+    supervisor_.on_dependencies_changed();
+  }
 }
 
 bool ServiceRunner::dir_still_ours() const {
@@ -291,7 +297,8 @@ Result<pid_t> ServiceRunner::start_run(const ServiceKnobs& knobs) {
   if (auto usable = check_executable(paths_.file("run"), "./run in " + dir_.name()); !usable)
     return usable.error();
   std::optional<Pipe> readiness;
-  if (knobs.notification_fd) {
+  // A oneshot's readiness is its success (issue 14): no readiness pipe.
+  if (knobs.notification_fd && !knobs.oneshot) {
     auto made = make_pipe();
     if (!made) return made.error();
     readiness.emplace(std::move(*made));
@@ -451,6 +458,23 @@ void ServiceRunner::retry_publish() {
 }
 
 void ServiceRunner::warn(std::string_view text) { diag::warning(text); }
+
+// --- oneshots and dependencies (issue 14)
+
+Result<pid_t> ServiceRunner::start_stop() {
+  if (!is_executable_file(paths_.file("stop"))) return pid_t{0};
+  ScriptRequest request;
+  request.program = "./stop";
+  request.argv = {"./stop"};
+  request.new_session = true;
+  return spawn_script(std::move(request));
+}
+
+bool ServiceRunner::dependencies_ready() { return dependencies_.ready(); }
+
+void ServiceRunner::watch_dependencies(bool on) {
+  if (!on) dependencies_.stop();
+}
 
 pid_t ServiceRunner::process_in_session(pid_t session) {
   return find_process_in_session(session);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dependencies.hpp"
 #include "health_checker.hpp"
 #include "script_spawner.hpp"
 #include "supervisor.hpp"
@@ -61,6 +62,9 @@ class ServiceRunner final : public Effects {
   void start_check(const ServiceKnobs& knobs) override;
   void stop_check() override;
   void exit(int code) override;
+  Result<pid_t> start_stop() override;
+  bool dependencies_ready() override;
+  void watch_dependencies(bool on) override;
 
  private:
   ServiceRunner(ServiceDir dir, SuperviseServer server, Loop& loop);
@@ -116,6 +120,7 @@ class ServiceRunner final : public Effects {
   std::optional<DirNotify> parent_notify_;  // DIR removed or renamed
   std::optional<DirNotify> dir_notify_;     // run appears (only while it is missing)
   bool watching_for_run_ = false;
+  Dependencies dependencies_;  // depends/, watched while a start is held (issue 14)
   bool started_ = false;  // events before the supervisor's start are dropped
 
   std::vector<std::string> environment_;

@@ -85,7 +85,7 @@ void Supervisor::start(const std::optional<Adoption>& adoption) {
     adopt(*adoption);
   } else {
     if (adoption) inherit_wishes(adoption->previous);
-    if (want_ == Want::kUp) start_run();
+    if (want_ == Want::kUp && phase_ != Phase::kDone) start_run();
   }
   announce();
 }
@@ -235,6 +235,7 @@ void Supervisor::on_timer(TimerKind kind) {
 void Supervisor::on_ready() {
   switch (phase_) {
     case Phase::kStarting:
+      if (knobs_.oneshot) return;  // a oneshot is ready when done (issue 14)
       phase_ = Phase::kRunning;
       ready_since_ = clock_.wall();
       break;
@@ -342,18 +343,20 @@ void Supervisor::drain_queue() {
 // --- the command cells: one switch per command over the phases
 
 void Supervisor::apply(Command command, bool overridden) {
+  if (rerun_done(command)) return;
   switch (command) {
     case Command::kUp:
     case Command::kOnce:
       want_ = command == Command::kUp ? Want::kUp : Want::kDown;
       once_ = command == Command::kOnce;
       leave_failed();
-      if (at_rest()) start_run();
+      if (at_rest() && phase_ != Phase::kDone) start_run();
       return;
     case Command::kDown:
     case Command::kExit:
       want_ = command == Command::kDown ? Want::kDown : Want::kExit;
       once_ = false;
+      if (take_done_down()) return;
       switch (phase_) {
         case Phase::kStarting:
         case Phase::kRunning:
@@ -437,6 +440,7 @@ void Supervisor::start_run() {
   effects_.cancel_timer(TimerKind::kRestart);
   next_start_ = Tai64n{};
   knobs_ = effects_.load_knobs();
+  if (hold_for_dependencies()) return;
   auto pid = effects_.start_run(knobs_);
   last_start_ms_ = clock_.monotonic_ms();
   if (!pid) {
@@ -466,6 +470,7 @@ void Supervisor::start_run() {
   // Without notification-fd a service counts as ready when it starts (s6).
   phase_ = knobs_.notification_fd ? Phase::kStarting : Phase::kRunning;
   ready_since_ = phase_ == Phase::kRunning ? since_ : Tai64n{};
+  oneshot_not_ready();
   start_check_cycle(false);
 }
 
@@ -485,6 +490,9 @@ void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
   if (knobs_.essential && want_ == Want::kUp && !asked && !drain_ && !run_missing_ &&
       !knobs_.max_restarts)
     essential_ended_ = true;
+  // An essential oneshot ends the tree only when it fails for good (gives up), never on
+  // success (DESIGN.md §2).
+  if (knobs_.oneshot) essential_ended_ = false;
   // A run that could not be executed never lived: its warning says so, no exit line.
   exit_pending_ = !run_missing_;
   last_end_asked_ = asked;
@@ -509,6 +517,7 @@ void Supervisor::run_ended(std::optional<int> wait_status, bool asked) {
 void Supervisor::after_finish() {
   since_ = clock_.wall();
   phase_ = Phase::kDown;
+  const bool stop_ended = std::exchange(running_stop_, false);
   if (essential_ended_) {
     note_exit("exit", {{"essential", "yes"}});
     exit_now(diag::kExitEssentialEnded);
@@ -519,11 +528,13 @@ void Supervisor::after_finish() {
     exit_now(0);
     return;
   }
+  if (!stop_ended && enter_done()) return;
   if (want_ != Want::kUp) {
     note_exit("down");
     return;
   }
-  if (!policy_allows_restart()) return;
+  // After a oneshot's ./stop, a u that came meanwhile runs it again: no policy to judge.
+  if (!stop_ended && !policy_allows_restart()) return;
   const int64_t delay = restart_delay_ms();
   note_exit("restart", {{"restart", std::to_string(start_count_)},
                         {"delay", format_event_seconds(delay)}});
@@ -675,6 +686,7 @@ void Supervisor::inherit_wishes(const StatusRecord& previous) {
   failed_starts_ = ext.failed_starts;
   if (ext.restart_delay_ms != 0)
     current_delay_ms_ = std::max(ext.restart_delay_ms, knobs_.restart_delay_ms);
+  inherit_done(ext);
   // A service that gave up stays failed (and down) until u or r (issue 13).
   if (ext.phase == Phase::kFailed && want_ == Want::kDown) phase_ = Phase::kFailed;
 }
@@ -715,6 +727,91 @@ void Supervisor::adopt(const Adoption& adoption) {
   last_start_ms_ = clock_.monotonic_ms() -
                    std::max({int64_t{knobs_.restart_delay_max_ms}, int64_t{knobs_.min_uptime_ms},
                              kBackoffFloorMs});
+  oneshot_not_ready();
+}
+
+// --- oneshots and dependencies (issue 14; man supervise.8, STATE TABLE, phase done)
+
+void Supervisor::on_dependencies_changed() {
+  // Only a start that is held goes ahead: a d since then stands, an o still runs once.
+  if (!held_ || phase_ != Phase::kDown || (want_ != Want::kUp && !once_)) return;
+  start_run();
+  announce();
+}
+
+bool Supervisor::hold_for_dependencies() {
+  if (effects_.dependencies_ready()) {
+    if (held_) {
+      held_ = false;
+      effects_.watch_dependencies(false);
+    }
+    return false;
+  }
+  // Held is not a failed start: nothing is counted, no timer runs; a dependency's record
+  // changing wakes us (on_dependencies_changed). supervise never starts a dependency, so an
+  // operator's d on it stands.
+  held_ = true;
+  phase_ = Phase::kDown;
+  return true;
+}
+
+void Supervisor::oneshot_not_ready() {
+  // A oneshot is never "ready" while it runs: dependents wait for it to be done.
+  if (!knobs_.oneshot || phase_ != Phase::kRunning) return;
+  phase_ = Phase::kStarting;
+  ready_since_ = Tai64n{};
+}
+
+bool Supervisor::run_succeeded() const {
+  // success-codes (issue 13); an adopted run's unknown status is no success.
+  if (last_wait_status_ == StatusExtension::kNoWaitStatus) return false;
+  return is_success_exit(knobs_, static_cast<int>(last_wait_status_));
+}
+
+bool Supervisor::enter_done() {
+  // A oneshot that ended by itself with a success code is done: it stays so whatever else
+  // restarts, until r, t, or d then u. A failure falls through to the restart rules.
+  // `restart` and `max-restarts` judge a failed oneshot there (policy_allows_restart).
+  if (!knobs_.oneshot || last_end_asked_ || run_missing_ || !run_succeeded()) return false;
+  note_exit("done");
+  phase_ = Phase::kDone;
+  failed_starts_ = 0;
+  current_delay_ms_ = knobs_.restart_delay_ms;
+  return true;
+}
+
+bool Supervisor::take_done_down() {
+  // d or x on a done oneshot: its ./stop undoes what run did (s6-rc's down), as finish
+  // would run; then down, or exit.
+  if (phase_ != Phase::kDone) return false;
+  phase_ = Phase::kDown;
+  auto stop = effects_.start_stop();
+  if (!stop) effects_.warn(stop.error().message());
+  if (!stop || *stop == 0) return false;  // the down cells carry on from phase down
+  finish_pid_ = *stop;
+  running_stop_ = true;
+  phase_ = Phase::kFinishing;
+  since_ = clock_.wall();
+  if (knobs_.timeout_finish_ms > 0)
+    effects_.arm_timer(TimerKind::kFinishTimeout, knobs_.timeout_finish_ms);
+  return true;
+}
+
+bool Supervisor::rerun_done(Command command) {
+  // A done oneshot runs again only on purpose: r, or t (sv's and svctl's restart send t c u);
+  // u only states the wish it already has, so a dependent's `svctl start` never re-runs it.
+  if (phase_ != Phase::kDone || (command != Command::kRestart && command != Command::kTerm))
+    return false;
+  want_ = Want::kUp;
+  once_ = false;
+  start_run();
+  return true;
+}
+
+void Supervisor::inherit_done(const StatusExtension& previous) {
+  // Our predecessor in this tree saw the oneshot done (svscan replaced supervise for log/):
+  // it is not run again.
+  if (knobs_.oneshot && previous.phase == Phase::kDone) phase_ = Phase::kDone;
 }
 
 // --- helpers
@@ -780,7 +877,8 @@ void Supervisor::announce() {
 // the one in flight; a service without a check arms none.
 
 bool Supervisor::checks_apply() const {
-  return knobs_.check != ServiceKnobs::CheckKind::kNone &&
+  // A oneshot is ready when done (issue 14): no check makes it ready while it runs.
+  return knobs_.check != ServiceKnobs::CheckKind::kNone && !knobs_.oneshot &&
          (phase_ == Phase::kStarting || phase_ == Phase::kRunning);
 }
 

@@ -74,6 +74,16 @@ class Effects {
   virtual void stop_check() = 0;
   /// Ends the supervisor with code once the current event has been handled.
   virtual void exit(int code) = 0;
+
+  // Issue 14: oneshots and dependencies.
+  /// Starts ./stop (a oneshot that was done is taken down); 0 when there is no executable stop.
+  virtual Result<pid_t> start_stop() = 0;
+  /// Is every service of depends/ ready (longrun) or done (oneshot)? Read again at each call.
+  /// When not, the effects watch the dependencies' records (set up before the last look, so
+  /// no change is lost) and report each change as on_dependencies_changed, until
+  /// watch_dependencies(false). A missing dependency or a cycle is warned about once.
+  virtual bool dependencies_ready() = 0;
+  virtual void watch_dependencies(bool on) = 0;
 };
 
 /// What a new supervisor takes over from the record its predecessor left: a run found
@@ -132,6 +142,8 @@ class Supervisor {
   void on_run_may_have_appeared();
   /// DIR was removed or renamed: warn, then the row of command x.
   void on_service_dir_gone();
+  /// A record of a service in depends/ changed (issue 14): a held start may go ahead.
+  void on_dependencies_changed();
   /// The check started by Effects::start_check passed, or failed (reason: one clause,
   /// "connect 127.0.0.1:80: Connection refused").
   void on_check_passed();
@@ -145,6 +157,8 @@ class Supervisor {
   [[nodiscard]] pid_t finish_pid() const { return finish_pid_; }
   [[nodiscard]] pid_t script_pid() const { return script_pid_; }
   [[nodiscard]] uint32_t current_restart_delay_ms() const { return current_delay_ms_; }
+  /// Wanted up, but run is held until depends/'s services are ready or done.
+  [[nodiscard]] bool held() const { return held_; }
   [[nodiscard]] Health health() const { return health_; }
 
   /// How long a missing or non-executable run waits for a retry when no inotify event comes.
@@ -198,6 +212,14 @@ class Supervisor {
   /// The one publish of an event: only when the record (or stat's want) changed.
   void announce();
 
+  // Issue 14 (oneshots, depends/), kept apart from the shared cells above.
+  bool hold_for_dependencies();
+  void oneshot_not_ready();
+  bool enter_done();
+  bool take_done_down();
+  bool rerun_done(Command command);
+  void inherit_done(const StatusExtension& previous);
+  [[nodiscard]] bool run_succeeded() const;
   // Health checks (check-interval, check-tcp, check-http): their own cells.
   void start_check_cycle(bool was_ready);
   void end_check_cycle();
@@ -250,6 +272,9 @@ class Supervisor {
   Command pending_command_ = Command::kUp;
   Command pending_script_letter_ = Command::kUp;  // the running script's letter
   Step pending_step_ = Step::kNone;
+
+  bool held_ = false;            // wanted up; run waits for depends/ (issue 14)
+  bool running_stop_ = false;    // finishing means a oneshot's ./stop runs, not ./finish
 
   std::optional<StatusRecord> published_;
   bool published_want_exit_ = false;

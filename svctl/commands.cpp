@@ -61,6 +61,37 @@ std::vector<ServiceRef> named_services(const Invocation& inv) {
   return services;
 }
 
+/// `svctl wait [-w SEC] up|ready|done|down NAME...` (issue 14): -w may follow the verb, as
+/// the synopsis writes it; then the state word. at points after the verb and is advanced.
+bool parse_wait_words(const std::vector<std::string>& argv, size_t& at, Invocation& inv,
+                      std::string& error) {
+  if (at < argv.size() && argv[at].rfind("-w", 0) == 0) {
+    std::string value = argv[at].substr(2);
+    if (value.empty() && ++at < argv.size()) value = argv[at];
+    const auto seconds = parse_seconds(value);
+    if (!seconds) {
+      error = "wait -w " + value + ": not a number of seconds (write e.g. -w 10)";
+      return false;
+    }
+    inv.wait_seconds = *seconds;
+    inv.verbose = inv.explicit_wait = true;
+    ++at;
+  }
+  const std::string word = at < argv.size() ? argv[at] : std::string();
+  char condition = 0;
+  if (word == "up") condition = kWaitUp;
+  if (word == "ready") condition = kWaitReady;
+  if (word == "done") condition = kWaitDone;
+  if (word == "down") condition = kWaitDown;
+  if (condition == 0) {
+    error = "wait for what? write up, ready, done or down, e.g. svctl wait ready web";
+    return false;
+  }
+  inv.action.conditions = std::string(1, condition);
+  ++at;
+  return true;
+}
+
 int capped(int failures) { return std::min(failures, kMaxFailures); }
 
 int run_status(const Invocation& inv) {
@@ -89,6 +120,7 @@ int run_status(const Invocation& inv) {
     rows.reserve(services.size());
     for (auto& ref : services) {
       Snapshot snapshot = read_snapshot(ref.dir);
+      fill_waiting_for(ref.dir, snapshot);
       if (snapshot.presence != Presence::kSupervised) ++failures;
       rows.push_back({std::move(ref), std::move(snapshot)});
     }
@@ -114,6 +146,7 @@ int run_status(const Invocation& inv) {
 int run_control(const Invocation& inv) {
   const Action& action = inv.action;
   const bool is_check = action.mode == Mode::kCheck;
+  const bool sends = action.mode == Mode::kControl;
   // `check` is a health probe: it answers from one reading unless told to wait.
   const bool waiting = is_check ? inv.verbose : (action.waits || inv.verbose);
   std::vector<ServiceRef> services;
@@ -156,7 +189,7 @@ int run_control(const Invocation& inv) {
       continue;
     }
     armed_any = armed_any || arm;
-    if (is_check) continue;
+    if (!sends) continue;
     // sv sends nothing when the wish is already recorded: "up" on a service wanted up,
     // "down" on one wanted down unless a TERM is still pending.
     const Command first = action.commands.front();
@@ -240,6 +273,14 @@ std::optional<Action> parse_action(std::string_view verb, bool lsb) {
     case 't':
       if (verb == "try-restart") return control({Command::kTerm, Command::kCont}, true);
       return control({Command::kTerm});
+    case 'w':
+      if (verb == "wait") {
+        Action action;
+        action.mode = Mode::kWait;
+        action.waits = true;
+        return action;  // the condition is the next word (parse_invocation)
+      }
+      return std::nullopt;
     case 'c':
       if (verb == "check") {
         Action action;
@@ -280,6 +321,7 @@ std::string help_text(std::string_view program) {
          "  force-stop force-reload force-restart force-shutdown and KILL on timeout\n"
          "  check [SERVICE...]            health probe: in the wanted state, ready, ./check\n"
          "  rescan                        ask the svscan running on SVDIR to rescan now\n"
+         "  wait [-w SEC] up|ready|done|down SERVICE...  wait for a state; send nothing\n"
          "  -v: wait for any command   -w SEC: wait up to SEC seconds\n"
          "  SVDIR (default: the tree a running svscan recorded, else /etc/service),\n"
          "  SVWAIT (default 7). .main names svscan's main command. See svctl(8).\n";
@@ -348,6 +390,8 @@ std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
     return std::nullopt;
   }
   inv.action = *action;
+  if (inv.action.mode == Mode::kWait && !parse_wait_words(argv, at, inv, error))
+    return std::nullopt;
   if (inv.lsb) {
     inv.services = {program};
     return inv;
@@ -363,7 +407,8 @@ std::optional<Invocation> parse_invocation(const std::vector<std::string>& argv,
     error = "--json goes with status only";
     return std::nullopt;
   }
-  if (inv.services.empty() && inv.action.mode == Mode::kControl) {
+  if (inv.services.empty() &&
+      (inv.action.mode == Mode::kControl || inv.action.mode == Mode::kWait)) {
     error = "which service? name at least one (only status and check mean every service)";
     return std::nullopt;
   }

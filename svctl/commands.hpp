@@ -16,6 +16,7 @@ enum class Mode {
   kControl,  // send commands, maybe wait
   kCheck,    // send nothing; wait for (or test) the wanted state
   kRescan,   // ask the svscan running on SVDIR to rescan (its state directory's FIFO)
+  kWait,     // send nothing; wait for a state (svctl wait up|ready|done|down, issue 14)
 };
 
 /// What one verb does, as sv.c defines it.

@@ -17,6 +17,7 @@
 
 #include "svtree/escape.hpp"
 #include "svtree/io.hpp"
+#include "svtree/service_dir.hpp"
 #include "svtree/state_dir.hpp"
 #include "svtree/supervise_protocol.hpp"
 
@@ -137,6 +138,19 @@ Snapshot read_snapshot(const std::string& dir) {
   snapshot.normally_up = ::stat(join(dir, "down").c_str(), &down) != 0;
   read_status_into(dir, snapshot);
   return snapshot;
+}
+
+void fill_waiting_for(const std::string& dir, Snapshot& snapshot) {
+  snapshot.waiting_for.clear();
+  if (snapshot.presence != Presence::kSupervised) return;
+  const StatusRecord& rec = *snapshot.record;
+  if (rec.pid != 0 || !rec.want_up || !rec.extension || rec.extension->phase != Phase::kDown)
+    return;
+  std::vector<std::string> warnings;
+  for (const std::string& name : load_dependencies(ServicePaths(dir), warnings)) {
+    const auto record = read_live_status(join(dir, "..") + "/" + name);
+    if (!record || !record_ready_or_done(*record)) snapshot.waiting_for.push_back(name);
+  }
 }
 
 Snapshot read_probe_snapshot(const std::string& dir) {

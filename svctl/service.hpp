@@ -52,10 +52,18 @@ struct Snapshot {
   SysError error;                      // what failed, when presence is not kSupervised
   std::optional<StatusRecord> record;  // set when kSupervised
   bool normally_up = true;             // no `down` file
+  /// Held for depends/ (issue 14): the dependencies not ready or done yet. Filled only by
+  /// fill_waiting_for (status), not by every reading.
+  std::vector<std::string> waiting_for;
   // Filled for `check` only (read_probe_snapshot): what its verdict needs beyond the record.
   uint32_t min_uptime_ms = 1000;       // the service's `min-uptime` knob
   Tai64n taken;                        // when it was read; zero: not a probe reading
 };
+
+/// A service wanted up with nothing running is held when some entry of DIR/depends/ is not
+/// ready (longrun) or done (oneshot): names them in snapshot.waiting_for, read from the
+/// siblings' records.
+void fill_waiting_for(const std::string& dir, Snapshot& snapshot);
 
 /// Reads dir: probes supervise/ok (open O_WRONLY|O_NONBLOCK, as sv does), reads
 /// supervise/status, and stats `down`. Never blocks, never fails: errors land in presence.

@@ -186,11 +186,19 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
   if (!has_pid && rec.want_up) out += ", want up";
   if (has_pid && !rec.want_up) out += ", want down";
   if (has_pid && rec.got_term) out += ", got TERM";
+  // svtree's own note (issue 14), after sv's: a start held for depends/ (a oneshot that
+  // is done is said by svtree_status_notes, with the other phases).
+  if (!snapshot.waiting_for.empty()) {
+    out += ", waiting for";
+    for (const std::string& dependency : snapshot.waiting_for)
+      out += " " + escape_name(dependency);
+  }
   return out;
 }
 
 std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& failures) {
-  const Snapshot snap = read_snapshot(service.dir);
+  Snapshot snap = read_snapshot(service.dir);
+  fill_waiting_for(service.dir, snap);
   if (snap.presence != Presence::kSupervised) {
     ++failures;
     return "fail: " + escape_name(service.name) + ": " + describe_problem(service.dir, snap) + "\n";

@@ -57,6 +57,11 @@ bool is_ready(const Snapshot& s) {
   return !s.record->extension || s.record->extension->ready();
 }
 
+// A oneshot that succeeded (issue 14): it has been up, and stays done.
+bool is_done(const Snapshot& s) {
+  return s.record->extension && s.record->extension->phase == Phase::kDone;
+}
+
 // supervise runs the service's check itself (check-interval, check-tcp, check-http) and
 // publishes its latest answer: svctl reads it rather than probing a second time, so that
 // svctl check, Docker's HEALTHCHECK and supervise agree (man svctl.8, check).
@@ -143,6 +148,7 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         // sv accepts a service that merely runs, and may then print "want down" after
         // `up`; the command has taken effect only once the supervisor wants it up.
         if (!rec.want_up) return {Progress::kWaiting, "not wanted up"};
+        if (is_done(now)) break;  // a oneshot: up means it ran and succeeded
         if (!is_running(now)) return {Progress::kWaiting, "not up"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
         if (published_health(now) == Health::kFailing)
@@ -156,6 +162,7 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
       case 't':
       case 'k':
         if (rec.pid == 0 && !rec.want_up) break;
+        if (is_done(now) && started_since(before, now)) break;  // a oneshot ran again
         if (!started_since(before, now) || !is_running(now) || rec.got_term)
           return {Progress::kWaiting, "not restarted"};
         if (!is_ready(now)) return {Progress::kWaiting, "not ready"};
@@ -173,6 +180,19 @@ Verdict evaluate_progress(std::string_view conditions, const Snapshot& before,
         break;
       case 'c':
         if (rec.pid != 0 && rec.paused) return {Progress::kWaiting, "paused"};
+        break;
+      // svctl wait (issue 14): states only, whatever is wanted; nothing was sent.
+      case kWaitUp:
+        if (!is_running(now) && !is_done(now)) return {Progress::kWaiting, "not up"};
+        break;
+      case kWaitReady:
+        if (!record_ready_or_done(rec)) return {Progress::kWaiting, "not ready"};
+        break;
+      case kWaitDone:
+        if (!is_done(now)) return {Progress::kWaiting, "not done"};
+        break;
+      case kWaitDown:
+        if (rec.pid != 0 || rec.state != RunState::kDown) return {Progress::kWaiting, "not down"};
         break;
       default: break;
     }

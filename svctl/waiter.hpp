@@ -35,10 +35,19 @@ struct Verdict {
   double recheck_after = 0;
 };
 
+/// The conditions of `svctl wait up|ready|done|down` (issue 14): letters no command sends.
+/// up: run runs, or a oneshot is done; ready: ready, or done; done: a oneshot succeeded;
+/// down: nothing runs. None depends on what is wanted, and none runs ./check.
+inline constexpr char kWaitUp = 'U';
+inline constexpr char kWaitReady = 'R';
+inline constexpr char kWaitDone = 'F';
+inline constexpr char kWaitDown = 'N';
+
 /// Evaluates sv's condition letters (the command's own bytes, or 'C' for "whatever is
 /// wanted") on now, given before, the record read just before the command was sent.
 /// Stricter than sv where sv races (sv.c compares whole seconds):
-///  - u: wanted up, running, and ready when the record carries the svtree extension;
+///  - u: wanted up, running, and ready when the record carries the svtree extension; or a
+///    oneshot done (issue 14);
 ///  - d: wanted down, and down;
 ///  - t, k: a start after the command (a newer stamp, to the nanosecond, or a higher start
 ///    count), running, no TERM pending, ready; or down and wanted down;

@@ -12,6 +12,8 @@
 namespace svtree::svscan {
 
 bool counts_as_ready(const std::optional<StatusRecord>& record) {
+  // A oneshot counts once it is done (issue 14), as s6-overlay waits for cont-init.d.
+  if (record && record->extension && record->extension->phase == Phase::kDone) return true;
   return record && record->pid != 0 && record->state == RunState::kRun &&
          record->extension && record->extension->ready();
 }

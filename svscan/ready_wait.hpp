@@ -17,8 +17,7 @@
 namespace svtree::svscan {
 
 /// Does this record let a waiting main command start? A longrun: running and ready (the
-/// extended record says so; no extended record never means ready). Where oneshots come,
-/// "done" is added here.
+/// extended record says so; no extended record never means ready); a oneshot: done.
 bool counts_as_ready(const std::optional<StatusRecord>& record);
 
 class ReadyWait {

@@ -18,6 +18,7 @@
 #include "svtree/io.hpp"
 #include "svtree/supervise_protocol.hpp"
 #include "svtree/process.hpp"
+#include "svtree/service_dir.hpp"
 #include "svtree/signal_name.hpp"
 #include "svtree/state_dir.hpp"
 #include "svtree/status_record.hpp"
@@ -487,6 +488,12 @@ std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
       record->extension->last_wait_status == StatusExtension::kNoWaitStatus)
     return std::nullopt;
   return static_cast<int>(record->extension->last_wait_status);
+}
+
+std::vector<std::string> Scanner::dependencies_of(const std::string& dir) {
+  // supervise warns about a depends/ it cannot read; the shutdown just has no order for it.
+  std::vector<std::string> warnings;
+  return load_dependencies(ServicePaths(dir), warnings);
 }
 
 int Scanner::watch_service(const std::string& dir) { return watcher_->watch_service(dir); }

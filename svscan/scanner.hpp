@@ -68,6 +68,7 @@ class Scanner final : private TreeEffects {
   Result<Pipe> make_log_pipe() override;
   void forward_to_stdout(UniqueFd read_end) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
+  std::vector<std::string> dependencies_of(const std::string& dir) override;
   int watch_service(const std::string& dir) override;
   void unwatch_service(int watch) override;
   void note(std::string_view text) override;

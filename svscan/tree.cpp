@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "svtree/diag.hpp"
 #include "svtree/process.hpp"
@@ -292,6 +293,7 @@ void Tree::on_service_exit(size_t slot, int wait_status) {
   if (shutting_down_ || s.removed) {
     effects_.note("supervise " + s.name + " ended (" + describe_exit(wait_status) + ")");
     release_pair(slot);
+    if (shutting_down_) on_dependent_gone(slot);
     maybe_free(slot);
     return;
   }
@@ -410,13 +412,70 @@ void Tree::begin_shutdown() {
     if (!s.in_use) continue;
     s.main.restart_at_ms = -1;
     s.logger.restart_at_ms = -1;
-    if (s.main.pid > 0) {
-      if (!s.main.stopping) effects_.send_signal(s.main.pid, SIGTERM);
-      s.main.stopping = true;
-    } else {
-      release_pair(i);
-    }
+    // Stopped by stop_when_free after its dependents (issue 14).
+    if (s.main.pid > 0 && !s.main.stopping) s.main.awaiting_dependents = true;
+    if (s.main.pid <= 0) release_pair(i);
     maybe_free(i);
+  }
+  count_dependents();
+  for (size_t i = 0; i < slots_.size(); ++i) stop_when_free(i);
+  break_shutdown_cycle();
+}
+
+void Tree::count_dependents() {
+  // Each live service's depends/, resolved once to slots: a service exiting then tells its
+  // dependencies in O(its entries), not a scan of the whole tree (1000 services).
+  std::unordered_map<std::string_view, size_t> slot_of;
+  for (size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].in_use && slots_[i].main.pid > 0) slot_of.emplace(slots_[i].name, i);
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Service& s = slots_[i];
+    if (!s.in_use || s.main.pid <= 0) continue;
+    std::vector<std::string> names = effects_.dependencies_of(s.name);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (const std::string& name : names) {
+      const auto found = slot_of.find(name);
+      if (found == slot_of.end() || found->second == i) continue;
+      s.dependency_slots.push_back(found->second);
+      ++slots_[found->second].live_dependents;
+    }
+  }
+}
+
+void Tree::stop_when_free(size_t slot) {
+  Service& s = slots_[slot];
+  if (!s.in_use || s.main.pid <= 0 || !s.main.awaiting_dependents || s.live_dependents > 0)
+    return;
+  s.main.awaiting_dependents = false;
+  s.main.stopping = true;
+  effects_.send_signal(s.main.pid, SIGTERM);
+}
+
+void Tree::on_dependent_gone(size_t slot) {
+  for (const size_t dependency : std::exchange(slots_[slot].dependency_slots, {})) {
+    Service& d = slots_[dependency];
+    if (d.live_dependents > 0) --d.live_dependents;
+    stop_when_free(dependency);
+  }
+  break_shutdown_cycle();
+}
+
+void Tree::break_shutdown_cycle() {
+  // Services still waiting while nothing is being stopped can only wait on each other (a
+  // cycle, reported by supervise): stop them together rather than sit out the grace time.
+  bool waiting = false;
+  for (const Service& s : slots_) {
+    if (!s.in_use || s.main.pid <= 0) continue;
+    if (!s.main.awaiting_dependents) return;  // one is stopping: its exit wakes us
+    waiting = true;
+  }
+  if (!waiting) return;
+  for (Service& s : slots_) {
+    if (!s.in_use || s.main.pid <= 0 || !s.main.awaiting_dependents) continue;
+    s.main.awaiting_dependents = false;
+    s.main.stopping = true;
+    effects_.send_signal(s.main.pid, SIGTERM);
   }
 }
 

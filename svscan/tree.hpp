@@ -42,6 +42,8 @@ class TreeEffects {
   /// Watches DIR for log/ appearing or going; returns a watch id or -1 (no inotify).
   virtual int watch_service(const std::string& dir) = 0;
   virtual void unwatch_service(int watch) = 0;
+  /// DIR/depends/'s entries (issue 14): the shutdown stops DIR before them.
+  virtual std::vector<std::string> dependencies_of(const std::string& dir) = 0;
   /// One line of svscan's own log ("svscan: TEXT") and a warning.
   virtual void note(std::string_view text) = 0;
   virtual void warn(std::string_view text) = 0;
@@ -68,9 +70,11 @@ class Tree {
   /// Monotonic ms of the next pending restart, if any.
   [[nodiscard]] std::optional<int64_t> next_deadline_ms() const;
 
-  /// DESIGN.md §5 step 1 and 2: every service supervise gets SIGTERM (= `x`); a pair whose
-  /// service side is already gone has its pipe closed and its logger HUPed at once, the
-  /// others as their service supervise exits.
+  /// DESIGN.md §5 step 1 and 2: every service supervise gets SIGTERM (= `x`), dependents
+  /// before what they depend on (issue 14: a service is stopped once no supervise of a
+  /// service naming it in depends/ is left); a pair whose service side is already gone has
+  /// its pipe closed and its logger HUPed at once, the others as their service supervise
+  /// exits, so loggers go last.
   void begin_shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
 
@@ -113,6 +117,7 @@ class Tree {
     int64_t backoff_ms = kMinRestartMs;
     bool stopping = false;   // sent TERM/HUP on purpose: do not restart
     bool replacing = false;  // SIGKILLed to re-wire its stdio: start again at once
+    bool awaiting_dependents = false;  // shutdown: TERM once its dependents are gone
   };
   struct Service {
     bool in_use = false;
@@ -127,6 +132,8 @@ class Tree {
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
     int watch = -1;
+    std::vector<size_t> dependency_slots;  // shutdown: the live services it depends on
+    size_t live_dependents = 0;  // shutdown: live services depending on it
   };
   struct PidRef {
     size_t slot;
@@ -147,6 +154,14 @@ class Tree {
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
   void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
   void maybe_free(size_t slot);
+  // Issue 14, the shutdown order: dependents first.
+  void count_dependents();
+  /// SIGTERM to slot's supervise if it waits and no dependent of it is left.
+  void stop_when_free(size_t slot);
+  /// slot's supervise exited: its dependencies have one dependent less.
+  void on_dependent_gone(size_t slot);
+  /// Only services waiting for each other are left (a cycle): SIGTERM to all of them.
+  void break_shutdown_cycle();
   [[nodiscard]] std::string dir_of(const Service& service, Role role) const;
   [[nodiscard]] const Service* find(std::string_view name) const;
 

@@ -2,6 +2,7 @@
 // Service directory paths and knob files.
 #include "svtree/service_dir.hpp"
 
+#include <dirent.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -188,6 +189,20 @@ void load_check_knobs(const ServicePaths& paths, ServiceKnobs& knobs,
   }
 }
 
+/// `type`: longrun (the default) or oneshot (issue 14).
+void load_type(const ServicePaths& paths, ServiceKnobs& knobs, std::vector<std::string>& warnings) {
+  const auto text = read_knob(paths, "type", warnings);
+  if (!text) return;
+  const std::string_view word = trim_blanks(*text);
+  if (word == "oneshot") {
+    knobs.oneshot = true;
+  } else if (word != "longrun") {
+    const std::string path = paths.shown("type");
+    warnings.push_back("ignoring " + path + ": want longrun or oneshot, e.g. echo oneshot > " +
+                       path);
+  }
+}
+
 }  // namespace
 
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
@@ -224,11 +239,32 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
     knobs.restart_delay_max_ms = knobs.restart_delay_ms;
   load_restart_policy(paths, knobs, warnings);
   load_check_knobs(paths, knobs, warnings);
+  load_type(paths, knobs, warnings);
   return knobs;
 }
 
+std::vector<std::string> load_dependencies(const ServicePaths& paths,
+                                           std::vector<std::string>& warnings) {
+  std::vector<std::string> names;
+  const std::string dir = paths.file("depends");
+  DIR* listing = ::opendir(dir.c_str());
+  if (listing == nullptr) {
+    if (errno != ENOENT && errno != ENOTDIR)
+      warnings.push_back(SysError{errno, "list " + paths.shown("depends")}.message());
+    return names;
+  }
+  while (const dirent* entry = ::readdir(listing)) {
+    // Hidden entries are editors' and tools' leftovers, never service names.
+    if (entry->d_name[0] != '.') names.emplace_back(entry->d_name);
+  }
+  ::closedir(listing);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 RestartPolicy effective_restart(const ServiceKnobs& knobs) {
-  return knobs.restart.value_or(RestartPolicy::kAlways);
+  // DESIGN.md §2: on-failure is a oneshot's default (issue 14).
+  return knobs.restart.value_or(knobs.oneshot ? RestartPolicy::kOnFailure : RestartPolicy::kAlways);
 }
 
 bool is_success_exit(const ServiceKnobs& knobs, int wait_status) {

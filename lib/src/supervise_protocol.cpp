@@ -285,4 +285,17 @@ Result<void> send_commands(const std::string& dir, std::span<const Command> comm
   return {};
 }
 
+bool record_ready_or_done(const StatusRecord& record) {
+  if (!record.extension) return record.state == RunState::kRun;
+  if (record.extension->phase == Phase::kDone) return true;
+  return record.state == RunState::kRun && record.extension->ready();
+}
+
+std::optional<StatusRecord> read_live_status(const std::string& dir) {
+  if (probe_supervisor(dir) != SupervisorPresence::kRunning) return std::nullopt;
+  auto record = read_service_status(dir);
+  if (!record) return std::nullopt;
+  return *record;
+}
+
 }  // namespace svtree

@@ -275,7 +275,7 @@ t_example_json() {
 import json, sys
 rows = json.load(sys.stdin)
 names = sorted(r["name"] for r in rows)
-assert names == ["report", "web", "worker"], names
+assert names == ["init", "report", "web", "worker"], names
 web = [r for r in rows if r["name"] == "web"][0]
 assert web["log"]["name"] == "web/log", web
 assert all(r["supervised"] for r in rows), rows' 2>"$work/json.err" ||

@@ -73,6 +73,9 @@ class FuzzEffects final : public Effects {
     if (line.find('\n') != std::string_view::npos) std::abort();  // one event, one line
   }
   void exit(int) override { exited = true; }
+  svtree::Result<pid_t> start_stop() override { return have_finish ? next_pid++ : 0; }
+  bool dependencies_ready() override { return dependencies_up; }
+  void watch_dependencies(bool) override {}
   // One check at a time, and none at all without a check configured (zero wake-ups).
   void start_check(const svtree::ServiceKnobs&) override {
     if (checking || knobs.check == svtree::ServiceKnobs::CheckKind::kNone) std::abort();
@@ -85,6 +88,7 @@ class FuzzEffects final : public Effects {
   bool have_finish = false;
   bool have_scripts = false;
   bool exited = false;
+  bool dependencies_up = true;
   pid_t next_pid = 100;
   std::set<TimerKind> armed;
   bool checking = false;
@@ -103,6 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   effects.knobs.essential = (data[0] & 8) != 0;
   effects.knobs.timeout_kill_ms = (data[0] & 16) != 0 ? 100 : 0;
   effects.knobs.restart_delay_max_ms = (data[0] & 32) != 0 ? 8000 : 1000;
+  // A oneshot when the last byte is odd (the first byte's bits are all taken).
+  effects.knobs.oneshot = (data[size - 1] & 1) != 0;
   // The restart policy: give up after 2, on-failure (0 and 2 succeed) or never.
   if ((data[0] & 128) != 0) {
     effects.knobs.max_restarts = 2;
@@ -160,7 +166,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 6: supervisor.on_hangup_signal(); break;
       case 7: supervisor.on_terminate_signal(); break;
       case 8: effects.fail_next_start = (arg & 1) != 0; supervisor.on_run_may_have_appeared(); break;
-      case 9: if (arg == 0xff) supervisor.on_service_dir_gone(); break;
+      case 9:
+        if (arg == 0xff) {
+          supervisor.on_service_dir_gone();
+        } else {
+          effects.dependencies_up = (arg & 1) != 0;
+          supervisor.on_dependencies_changed();
+        }
+        break;
     }
   }
   return 0;

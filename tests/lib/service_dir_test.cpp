@@ -132,6 +132,36 @@ TEST(ServiceKnobs, ParseMilliseconds) {
   EXPECT_FALSE(parse_milliseconds("99999999999").has_value());
 }
 
+TEST(ServiceKnobs, TypeIsLongrunOrOneshot) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(load_service_knobs(ServicePaths(dir.path()), warnings).oneshot);
+  write_file(dir / "type", " oneshot \n");
+  EXPECT_TRUE(load_service_knobs(ServicePaths(dir.path()), warnings).oneshot);
+  write_file(dir / "type", "longrun\n");
+  EXPECT_FALSE(load_service_knobs(ServicePaths(dir.path()), warnings).oneshot);
+  EXPECT_TRUE(warnings.empty());
+  write_file(dir / "type", "one-shot\n");
+  EXPECT_FALSE(load_service_knobs(ServicePaths(dir.path(), "/srv/init"), warnings).oneshot);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("/srv/init/type"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("echo oneshot >"), std::string::npos) << warnings[0];
+}
+
+TEST(ServiceKnobs, DependenciesAreDependsEntriesSortedWithoutHiddenOnes) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  EXPECT_TRUE(load_dependencies(ServicePaths(dir.path()), warnings).empty());
+  testing::make_dirs(dir / "depends");
+  write_file(dir / "depends/web", "");
+  write_file(dir / "depends/db", "");
+  write_file(dir / "depends/.db.swp", "");
+  testing::make_dirs(dir / "depends/cache");
+  EXPECT_EQ(load_dependencies(ServicePaths(dir.path()), warnings),
+            (std::vector<std::string>{"cache", "db", "web"}));
+  EXPECT_TRUE(warnings.empty());
+}
+
 TEST(ServiceKnobs, NoCheckByDefault) {
   TempDir dir;
   write_script(dir / "check", "exit 0");  // runit's sv check alone: supervise runs nothing

@@ -65,6 +65,16 @@ class FakeEffects final : public Effects {
   void warn(std::string_view text) override { warnings.emplace_back(text); }
   void event(std::string_view line) override { events.emplace_back(line); }
   void exit(int code) override { exit_code = code; }
+  Result<pid_t> start_stop() override {
+    ++stops_started;
+    if (!have_stop) return pid_t{0};
+    return ++next_pid;
+  }
+  bool dependencies_ready() override {
+    ++dependency_looks;
+    return dependencies_up;
+  }
+  void watch_dependencies(bool on) override { watching_dependencies = on; }
   void start_check(const ServiceKnobs&) override { ++checks_started; }
   void stop_check() override { ++checks_stopped; }
 
@@ -95,6 +105,12 @@ class FakeEffects final : public Effects {
   std::vector<std::string> events;
   int released = 0;
   std::optional<int> exit_code;
+  // Issue 14.
+  bool have_stop = false;
+  int stops_started = 0;
+  bool dependencies_up = true;
+  int dependency_looks = 0;
+  bool watching_dependencies = false;
   int checks_started = 0;
   int checks_stopped = 0;
 };

@@ -19,7 +19,7 @@ namespace {
 enum class Event {
   kUp, kOnce, kDown, kExit, kRestart, kTerm, kKill, kPause, kCont, kHup,
   kSigTerm, kSigHup, kRunExit, kFinishExit, kRestartTimer, kKillTimer, kFinishTimer,
-  kReady, kRunAppeared, kDirGone,
+  kReady, kRunAppeared, kDirGone, kDepsChanged,
 };
 
 const char* event_name(Event e) {
@@ -44,6 +44,7 @@ const char* event_name(Event e) {
     case Event::kReady: return "Ready";
     case Event::kRunAppeared: return "RunAppeared";
     case Event::kDirGone: return "DirGone";
+    case Event::kDepsChanged: return "DepsChanged";
   }
   return "?";
 }
@@ -81,12 +82,15 @@ void PrintTo(const Cell& cell, std::ostream* out) {
 
 constexpr Phase D = Phase::kDown, S = Phase::kStarting, R = Phase::kRunning,
                 T = Phase::kStopping, F = Phase::kFinishing, B = Phase::kBackoff,
-                L = Phase::kFailed, X = Phase::kExiting;
+                L = Phase::kFailed, X = Phase::kExiting, O = Phase::kDone;
 constexpr bool Y = true, N = false;
 
 // How each phase is entered (the fixture below): down: `down` file; starting: run started,
 // notification-fd set; running: starting + ready; stopping: running + d (want down, kill
 // timer armed); finishing: running, lived 5 s, exited 1, ./finish runs (want up); backoff:
+// running, died at once, finish done, restart timer armed (want up); exiting: down + x.
+// done (issue 14): a oneshot (type oneshot, with ./stop) started, exited 0 after 5 s,
+// ./finish exited 0 (want up).
 // running, died at once, finish done, restart timer armed (want up); failed: as backoff
 // with max-restarts 0, so the first failed start gives up (want down); exiting: down + x.
 // Then 5 s pass before the event, so every throttle is over.
@@ -112,6 +116,7 @@ const Cell kCells[] = {
     {D, Event::kReady, D, "", N, 'd', -1, N},
     {D, Event::kRunAppeared, D, "", N, 'd', -1, N},
     {D, Event::kDirGone, X, "", N, 'd', 0, Y},
+    {D, Event::kDepsChanged, D, "", N, 'd', -1, N},
     // phase starting: run alive, not ready, want up
     {S, Event::kUp, S, "", N, 'u', -1, N},
     {S, Event::kOnce, S, "", N, 'd', -1, Y},
@@ -133,6 +138,7 @@ const Cell kCells[] = {
     {S, Event::kReady, R, "", N, 'u', -1, Y},
     {S, Event::kRunAppeared, S, "", N, 'u', -1, N},
     {S, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    {S, Event::kDepsChanged, S, "", N, 'u', -1, N},
     // phase running: run alive and ready, want up
     {R, Event::kUp, R, "", N, 'u', -1, N},
     {R, Event::kOnce, R, "", N, 'd', -1, Y},
@@ -154,6 +160,7 @@ const Cell kCells[] = {
     {R, Event::kReady, R, "", N, 'u', -1, N},
     {R, Event::kRunAppeared, R, "", N, 'u', -1, N},
     {R, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    {R, Event::kDepsChanged, R, "", N, 'u', -1, N},
     // phase stopping: run alive, down signal sent by d, want down
     {T, Event::kUp, T, "", N, 'u', -1, Y},
     {T, Event::kOnce, T, "", N, 'd', -1, Y},
@@ -175,6 +182,7 @@ const Cell kCells[] = {
     {T, Event::kReady, T, "", N, 'd', -1, N},
     {T, Event::kRunAppeared, T, "", N, 'd', -1, N},
     {T, Event::kDirGone, T, "TERM CONT", N, 'd', -1, Y},
+    {T, Event::kDepsChanged, T, "", N, 'd', -1, N},
     // phase finishing: ./finish runs, want up
     {F, Event::kUp, F, "", N, 'u', -1, N},
     {F, Event::kOnce, F, "", N, 'd', -1, Y},
@@ -196,6 +204,7 @@ const Cell kCells[] = {
     {F, Event::kReady, F, "", N, 'u', -1, N},
     {F, Event::kRunAppeared, F, "", N, 'u', -1, N},
     {F, Event::kDirGone, F, "", N, 'd', -1, Y},
+    {F, Event::kDepsChanged, F, "", N, 'u', -1, N},
     // phase backoff: nothing runs, restart timer armed, want up
     {B, Event::kUp, S, "", Y, 'u', -1, Y},
     {B, Event::kOnce, S, "", Y, 'd', -1, Y},
@@ -217,6 +226,7 @@ const Cell kCells[] = {
     {B, Event::kReady, B, "", N, 'u', -1, N},
     {B, Event::kRunAppeared, B, "", N, 'u', -1, N},
     {B, Event::kDirGone, X, "", N, 'd', 0, Y},
+    {B, Event::kDepsChanged, B, "", N, 'u', -1, N},
     // phase failed: gave up after max-restarts; nothing runs, want down until u or r
     {L, Event::kUp, S, "", Y, 'u', -1, Y},
     {L, Event::kOnce, S, "", Y, 'd', -1, Y},
@@ -238,6 +248,7 @@ const Cell kCells[] = {
     {L, Event::kReady, L, "", N, 'd', -1, N},
     {L, Event::kRunAppeared, L, "", N, 'd', -1, N},
     {L, Event::kDirGone, X, "", N, 'd', 0, Y},
+    {L, Event::kDepsChanged, L, "", N, 'd', -1, N},
     // phase exiting: the supervisor is leaving; nothing happens any more
     {X, Event::kUp, X, "", N, 'd', -1, N},
     {X, Event::kOnce, X, "", N, 'd', -1, N},
@@ -259,6 +270,29 @@ const Cell kCells[] = {
     {X, Event::kReady, X, "", N, 'd', -1, N},
     {X, Event::kRunAppeared, X, "", N, 'd', -1, N},
     {X, Event::kDirGone, X, "", N, 'd', -1, N},
+    {X, Event::kDepsChanged, X, "", N, 'd', -1, N},
+    // phase done (issue 14): a oneshot succeeded, nothing runs, want up
+    {O, Event::kUp, O, "", N, 'u', -1, N},
+    {O, Event::kOnce, O, "", N, 'd', -1, Y},
+    {O, Event::kDown, F, "", N, 'd', -1, Y},
+    {O, Event::kExit, F, "", N, 'd', -1, Y},
+    {O, Event::kRestart, S, "", Y, 'u', -1, Y},
+    {O, Event::kTerm, S, "", Y, 'u', -1, Y},
+    {O, Event::kKill, O, "", N, 'u', -1, N},
+    {O, Event::kPause, O, "", N, 'u', -1, Y},
+    {O, Event::kCont, O, "", N, 'u', -1, N},
+    {O, Event::kHup, O, "", N, 'u', -1, N},
+    {O, Event::kSigTerm, F, "", N, 'd', -1, Y},
+    {O, Event::kSigHup, X, "", N, 'd', 0, Y},
+    {O, Event::kRunExit, O, "", N, 'u', -1, N},
+    {O, Event::kFinishExit, O, "", N, 'u', -1, N},
+    {O, Event::kRestartTimer, O, "", N, 'u', -1, N},
+    {O, Event::kKillTimer, O, "", N, 'u', -1, N},
+    {O, Event::kFinishTimer, O, "", N, 'u', -1, N},
+    {O, Event::kReady, O, "", N, 'u', -1, N},
+    {O, Event::kRunAppeared, O, "", N, 'u', -1, N},
+    {O, Event::kDirGone, F, "", N, 'd', -1, Y},
+    {O, Event::kDepsChanged, O, "", N, 'u', -1, N},
 };
 
 class StateTable : public ::testing::TestWithParam<Cell> {
@@ -277,8 +311,17 @@ class StateTable : public ::testing::TestWithParam<Cell> {
   /// Brings the supervisor into phase by the path the table's header describes.
   void enter(Phase phase) {
     if (phase == Phase::kDown || phase == Phase::kExiting) effects.knobs.down = true;
+    if (phase == Phase::kDone) {
+      effects.knobs.oneshot = true;
+      effects.have_stop = true;
+    }
     if (phase == Phase::kFailed) effects.knobs.max_restarts = 0;
     supervisor.start(std::nullopt);
+    if (phase == Phase::kDone) {
+      clock.now_ms += 5000;
+      supervisor.on_run_exit(exited(0));
+      supervisor.on_finish_exit(exited(0));
+    }
     if (phase == Phase::kExiting) send(Command::kExit);
     if (phase == Phase::kRunning || phase == Phase::kStopping || phase == Phase::kFinishing ||
         phase == Phase::kBackoff || phase == Phase::kFailed)
@@ -325,6 +368,7 @@ class StateTable : public ::testing::TestWithParam<Cell> {
       case Event::kReady: supervisor.on_ready(); break;
       case Event::kRunAppeared: supervisor.on_run_may_have_appeared(); break;
       case Event::kDirGone: supervisor.on_service_dir_gone(); break;
+      case Event::kDepsChanged: supervisor.on_dependencies_changed(); break;
     }
   }
 
@@ -376,8 +420,8 @@ std::string cell_name(const ::testing::TestParamInfo<Cell>& info) {
 INSTANTIATE_TEST_SUITE_P(SupervisePhases, StateTable, ::testing::ValuesIn(kCells), cell_name);
 
 TEST(StateTableShape, EveryReachablePhaseHasEveryEvent) {
-  // 8 reachable phases × 20 events; done is named for oneshots.
-  EXPECT_EQ(std::size(kCells), 8u * 20u);
+  // 9 phases × 21 events: every phase is reachable.
+  EXPECT_EQ(std::size(kCells), 9u * 21u);
 }
 
 // The cells the restart policy decides (man supervise.8, STATE TABLE, the rows "run ended"
@@ -509,6 +553,12 @@ const CheckCell kCheckCells[] = {
     {X, CheckEvent::kPassed, X, "", N, N, "", H0, N},
     {X, CheckEvent::kFailed, X, "", N, N, "", H0, N},
     {X, CheckEvent::kFailedLast, X, "", N, N, "", H0, N},
+    // done (issue 14): a oneshot that succeeded; a oneshot is never checked
+    {O, CheckEvent::kDue, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kTimeout, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kPassed, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kFailed, O, "", N, N, "", H0, N},
+    {O, CheckEvent::kFailedLast, O, "", N, N, "", H0, N},
 };
 
 class CheckTable : public ::testing::TestWithParam<CheckCell> {
@@ -531,9 +581,17 @@ class CheckTable : public ::testing::TestWithParam<CheckCell> {
     const bool answer = event != CheckEvent::kDue;
     const bool last = event == CheckEvent::kFailedLast;
     if (phase == Phase::kDown || phase == Phase::kExiting) effects.knobs.down = true;
+    if (phase == Phase::kDone) effects.knobs.oneshot = true;
     supervisor.start(std::nullopt);
+    if (phase == Phase::kDone) {
+      EXPECT_EQ(effects.checks_started, 0) << "a oneshot is never checked";
+      clock.now_ms += 5000;
+      supervisor.on_run_exit(exited(0));
+      supervisor.on_finish_exit(exited(0));
+    }
     if (phase == Phase::kExiting) supervisor.on_command(Command::kExit);
-    if (phase != Phase::kDown && phase != Phase::kExiting && phase != Phase::kBackoff) {
+    if (phase != Phase::kDown && phase != Phase::kExiting && phase != Phase::kBackoff &&
+        phase != Phase::kDone) {
       if (phase != Phase::kStarting) {
         due();
         supervisor.on_check_passed();
@@ -634,7 +692,7 @@ INSTANTIATE_TEST_SUITE_P(SupervisePhases, CheckTable, ::testing::ValuesIn(kCheck
                          check_cell_name);
 
 TEST(CheckTableShape, EveryReachablePhaseHasEveryCheckEvent) {
-  EXPECT_EQ(std::size(kCheckCells), 7u * 5u);
+  EXPECT_EQ(std::size(kCheckCells), 8u * 5u);  // done (issue 14) included
 }
 
 // Cells of the main table that a check changes, and the wake-up rule.

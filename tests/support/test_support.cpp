@@ -305,6 +305,14 @@ class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
                 std::to_string(std::chrono::system_clock::now().time_since_epoch().count())) {
     // Processes started outside any test (a suite's set-up) carry the binary's own tag.
     ::setenv(kTestTagVariable, prefix_.c_str(), 1);
+    // Each test binary gets a state directory of its own under the one meson names: suites
+    // run in parallel, and an svctl without SVDIR (which lists every tree recorded there)
+    // must see only the trees of its own suite.
+    if (const char* base = std::getenv("SVTREE_STATE_DIR"); base != nullptr && *base != '\0') {
+      (void)::mkdir(base, 0755);
+      const std::string own = std::string(base) + "/" + prefix_;
+      ::setenv("SVTREE_STATE_DIR", own.c_str(), 1);
+    }
   }
 
   void OnTestStart(const ::testing::TestInfo& /*info*/) override {

@@ -146,6 +146,45 @@ TEST(EvaluateProgress, SignalsAreDoneAtOnce) {
     EXPECT_EQ(progress(letters, up, up), Progress::kDone) << letters;
 }
 
+// --- issue 14: oneshots and svctl wait
+
+Snapshot with_phase(Snapshot s, Phase phase, bool ready = false) {
+  StatusExtension ext;
+  ext.phase = phase;
+  if (ready) ext.flags = StatusExtension::kFlagReady;
+  s.record->extension = ext;
+  return s;
+}
+
+TEST(EvaluateProgress, UpAndRestartOfAOneshotEndWhenItIsDone) {
+  const auto before = with_phase(snap(RunState::kDown, 0, false, 100), Phase::kDown);
+  const auto running = with_phase(snap(RunState::kRun, 5, true, 101), Phase::kStarting);
+  const auto done = with_phase(snap(RunState::kDown, 0, true, 102), Phase::kDone);
+  EXPECT_EQ(evaluate_progress("u", before, running).reason, "not ready");
+  EXPECT_EQ(progress("u", before, done), Progress::kDone);
+  EXPECT_EQ(progress("tcu", before, done), Progress::kDone);
+  // The same done record as before t: not run again yet.
+  EXPECT_EQ(progress("tcu", done, done), Progress::kWaiting);
+}
+
+TEST(EvaluateProgress, WaitConditionsIgnoreTheWish) {
+  const auto down = with_phase(snap(RunState::kDown, 0, true, 100), Phase::kDown);
+  const auto starting = with_phase(snap(RunState::kRun, 5, false, 100), Phase::kStarting);
+  const auto ready = with_phase(snap(RunState::kRun, 5, false, 100), Phase::kRunning, true);
+  const auto done = with_phase(snap(RunState::kDown, 0, false, 100), Phase::kDone);
+  const std::string up(1, kWaitUp), rdy(1, kWaitReady), fin(1, kWaitDone), dn(1, kWaitDown);
+  EXPECT_EQ(progress(up, down, down), Progress::kWaiting);
+  EXPECT_EQ(progress(up, down, starting), Progress::kDone);
+  EXPECT_EQ(progress(up, down, done), Progress::kDone);
+  EXPECT_EQ(progress(rdy, down, starting), Progress::kWaiting);
+  EXPECT_EQ(progress(rdy, down, ready), Progress::kDone);
+  EXPECT_EQ(progress(rdy, down, done), Progress::kDone);
+  EXPECT_EQ(progress(fin, down, ready), Progress::kWaiting);
+  EXPECT_EQ(progress(fin, down, done), Progress::kDone);
+  EXPECT_EQ(progress(dn, down, ready), Progress::kWaiting);
+  EXPECT_EQ(progress(dn, down, down), Progress::kDone) << "down while wanted up: still down";
+}
+
 }  // namespace
 // Issue 13: check fails for a service in backoff, one that gave up, and one up less than
 // min-uptime after a failed start, saying why in one line; under runsv (no extension) none

@@ -65,6 +65,10 @@ class FakeEffects final : public TreeEffects {
   void unwatch_service(int watch) override { unwatched.push_back(watch); }
   void note(std::string_view text) override { notes.emplace_back(text); }
   void warn(std::string_view text) override { warnings.emplace_back(text); }
+  std::vector<std::string> dependencies_of(const std::string& dir) override {
+    const auto found = depends.find(dir);
+    return found == depends.end() ? std::vector<std::string>{} : found->second;
+  }
 
   [[nodiscard]] bool signalled(pid_t pid, int signo) const {
     for (const auto& [p, s] : signals)
@@ -88,6 +92,7 @@ class FakeEffects final : public TreeEffects {
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
   std::map<std::string, int> run_status;
+  std::map<std::string, std::vector<std::string>> depends;  // DIR -> DIR/depends/
 };
 
 ScanEntry entry(const std::string& name, ino_t ino, std::optional<ino_t> log = std::nullopt) {
@@ -334,6 +339,49 @@ TEST_F(TreeTest, ShutdownOrder) {
   EXPECT_EQ(effects.started.size(), 3u);  // nothing restarted
   tree.sync(std::vector<ScanEntry>{entry("c", 12)});
   EXPECT_EQ(effects.started.size(), 3u);  // nor started
+}
+
+// Issue 14: dependents stop before what they depend on, loggers last.
+TEST_F(TreeTest, ShutdownStopsDependentsFirstAlongAChain) {
+  effects.depends = {{"web", {"app"}}, {"app", {"db", "init"}}};
+  tree.sync(std::vector<ScanEntry>{entry("app", 10), entry("db", 11, 21), entry("init", 12),
+                                   entry("web", 13)});
+  const pid_t app = tree.service_pid("app"), db = tree.service_pid("db");
+  const pid_t init = tree.service_pid("init"), web = tree.service_pid("web");
+  const pid_t db_log = tree.logger_pid("db");
+  tree.begin_shutdown();
+  EXPECT_TRUE(effects.signalled(web, SIGTERM));
+  EXPECT_FALSE(effects.signalled(app, SIGTERM));
+  EXPECT_FALSE(effects.signalled(db, SIGTERM));
+  EXPECT_FALSE(effects.signalled(init, SIGTERM));
+  ASSERT_TRUE(tree.on_child_exit(web, exited(0)));
+  EXPECT_TRUE(effects.signalled(app, SIGTERM));
+  EXPECT_FALSE(effects.signalled(db, SIGTERM));
+  ASSERT_TRUE(tree.on_child_exit(app, exited(0)));
+  EXPECT_TRUE(effects.signalled(db, SIGTERM));
+  EXPECT_TRUE(effects.signalled(init, SIGTERM));
+  EXPECT_FALSE(effects.signalled(db_log, SIGHUP)) << "a logger goes after its service";
+  ASSERT_TRUE(tree.on_child_exit(db, exited(0)));
+  EXPECT_TRUE(effects.signalled(db_log, SIGHUP));
+}
+
+TEST_F(TreeTest, ShutdownIgnoresDependenciesThatAreNotInTheTree) {
+  effects.depends = {{"web", {"gone", "web"}}};
+  tree.sync(std::vector<ScanEntry>{entry("web", 10)});
+  tree.begin_shutdown();
+  EXPECT_TRUE(effects.signalled(tree.service_pid("web"), SIGTERM));
+}
+
+TEST_F(TreeTest, ShutdownStopsACycleTogetherOnceNothingElseIsStopping) {
+  effects.depends = {{"x", {"y"}}, {"y", {"x"}}, {"w", {"x"}}};
+  tree.sync(std::vector<ScanEntry>{entry("w", 9), entry("x", 10), entry("y", 11)});
+  const pid_t w = tree.service_pid("w"), x = tree.service_pid("x"), y = tree.service_pid("y");
+  tree.begin_shutdown();
+  EXPECT_TRUE(effects.signalled(w, SIGTERM));
+  EXPECT_FALSE(effects.signalled(x, SIGTERM));
+  ASSERT_TRUE(tree.on_child_exit(w, exited(0)));
+  EXPECT_TRUE(effects.signalled(x, SIGTERM));
+  EXPECT_TRUE(effects.signalled(y, SIGTERM));
 }
 
 TEST_F(TreeTest, ShutdownWhileServiceWaitsForRestartHupsLoggerAtOnce) {

@@ -53,6 +53,7 @@ struct ServiceKnobs {
   uint32_t timeout_finish_ms = kDefaultTimeoutFinishMs;  // `timeout-finish`, 0 = never
   uint32_t restart_delay_ms = kDefaultRestartDelayMs;    // `restart-delay`
   uint32_t restart_delay_max_ms = kDefaultRestartDelayMaxMs;  // `restart-delay-max`
+  bool oneshot = false;                     // `type` says oneshot (issue 14)
   // Restart policy (DESIGN.md §2, issue 13).
   uint32_t min_uptime_ms = kDefaultMinUptimeMs;  // `min-uptime`
   std::optional<uint32_t> max_restarts;          // `max-restarts`; absent: never give up
@@ -74,7 +75,7 @@ struct ServiceKnobs {
 };
 
 /// The policy that applies: the `restart` file's word, else the default for the service's
-/// type (always for longruns; a oneshot's default, on-failure, is added with `type`).
+/// type: always for longruns, on-failure for oneshots.
 RestartPolicy effective_restart(const ServiceKnobs& knobs);
 
 /// Whether an exit with this wait status is a success (an exit, not a signal, with one of
@@ -93,6 +94,12 @@ std::optional<std::vector<int>> parse_success_codes(std::string_view text);
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
 /// and adds one line to warnings naming the file and what to write instead.
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings);
+
+/// The entries of DIR/depends/ (issue 14): the names of sibling services DIR waits for,
+/// sorted, without hidden entries. Empty when there is no depends/; an unreadable one adds
+/// a warning.
+std::vector<std::string> load_dependencies(const ServicePaths& paths,
+                                           std::vector<std::string>& warnings);
 
 /// Parses a non-negative decimal number of milliseconds (blanks and a newline allowed).
 std::optional<uint32_t> parse_milliseconds(std::string_view text);

@@ -103,6 +103,15 @@ Result<UniqueFd> open_ok_writer(const std::string& dir);
 /// with it, status.svtree. EPROTO when status is shorter than 18 bytes.
 Result<StatusRecord> read_service_status(const std::string& dir);
 
+/// Does this record let a dependent start (issue 14)? A oneshot that is done, or a longrun
+/// that runs and is ready; a record without the extended fields (runsv) counts when run
+/// runs, as runsv has no readiness.
+bool record_ready_or_done(const StatusRecord& record);
+
+/// Reads DIR's record for a dependent: nullopt when no supervisor runs DIR (a record left by
+/// a dead one says nothing) or the record cannot be read.
+std::optional<StatusRecord> read_live_status(const std::string& dir);
+
 /// Writes the commands' bytes to DIR/supervise/control in one write(2), opened
 /// O_WRONLY|O_NONBLOCK so a missing supervisor is ENXIO at once instead of a hang.
 Result<void> send_commands(const std::string& dir, std::span<const Command> commands);

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+// depends/: which siblings a held start waits for, and the dnotify watches on their records.
+#include "dependencies.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "svtree/diag.hpp"
+#include "svtree/service_dir.hpp"
+#include "svtree/supervise_protocol.hpp"
+
+namespace svtree::supervise {
+namespace {
+
+// A record is published by renaming NAME.new over NAME inside supervise/: renames alone
+// (not the creation of each NAME.new) wake a waiting dependent, half the wake-ups.
+constexpr unsigned long kRecordEvents = DN_RENAME;
+// supervise/, or the service itself, created or renamed in after we started waiting; an
+// entry of our own depends/ added or removed.
+constexpr unsigned long kEntryEvents = DN_CREATE | DN_RENAME | DN_DELETE;
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string sibling(const std::string& name) { return "../" + name; }
+
+// A dependency is a plain name beside us: no path may lead elsewhere.
+bool valid_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+}
+
+}  // namespace
+
+std::vector<std::string> find_dependency_cycle(
+    const std::string& self,
+    const std::function<std::vector<std::string>(const std::string&)>& deps_of) {
+  // Depth-first from self along depends/ links; the first path back to self is the cycle.
+  std::vector<std::string> path{self};
+  std::set<std::string> visited{self};
+  std::function<bool(const std::string&)> walk = [&](const std::string& name) {
+    for (const std::string& next : deps_of(name)) {
+      if (next == self) return true;
+      if (!visited.insert(next).second) continue;
+      path.push_back(next);
+      if (walk(next)) return true;
+      path.pop_back();
+    }
+    return false;
+  };
+  if (walk(self)) return path;
+  return {};
+}
+
+void Dependencies::refresh() {
+  // Each wake-up of a held start: watch again only when depends/ changed or a dependency
+  // is not yet watched at its records (its supervise/ may exist now).
+  std::vector<std::string> names = load();
+  if (all_records_ && names == watched_names_) return;
+  rewatch(names);
+}
+
+std::vector<std::string> Dependencies::load() {
+  std::vector<std::string> warnings;
+  std::vector<std::string> names = load_dependencies(ServicePaths(".", shown_), warnings);
+  std::string text;
+  for (const std::string& line : warnings) text += line + '\n';
+  if (text != last_load_warnings_) {
+    for (const std::string& line : warnings) diag::warning(line);
+    last_load_warnings_ = text;
+  }
+  return names;
+}
+
+bool Dependencies::satisfied(const std::vector<std::string>& names) const {
+  return std::all_of(names.begin(), names.end(), [](const std::string& name) {
+    if (!valid_name(name)) return false;
+    const auto record = read_live_status(sibling(name));
+    return record && record_ready_or_done(*record);
+  });
+}
+
+bool Dependencies::ready() {
+  const std::vector<std::string> names = load();
+  if (names.empty()) {
+    stop();
+    return true;
+  }
+  if (watches_.empty()) {
+    if (satisfied(names)) return true;
+    rewatch(names);
+  } else if (!all_records_ || names != watched_names_) {
+    rewatch(names);
+  }
+  if (satisfied(names)) {
+    stop();
+    return true;
+  }
+  warn_about(names);
+  return false;
+}
+
+void Dependencies::rewatch(const std::vector<std::string>& names) {
+  // Each dependency is watched at the deepest place that exists: its supervise/ (the
+  // records), else its directory (supervise/ to come), else ".." (the service to come).
+  // dnotify costs a descriptor, not one of the 128 inotify instances a user may have.
+  watches_.clear();
+  // depends/ itself: an entry removed (a cycle broken, a typo fixed) is seen at once.
+  if (auto own = DirNotify::watch("depends", kEntryEvents, signo_))
+    watches_.push_back(std::move(*own));
+  watched_names_ = names;
+  all_records_ = true;
+  bool parent = false;
+  for (const std::string& name : names) {
+    if (!valid_name(name)) continue;
+    const std::string dir = sibling(name);
+    std::string where = supervise_path(dir);
+    unsigned long events = kRecordEvents;
+    if (!is_directory(where)) {
+      where = dir;
+      events = kEntryEvents;
+      all_records_ = false;
+    }
+    if (!is_directory(where)) {
+      if (parent) continue;
+      where = "..";
+      parent = true;
+    }
+    auto notify = DirNotify::watch(where, events, signo_);
+    if (!notify) {
+      diag::warning(notify.error().message() + "; " + shown_ + " may wait for " + name +
+                    " until its supervisor restarts");
+      continue;
+    }
+    watches_.push_back(std::move(*notify));
+  }
+}
+
+void Dependencies::warn_about(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (warned_missing_.count(name) != 0) continue;
+    if (!valid_name(name) || !is_directory(sibling(name))) {
+      warned_missing_.insert(name);
+      diag::warning(shown_ + " depends on " + name + " (" + shown_ + "/depends/" + name +
+                    "), which is not a service beside it: " + shown_ +
+                    " waits for it; create it, or remove " + shown_ + "/depends/" + name);
+    }
+  }
+  // Reported once, by the member whose name sorts first, naming every member.
+  // Our own name as the siblings' depends/ entries say it: the cwd's last component.
+  std::string self;
+  if (char* cwd = ::getcwd(nullptr, 0)) {
+    self = cwd;
+    std::free(cwd);
+  }
+  if (const size_t slash = self.find_last_of('/'); slash != std::string::npos)
+    self = self.substr(slash + 1);
+  if (self.empty()) return;
+  const auto cycle = find_dependency_cycle(self, [](const std::string& name) {
+    std::vector<std::string> warnings;
+    return load_dependencies(ServicePaths(sibling(name)), warnings);
+  });
+  if (cycle.empty() || *std::min_element(cycle.begin(), cycle.end()) != self) return;
+  std::string members;
+  for (const std::string& name : cycle) members += name + " -> ";
+  members += self;
+  if (members == warned_cycle_) return;
+  warned_cycle_ = members;
+  diag::warning("dependency cycle: " + members +
+                ": none of them starts until one of their depends/ entries is removed");
+}
+
+}  // namespace svtree::supervise

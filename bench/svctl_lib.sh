@@ -14,7 +14,8 @@ build() {
   if [ ! -d "$BUILD" ]; then
     meson setup "$BUILD" "$ROOT" -Dstatic=true -Dtests=false -Dbuildtype=release >/dev/null
   fi
-  ninja -C "$BUILD" svctl/svctl supervise/supervise >/dev/null
+  # The program names are links to the multi-call binary, which they do not depend on.
+  ninja -C "$BUILD" multicall/svtree svctl/svctl supervise/supervise >/dev/null
   # shellcheck disable=SC2034 # used by the scripts that source this file
   SVCTL=$BUILD/svctl/svctl
   SUPERVISE=$BUILD/supervise/supervise

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ScriptSpawner: the one way supervise starts a program of the service directory (run,
-// finish, check, control/C). One interface, one implementation: switching supervise to
-// another spawner (lib's fork+exec spawner) changes script_spawner.cpp alone.
+// finish, check, control/C). One interface, one implementation over lib's
+// spawner (svtree/spawner.hpp), the fork+exec path every svtree program shares.
 #pragma once
 
 #include <sys/types.h>
@@ -33,8 +33,8 @@ class ScriptSpawner {
   virtual Result<pid_t> spawn(const ScriptRequest& request) = 0;
 };
 
-/// fork + exec without waiting for the exec, so the new pid is published while the
-/// kernel loads the program (as runsv does).
+/// lib's spawn(): fork + exec without waiting for the exec, so the new pid is published
+/// while the kernel loads the program (as runsv does). The child allocates nothing.
 class ForkExecSpawner final : public ScriptSpawner {
  public:
   explicit ForkExecSpawner(std::string dir) : dir_(std::move(dir)) {}

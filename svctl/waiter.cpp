@@ -17,12 +17,13 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "status_format.hpp"
 #include "svtree/escape.hpp"
 #include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
-#include "svtree/spawn.hpp"
+#include "svtree/spawner.hpp"
 
 namespace svtree::svctl {
 namespace {
@@ -215,6 +216,7 @@ struct Waiter::Target {
   int watch = -1;
   bool active = true;
   pid_t check_pid = 0;
+  UniqueFd check_report;  // ./check's exec report (lib spawner), read when it exits
   bool dirty = false;  // the status changed while ./check ran
   double retry_delay = kFirstCheckRetry;
   std::string reason;
@@ -429,16 +431,19 @@ void Waiter::evaluate(Target& target) {
 
 void Waiter::start_check_script(Target& target) {
   auto devnull = open_file("/dev/null", O_WRONLY);
-  SpawnRequest request;
-  request.path = join(target.service.dir, "check");
-  request.argv = {"./check"};
-  request.cwd = target.service.dir;
-  request.new_process_group = true;  // so a deadline can kill all of it
+  const std::string shown = join(target.service.dir, "check");
+  auto dir = open_file(target.service.dir, O_PATH | O_DIRECTORY);
+  SpawnSpec spec;
+  spec.path = "./check";  // relative to cwd_fd, whatever DIR's name is relative to
+  spec.argv = {"./check"};
+  if (dir) spec.cwd_fd = dir->get();
+  spec.group = SpawnSpec::Group::kNewProcessGroup;  // so a deadline can kill all of it
   // sv closes the script's stdout; /dev/null is the safe form of that.
-  if (devnull) request.fds.emplace_back(1, devnull->get());
-  auto pid = spawn_process(request);
-  if (!pid) {
-    target.reason = "unable to run " + request.path + ": " + pid.error().message();
+  if (devnull) spec.fds.emplace_back(1, devnull->get());
+  spec.report_exec_failure = true;
+  Result<Spawned> spawned = dir ? spawn(spec) : Result<Spawned>(dir.error());
+  if (!spawned) {
+    target.reason = "unable to run " + shown + ": " + spawned.error().message();
     if (!options_.patient) {
       finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + "\n");
     } else {
@@ -447,29 +452,39 @@ void Waiter::start_check_script(Target& target) {
     }
     return;
   }
-  target.check_pid = *pid;
+  target.check_pid = spawned->pid;
+  target.check_report = std::move(spawned->report);
   target.check_watch = std::make_unique<ChildWatch>(
-      loop_, *pid, [this, &target](pid_t, int status) { on_check_script_exit(target, status); });
+      loop_, spawned->pid,
+      [this, &target](pid_t, int status) { on_check_script_exit(target, status); });
 }
 
 void Waiter::on_check_script_exit(Target& target, int wait_status) {
   target.check_pid = 0;
   // The watcher cannot be destroyed from inside its own callback: stop it later.
   spent_child_watches_.push_back(std::move(target.check_watch));
+  // Read now, not watched: with the script gone no write end is left, so this never blocks.
+  const std::optional<int> exec_error =
+      target.check_report ? read_exec_report(target.check_report.get()) : std::nullopt;
+  target.check_report.reset();
   if (!target.active) return;
   if (target.dirty) {
     target.dirty = false;
     evaluate(target);
     return;
   }
-  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
+  if (!exec_error && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) {
     finish(target, true, "ok: " + sv_status_fragment(target.service.name, target.last,
                                                      now_unix()) + "\n");
     return;
   }
-  target.reason = WIFEXITED(wait_status)
-                      ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
-                      : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
+  if (exec_error)
+    target.reason =
+        "unable to run " + join(target.service.dir, "check") + ": " + std::strerror(*exec_error);
+  else
+    target.reason = WIFEXITED(wait_status)
+                        ? "./check failed (exit " + std::to_string(WEXITSTATUS(wait_status)) + ")"
+                        : "./check killed by signal " + std::to_string(WTERMSIG(wait_status));
   if (!options_.patient) {
     finish(target, false, "fail: " + escape_name(target.service.name) + ": " + target.reason + " (" +
                               sv_status_fragment(target.service.name, target.last, now_unix()) +

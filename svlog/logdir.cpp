@@ -17,7 +17,7 @@
 #include "svtree/diag.hpp"
 #include "svtree/io.hpp"
 #include "svtree/process.hpp"
-#include "svtree/spawn.hpp"
+#include "svtree/spawner.hpp"
 #include "svtree/tai64n.hpp"
 
 namespace svtree::svlog {
@@ -392,15 +392,20 @@ void LogDir::start_processor() {
     else if (!state) pid = SysError{state.error().code, "open " + where(file, "state")};
     else if (!new_state) pid = SysError{new_state.error().code, "create " + where(file, "newstate")};
     else {
-      SpawnRequest request;
-      request.path = "/bin/sh";
-      request.argv = {"sh", "-c", file.processor};
-      // A directory moved away before SIGHUP has no name we know: reach it through our
-      // descriptor, which the child still holds when it changes directory.
-      request.cwd = file.dir == dir_fd_ ? path_ : "/proc/self/fd/" + std::to_string(dir);
-      request.fds = {{0, input->get()}, {1, output->get()}, {4, state->get()},
-                     {5, new_state->get()}};
-      pid = spawn_process(request);
+      SpawnSpec spec;
+      spec.path = "/bin/sh";
+      spec.argv = {"sh", "-c", file.processor};
+      // By descriptor: a directory moved away before SIGHUP has no name we know.
+      spec.cwd_fd = dir;
+      spec.fds = {{0, input->get()}, {1, output->get()}, {4, state->get()},
+                  {5, new_state->get()}};
+      // /bin/sh that cannot be executed shows as the processor's exit 127 or 126 (retried
+      // like any failing processor), after this line on our stderr.
+      spec.exec_failure_prefix = std::string(diag::program()) + ": warning: unable to start " +
+                                 spec.path + " for the processor of " + where(file) + ".u";
+      auto spawned = spawn(spec);
+      if (spawned) pid = spawned->pid;
+      else pid = spawned.error();
     }
     if (!pid) {
       diag::warning(pid.error().message() + "; retrying in " +

@@ -11,12 +11,27 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "svtree/spawn.hpp"
-
 extern char** environ;
 
 namespace svtree {
 namespace {
+
+/// argv/envp for exec: pointers into strings, then nullptr. Built before fork (the child
+/// must not allocate); valid while strings lives unchanged.
+std::vector<char*> exec_string_array(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+/// True when parent fd `source` is also some mapping's child fd: a dup2 onto that target
+/// would clobber it first, so such a source goes through a spare copy.
+bool fd_source_clashes(const std::vector<std::pair<int, int>>& fds, int source) {
+  return std::any_of(fds.begin(), fds.end(),
+                     [source](const std::pair<int, int>& m) { return m.first == source; });
+}
 
 // Everything the child reads, laid out before fork so the child allocates nothing.
 struct ChildPlan {

@@ -25,6 +25,14 @@ int wait_for(pid_t pid) {
   return status;
 }
 
+std::string drain(int fd) {
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+    text.append(buffer, static_cast<size_t>(n));
+  return text;
+}
+
 // The report is read once readable, as the loop would: poll stands in for the IoWatch.
 std::optional<int> report_of(const Spawned& spawned) {
   pollfd p{spawned.report.get(), POLLIN, 0};
@@ -147,6 +155,105 @@ TEST(Spawner, NewSessionAndNoHandlerOfOursSurvives) {
     text.append(buffer, static_cast<size_t>(n));
   wait_for(spawned->pid);
   EXPECT_EQ(text.rfind(std::to_string(spawned->pid) + "\n", 0), 0u) << text;
+}
+
+// supervise's run (script_spawner.cpp): ./run relative to the service directory, its own
+// session, the readiness fd mapped, and a clean signal state whatever ours is.
+TEST(Spawner, ScriptStartsCleanWhateverOurSignalStateIs) {
+  TempDir dir;
+  testing::write_script(dir / "probe",
+                        "pwd\n"
+                        "[ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo leader\n"
+                        "echo \"$1\"\n"
+                        "echo to-fd-3 >&3\n"
+                        // The exec'd cat's own status: the shell's can show a fork midway,
+                        // and grep catches SIGSEGV (its stack-overflow guard).
+                        "exec cat /proc/self/status\n");
+  auto out = make_pipe();
+  auto extra = make_pipe();
+  ASSERT_TRUE(out.ok() && extra.ok());
+  const int cwd = ::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction handler {};
+  handler.sa_handler = [](int) {};
+  struct sigaction old_usr1 {};
+  struct sigaction old_usr2 {};
+  ::sigaction(SIGUSR1, &ignore, &old_usr1);
+  ::sigaction(SIGUSR2, &handler, &old_usr2);
+  sigset_t block;
+  sigset_t old_mask;
+  ::sigemptyset(&block);
+  ::sigaddset(&block, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &block, &old_mask);
+  SpawnSpec spec;
+  spec.path = "./probe";
+  spec.argv = {"./probe", "argument"};
+  spec.cwd_fd = cwd;
+  spec.group = SpawnSpec::Group::kNewSession;
+  spec.fds = {{1, out->write_end.get()}, {3, extra->write_end.get()}};
+  auto spawned = spawn(spec);
+  ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  ::sigaction(SIGUSR1, &old_usr1, nullptr);
+  ::sigaction(SIGUSR2, &old_usr2, nullptr);
+  ::close(cwd);
+  ASSERT_TRUE(spawned.ok()) << spawned.error().message();
+  out->write_end.reset();
+  extra->write_end.reset();
+  const int status = wait_for(spawned->pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const std::string text = drain(out->read_end.get());
+  EXPECT_NE(text.find(dir.path() + "\nleader\nargument\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("SigBlk:\t0000000000000000"), std::string::npos) << text;
+  EXPECT_NE(text.find("SigIgn:\t0000000000000000"), std::string::npos) << text;
+  EXPECT_NE(text.find("SigCgt:\t0000000000000000"), std::string::npos) << text;
+  EXPECT_EQ(drain(extra->read_end.get()), "to-fd-3\n");
+}
+
+// The run that cannot be executed (supervise's case): runit's 111 and one line naming why.
+TEST(Spawner, NonExecutableRelativeProgramExits111WithItsReason) {
+  TempDir dir;
+  testing::write_file(dir / "run", "#!/bin/sh\n", 0644);
+  auto err = make_pipe();
+  ASSERT_TRUE(err.ok());
+  const int cwd = ::open(dir.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  SpawnSpec spec;
+  spec.path = "./run";
+  spec.argv = {"./run"};
+  spec.cwd_fd = cwd;
+  spec.fds = {{2, err->write_end.get()}};
+  spec.exec_failure_prefix = "supervise: warning: unable to start ./run in a";
+  spec.failure_exit_code = 111;
+  auto spawned = spawn(spec);
+  ::close(cwd);
+  ASSERT_TRUE(spawned.ok());
+  err->write_end.reset();
+  const int status = wait_for(spawned->pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 111);
+  EXPECT_EQ(drain(err->read_end.get()),
+            "supervise: warning: unable to start ./run in a: Permission denied\n");
+}
+
+TEST(Spawner, SwappedFdsDoNotClobberEachOther) {
+  auto a = make_pipe();
+  auto b = make_pipe();
+  ASSERT_TRUE(a.ok() && b.ok());
+  // a's write end goes to b's write end's number, and the other way round.
+  const int fa = a->write_end.get();
+  const int fb = b->write_end.get();
+  SpawnSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c",
+               "echo A >&" + std::to_string(fb) + "; echo B >&" + std::to_string(fa)};
+  spec.fds = {{fb, fa}, {fa, fb}};
+  auto spawned = spawn(spec);
+  ASSERT_TRUE(spawned.ok());
+  a->write_end.reset();
+  b->write_end.reset();
+  EXPECT_EQ(wait_for(spawned->pid), 0);
+  EXPECT_EQ(drain(a->read_end.get()), "A\n");
+  EXPECT_EQ(drain(b->read_end.get()), "B\n");
 }
 
 TEST(SignalState, CurrentSeesMaskAndIgnoredSignals) {

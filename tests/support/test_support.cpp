@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Test support implementation: real processes via lib's spawn_process.
+// Test support implementation: real processes via lib's spawner.
 #include "support/test_support.hpp"
 
 #include <dirent.h>
@@ -22,7 +22,8 @@
 #include <thread>
 
 #include "svtree/envdir.hpp"
-#include "svtree/spawn.hpp"
+#include "svtree/io.hpp"
+#include "svtree/spawner.hpp"
 
 namespace svtree::testing {
 
@@ -98,21 +99,36 @@ Process::Process(const std::vector<std::string>& argv, Options options)
   const int err_fd = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   std::vector<std::string> env = current_environment();
   for (const std::string& extra : options.extra_env) env.push_back(extra);
-  SpawnRequest request;
-  request.path = find_program(argv.at(0));
-  request.argv = argv;
-  request.env = &env;
-  request.cwd = options.cwd;
-  request.new_process_group = options.own_process_group;
-  request.fds = {{0, options.stdin_fd >= 0 ? options.stdin_fd : null_fd},
-                 {1, options.stdout_fd >= 0 ? options.stdout_fd : out_fd},
-                 {2, options.stderr_fd >= 0 ? options.stderr_fd : err_fd}};
-  auto pid = spawn_process(request);
+  UniqueFd cwd;
+  if (!options.cwd.empty()) {
+    auto opened = open_file(options.cwd, O_PATH | O_DIRECTORY);
+    if (!opened) throw std::runtime_error(opened.error().message());
+    cwd = std::move(*opened);
+  }
+  SpawnSpec spec;
+  spec.path = find_program(argv.at(0));
+  spec.argv = argv;
+  spec.env = &env;
+  spec.cwd_fd = cwd.get();
+  if (options.own_process_group) spec.group = SpawnSpec::Group::kNewProcessGroup;
+  spec.fds = {{0, options.stdin_fd >= 0 ? options.stdin_fd : null_fd},
+              {1, options.stdout_fd >= 0 ? options.stdout_fd : out_fd},
+              {2, options.stderr_fd >= 0 ? options.stderr_fd : err_fd}};
+  spec.report_exec_failure = true;
+  auto spawned = spawn(spec);
   ::close(null_fd);
   ::close(out_fd);
   ::close(err_fd);
-  if (!pid) throw std::runtime_error(pid.error().message());
-  pid_ = *pid;
+  if (!spawned) throw std::runtime_error(spawned.error().message());
+  // A test may block here (a daemon watches the report instead): a program that cannot be
+  // executed is the test's error, thrown after its child is reaped, as before.
+  if (const auto error = read_exec_report(spawned->report.get())) {
+    int status = 0;
+    while (::waitpid(spawned->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw std::runtime_error(SysError{*error, "execute " + spec.path}.message());
+  }
+  pid_ = spawned->pid;
 }
 
 Process::~Process() {

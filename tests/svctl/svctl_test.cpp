@@ -457,6 +457,18 @@ TEST_P(SvctlTest, CheckScriptDecidesStartAndCheck) {
   EXPECT_EQ(svctl({"check", "web"}).exit_code, 0);
 }
 
+TEST_P(SvctlTest, CheckThatCannotBeExecutedSaysWhy) {
+  make_service("web", kSleeper);
+  write_file(dir("web/check"), "#!/bin/sh\nexit 0\n", 0644);
+  supervise("web");
+  wait_running("web");
+  // The exec failure comes back through the spawner's report pipe, not as ./check's exit.
+  auto probe = svctl({"check", "web"});
+  EXPECT_EQ(probe.exit_code, 1);
+  EXPECT_EQ(normalise(probe.out), "fail: web: unable to run " + dir("web/check") +
+                                      ": Permission denied (run: web: (pid N) Ns)\n");
+}
+
 TEST_P(SvctlTest, CheckProbesEveryServiceInSvdir) {
   make_service("web", kSleeper);
   make_service("idle", kSleeper);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -372,7 +373,7 @@ TEST_F(Svlog, SameBytesAsSvlogdForPatternsAndReplacement) {
     const std::string ours = temp_ / "ours";
     const std::string theirs = temp_ / "theirs";
     for (const auto& d : {ours, theirs}) {
-      ::system(("rm -rf '" + d + "'").c_str());
+      std::filesystem::remove_all(d);
       make_dirs(d);
       write_file(d + "/config", config);
     }

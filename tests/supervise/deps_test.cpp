@@ -137,6 +137,24 @@ TEST(Dependencies, ChainOfThreeStartsInOrderOfReadinessThroughNotificationFd) {
       << tree.read("order");
 }
 
+// Readiness through a health check (check-interval, as s6-notifyoncheck): the dependent
+// waits for the dependency's first passing ./check, not for its start.
+TEST(Dependencies, DependentWaitsForTheFirstPassingCheckOfItsDependency) {
+  Siblings tree;
+  tree.add("a", "echo a >> ../order\nsleep 0.3\necho a-listening >> ../order\n: > ../a.listening\n"
+                "exec sleep 1000\n");
+  write_script(tree.dir("a") + "/check", "test -e ../a.listening\n");
+  write_file(tree.dir("a") + "/check-interval", "100\n");
+  tree.add("b", "echo b >> ../order\nexec sleep 1000\n", {"a"});
+  tree.start("b");
+  tree.start("a");
+  ASSERT_TRUE(wait_until([&] { return tree.read("order") == "a\na-listening\nb\n"; }))
+      << tree.read("order");
+  const auto a = tree.status("a");
+  ASSERT_TRUE(a && a->extension);
+  EXPECT_TRUE(a->extension->ready());
+}
+
 TEST(Dependencies, StoppedDependencyIsNotStartedAndARunningDependentKeepsRunning) {
   Siblings tree;
   tree.add("db", "echo db >> ../db.starts\nexec sleep 1000\n");

@@ -143,12 +143,19 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
     out += ext ? std::to_string(restarts_of(*ext)) : "null";
     out += ",\"failed_starts\":";
     out += ext ? std::to_string(ext->failed_starts) : "null";
+    // The dependencies a held start waits for (depends/, issue 14); empty when none.
+    out += ",\"waiting_for\":[";
+    for (size_t i = 0; i < snap.waiting_for.size(); ++i) {
+      if (i > 0) out += ",";
+      append_json_string(out, snap.waiting_for[i]);
+    }
+    out += "]";
     out += ",\"error\":null";
   } else {
     out += ",\"state\":null,\"pid\":null,\"since\":null,\"seconds\":null,\"want\":null,"
            "\"paused\":null,\"got_term\":null,\"ready\":null,\"health\":null,\"normally\":null,"
            "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
-           "\"failed_starts\":null,\"error\":";
+           "\"failed_starts\":null,\"waiting_for\":null,\"error\":";
     append_json_string(out, describe_problem(row.service.dir, snap));
   }
   if (log != nullptr) {

@@ -139,14 +139,14 @@ TEST(StatusJson, OneObjectPerServiceWithItsLogNested) {
             "\"paused\":false,\"got_term\":false,\"ready\":false,\"health\":\"unknown\","
             "\"normally\":\"up\","
             "\"last_exit\":{\"signal\":\"TERM\",\"core\":false},\"start_count\":3,"
-            "\"phase\":\"down\",\"restarts\":2,\"failed_starts\":0,\"error\":null,"
+            "\"phase\":\"down\",\"restarts\":2,\"failed_starts\":0,\"waiting_for\":[],\"error\":null,"
             "\"log\":{\"name\":\"we\\\"b/log\",\"dir\":\"/s/web/log\","
             "\"supervised\":true,\"state\":\"down\",\"pid\":null,"
             "\"since\":1700000000.000000005,\"seconds\":100,\"want\":\"down\","
             "\"paused\":false,\"got_term\":false,\"ready\":null,\"health\":null,"
             "\"normally\":\"down\","
             "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
-            "\"failed_starts\":null,\"error\":null}}\n]\n");
+            "\"failed_starts\":null,\"waiting_for\":[],\"error\":null}}\n]\n");
   EXPECT_EQ(status_json({}, kNow), "[]\n");
 }
 

@@ -106,6 +106,9 @@ TEST_F(SvctlDeps, WaitReadyAndDoneEndWhenTheStateComes) {
     return svctl({"status", "web"}).out.find("waiting for init") != std::string::npos;
   })) << svctl({"status", "web"}).out;
   EXPECT_NE(svctl({"status"}).out.find("waiting for init"), std::string::npos);
+  EXPECT_NE(svctl({"status", "--json", "web"}).out.find("\"waiting_for\":[\"init\"]"),
+            std::string::npos)
+      << svctl({"status", "--json", "web"}).out;
   EXPECT_TRUE(done.running());
   EXPECT_TRUE(ready.running());
   write_file(dir("init/go"), "");

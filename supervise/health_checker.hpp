@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HealthChecker: the event source behind the Supervisor's check cells. One check at a time,
 // non-blocking on supervise's loop: a TCP connect, an HTTP/1.0 GET, or the exit of ./check
-// (which ServiceRunner starts through its one ScriptSpawner). The verdict comes back through
+// (which ServiceEffects starts through its one ScriptSpawner). The verdict comes back through
 // a callback, always from the loop, never from inside start_*.
 #pragma once
 

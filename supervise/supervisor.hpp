@@ -30,7 +30,7 @@ enum class TimerKind {
   kCheckTimeout,   // the check in flight has taken check-timeout: it failed
 };
 
-/// Everything the state machine asks of the world. ServiceRunner does it for real; the unit
+/// Everything the state machine asks of the world. ServiceEffects does it for real; the unit
 /// tests record it. Calls never block and never call back into the Supervisor.
 class Effects {
  public:

@@ -145,6 +145,9 @@ TEST(Dependencies, DependentWaitsForTheFirstPassingCheckOfItsDependency) {
                 "exec sleep 1000\n");
   write_script(tree.dir("a") + "/check", "test -e ../a.listening\n");
   write_file(tree.dir("a") + "/check-interval", "100\n");
+  // Failures count from the start (man svtree-servicedir.5): enough retries that a's slow
+  // start is never taken for a hung service (3 × 100 ms was not, in a fresh clone).
+  write_file(tree.dir("a") + "/check-retries", "1000\n");
   tree.add("b", "echo b >> ../order\nexec sleep 1000\n", {"a"});
   tree.start("b");
   tree.start("a");

@@ -134,6 +134,12 @@ int Scanner::run() {
   });
   rescan_timer_ = std::make_unique<TimerWatch>(loop_, [this] { rescan(); });
   grace_timer_ = std::make_unique<TimerWatch>(loop_, [this] { on_grace_over(); });
+  orphan_timer_ = std::make_unique<TimerWatch>(loop_, [this] {
+    std::vector<std::string> lines;
+    if (auto summary = orphan_report_.on_time(clock_.monotonic_ms()))
+      lines.push_back(std::move(*summary));
+    report_orphans(std::move(lines));
+  });
   tree_ = std::make_unique<Tree>(static_cast<TreeEffects&>(*this), clock_, options_.max_services);
   watcher_ = std::make_unique<Watcher>(loop_, [this] {
     if (!shutting_down_) rescan();
@@ -145,6 +151,8 @@ int Scanner::run() {
   if (options_.main_command_mode) hold_or_start_command();
   advance_shutdown();
   if (!shutting_down_ || have_children()) loop_.run();
+  if (auto summary = orphan_report_.flush()) note(*summary);
+  orphan_timer_->stop();
   note("no child left: exiting with status " + std::to_string(exit_status_));
   command_.reset();
   state_.reset();
@@ -357,7 +365,8 @@ void Scanner::on_child(pid_t pid, int wait_status) {
     if (!shutting_down_ || status_from_command_) exit_status_ = status;
     begin_shutdown(status, "the main command ended");
   } else if (!tree_->on_child_exit(pid, wait_status)) {
-    note("reaped orphan pid " + std::to_string(pid) + " (" + describe_status(wait_status) + ")");
+    report_orphans(orphan_report_.on_orphan(pid, describe_status(wait_status),
+                                            clock_.monotonic_ms()));
   }
   if (const auto essential = tree_->essential_status(); essential && !shutting_down_)
     begin_shutdown(*essential, "an essential service ended");
@@ -413,6 +422,16 @@ void Scanner::on_grace_over() {
   // Anything forked between the /proc walk and the kills gets the next round.
   if (have_children()) grace_timer_->start_after(1.0);
   else loop_.break_loop();
+}
+
+void Scanner::report_orphans(std::vector<std::string> lines) {
+  for (const std::string& line : lines) note(line);
+  if (const auto deadline = orphan_report_.deadline_ms()) {
+    const int64_t wait_ms = *deadline - clock_.monotonic_ms();
+    orphan_timer_->start_after(static_cast<double>(wait_ms < 0 ? 0 : wait_ms) / 1000.0);
+  } else {
+    orphan_timer_->stop();
+  }
 }
 
 void Scanner::rearm_timers() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "main_command.hpp"
+#include "orphan_report.hpp"
 #include "ready_wait.hpp"
 #include "state.hpp"
 #include "svtree/clock.hpp"
@@ -91,6 +92,8 @@ class Scanner final : private TreeEffects {
   void advance_shutdown();
   void on_grace_over();
   void rearm_timers();
+  /// Says what orphan_report_ has to say now, and keeps its timer armed while a window is open.
+  void report_orphans(std::vector<std::string> lines);
 
   Options options_;
   Loop& loop_;
@@ -111,6 +114,8 @@ class Scanner final : private TreeEffects {
   std::unique_ptr<TimerWatch> restart_timer_;
   std::unique_ptr<TimerWatch> rescan_timer_;
   std::unique_ptr<TimerWatch> grace_timer_;
+  OrphanReport orphan_report_;
+  std::unique_ptr<TimerWatch> orphan_timer_;  // armed only while a window is open
   /// Read ends of retired log pipes, copied to our stdout until end of file.
   struct Forward {
     UniqueFd fd;

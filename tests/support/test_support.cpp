@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "svtree/envdir.hpp"
@@ -78,6 +79,20 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+size_t orphans_reaped(const std::string& log) {
+  size_t count = 0;
+  const std::string one = "reaped orphan pid ";
+  for (size_t at = log.find(one); at != std::string::npos; at = log.find(one, at + 1)) ++count;
+  const std::string many = "reaped ";
+  for (size_t at = log.find(many); at != std::string::npos; at = log.find(many, at + 1)) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(log.c_str() + at + many.size(), &end, 10);
+    if (end != log.c_str() + at + many.size() && std::string_view(end).starts_with(" more orphans"))
+      count += n;
+  }
+  return count;
 }
 
 bool file_exists(const std::string& path) {

@@ -43,6 +43,9 @@ bool write_into(const std::string& path, const std::string& content);
 /// The file's content, or "" if it cannot be read.
 std::string read_file(const std::string& path);
 bool file_exists(const std::string& path);
+/// How many orphans svscan says it reaped in log text: one per "reaped orphan pid" line,
+/// N per "reaped N more orphans" summary (svscan(8): a storm is summed up).
+size_t orphans_reaped(const std::string& log);
 void make_dirs(const std::string& path);
 
 /// Path of a built binary from the environment variable meson sets (SVTREE_SUPERVISE...).

@@ -493,6 +493,23 @@ TEST(Svscan, ReapsOrphansAsChildSubreaper) {
   EXPECT_EQ(tree.count_in_log("as a child subreaper"), 1u);
 }
 
+// Issue #13: a storm of orphans is shown as the first five, one line each, then one
+// summary line when the 10 s window ends; nothing is lost in the counts.
+TEST(Svscan, OrphanStormIsSummedUp) {
+  ScanTree tree;
+  tree.add_service("forker",
+                   "i=0; while [ $i -lt 40 ]; do (sleep 0.01 &); i=$((i+1)); done\n"
+                   "echo forked > " + tree.out("forked") + "\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return file_exists(tree.out("forked")); })) << tree.log();
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log(" more orphans in the last 10 s") >= 1; },
+                         40s))
+      << tree.log();
+  ASSERT_TRUE(wait_until([&] { return orphans_reaped(tree.log()) >= 40; }, 40s)) << tree.log();
+  EXPECT_EQ(tree.count_in_log("reaped orphan pid "), 5u) << tree.log();
+  EXPECT_EQ(orphans_reaped(tree.log()), 40u) << tree.log();
+}
+
 // Shutdown as a subreaper: services down, then the orphan a service left behind gets TERM
 // (it is a descendant); a process beside svscan is never touched (no kill(-1) here).
 TEST(Svscan, ShutdownTermsOwnDescendantsOnly) {

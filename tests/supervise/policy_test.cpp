@@ -48,6 +48,9 @@ TEST(RestartPolicy, CrashLoopGivesUpAfterMaxRestartsWithEventLines) {
   service.write_run("exit 3\n");
   write_file(service.file("restart-delay"), "50\n");
   write_file(service.file("max-restarts"), "2\n");
+  // Every run is a failed start however loaded the machine (a quick run that took longer
+  // than the default 1 s would count as a good one and reset the count).
+  write_file(service.file("min-uptime"), "10000\n");
   auto supervise = service.start();
   ASSERT_TRUE(service.wait_status([](const StatusRecord& r) { return phase_is(r, Phase::kFailed); }))
       << supervise->stderr_text();
@@ -107,17 +110,19 @@ TEST(RestartPolicy, OnFailureRestartsAfterAFailureAndStopsAfterASuccessCode) {
 
 TEST(RestartPolicy, BackoffGrowsThenResetsAfterARunThatLivedMinUptime) {
   ServiceFixture service;
-  // Starts 1-4 die at once (failed starts); start 5 lives past min-uptime (300 ms), then
-  // dies; start 6 dies at once again; start 7 stays up.
+  // Starts 1-4 die at once (failed starts); start 5 lives past min-uptime, then dies;
+  // start 6 dies at once again; start 7 stays up. min-uptime is far above what a quick
+  // run can take even under load (at 300 ms, a loaded CI machine took longer for one and
+  // it counted as a good run), and start 5 sleeps past it whatever the load.
   service.write_run(
       "cut -d' ' -f22 /proc/$$/stat >> starts\n"
       "n=$(wc -l < starts)\n"
-      "if [ \"$n\" -eq 5 ]; then sleep 0.6; exit 1; fi\n"
+      "if [ \"$n\" -eq 5 ]; then sleep 5.5; exit 1; fi\n"
       "if [ \"$n\" -ge 7 ]; then exec sleep 1000; fi\n"
       "exit 1\n");
   write_file(service.file("restart-delay"), "100\n");
   write_file(service.file("restart-delay-max"), "10000\n");
-  write_file(service.file("min-uptime"), "300\n");
+  write_file(service.file("min-uptime"), "5000\n");
   auto supervise = service.start();
   ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
     return r.extension && r.extension->start_count >= 7 && r.state == RunState::kRun;

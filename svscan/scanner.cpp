@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "instances.hpp"
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/escape.hpp"
@@ -22,6 +23,7 @@
 #include "svtree/signal_name.hpp"
 #include "svtree/state_dir.hpp"
 #include "svtree/status_record.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::svscan {
 namespace {
@@ -101,6 +103,8 @@ int Scanner::run() {
   canonical_scan_dir_ = state_dir::canonical_path(options_.scan_dir);
   // DESIGN.md §1: services and the main command find their tree through SVDIR.
   ::setenv("SVDIR", canonical_scan_dir_.c_str(), 1);
+  // An svscan run as an instance of an outer tree: its own services are no instances.
+  ::unsetenv(supervise_location::kInstanceVariable);
   open_state();
   // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
   // path, absolute, to see where it leads after each change of a link on it.
@@ -253,6 +257,7 @@ void Scanner::rescan() {
       warn(listed.error().message() + "; keeping the services as they are");
       break;
     }
+    apply_templates(".", listing_);
     tree_->sync(listing_);
     if (!follow_dangling()) break;
   }
@@ -282,7 +287,8 @@ void Scanner::hold_or_start_command() {
              std::to_string(deadline_ms) + " ms (-W): " + list + "; exit status " +
              std::to_string(kExitNotReady));
         begin_shutdown(kExitNotReady, "services not ready in time");
-      });
+      },
+      state_ ? state_->dir() : std::string());
   ready_wait_->start();
 }
 
@@ -402,7 +408,7 @@ void Scanner::advance_shutdown() {
     // child, not its supervise's: it is part of that logger all the same, and must drain
     // the pipe and see EOF like any other (DESIGN.md §5).
     for (const std::string& dir : tree_->logger_dirs())
-      if (const auto record = read_service_status(dir); record && record->pid > 0)
+      if (const auto record = read_service_status(home_of(dir)); record && record->pid > 0)
         loggers.push_back(record->pid);
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
     signal_descendants(pid1_, SIGCONT, loggers);
@@ -458,6 +464,13 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   spec.path = options_.supervise;
   spec.argv = {"supervise", dir};
   spec.group = SpawnSpec::Group::kNewSession;
+  // An instance's supervise and its logger's get its name (issue 16).
+  std::vector<std::string> instance_env;
+  if (supervise_location::classify_entry(".", dir) == supervise_location::EntryKind::kInstance) {
+    instance_env = instance_environment(
+        std::string(supervise_location::instance_name(dir.substr(0, dir.find('/')))));
+    spec.env = &instance_env;
+  }
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   // No exec report: svscan goes on to the next service while the kernel loads this one,
@@ -501,8 +514,12 @@ void Scanner::forward_to_stdout(UniqueFd read_end) {
   forwards_.push_back(std::move(forward));
 }
 
+std::string Scanner::home_of(const std::string& dir) const {
+  return supervise_location::client_home(".", dir, state_ ? state_->dir() : std::string());
+}
+
 std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
-  const auto record = read_service_status(dir);
+  const auto record = read_service_status(home_of(dir));
   if (!record || !record->extension ||
       record->extension->last_wait_status == StatusExtension::kNoWaitStatus)
     return std::nullopt;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "svtree/io.hpp"
+#include "svtree/state_dir.hpp"
 
 namespace svtree::supervise_location {
 namespace {
@@ -79,19 +80,21 @@ std::string client_home(const std::string& scan_dir, std::string_view name,
 }
 
 Result<std::string> choose_home(int dir_fd, const std::string& dir, std::string_view name,
-                                bool instance, const std::string& tree_dir) {
+                                bool instance, const std::function<std::string()>& find_tree) {
+  std::string tree_dir;
   if (!instance) {
     if (entry_exists_at(dir_fd, kSupervise)) return dir;
     if (::mkdirat(dir_fd, kSupervise, 0700) == 0 || errno == EEXIST) return dir;
     const int code = errno;
     const bool unwritable = code == EROFS || code == EACCES || code == EPERM;
+    if (unwritable) tree_dir = find_tree();
     if (!unwritable || tree_dir.empty())
       return SysError{code, "create directory " + join(dir, kSupervise) +
                                 (unwritable ? " (make it a symlink into a writable place such"
                                               " as /run, or run the tree under svscan, which"
                                               " keeps it in its state directory)"
                                             : "")};
-  } else if (tree_dir.empty()) {
+  } else if ((tree_dir = find_tree()).empty()) {
     return SysError{ENOENT, "find svscan's state directory for instance " + std::string(name) +
                                 " (an instance keeps supervise/ there: its template is shared;"
                                 " run it under svscan)"};
@@ -99,6 +102,19 @@ Result<std::string> choose_home(int dir_fd, const std::string& dir, std::string_
   std::string home = state_home(tree_dir, name);
   if (auto made = make_directories(home, 0755); !made) return made.error();
   return home;
+}
+
+std::string supervise_tree_dir(const std::string& dir, int dir_fd) {
+  const char* svdir = std::getenv("SVDIR");
+  if (svdir == nullptr || *svdir != '/' || dir.empty() || dir.front() == '/' ||
+      dir.front() == '.')
+    return {};
+  struct stat listed {};
+  struct stat ours {};
+  if (::stat(join(svdir, dir).c_str(), &listed) != 0 || ::fstat(dir_fd, &ours) != 0 ||
+      listed.st_dev != ours.st_dev || listed.st_ino != ours.st_ino)
+    return {};
+  return state_dir::live_tree_dir_for(svdir);
 }
 
 }  // namespace svtree::supervise_location

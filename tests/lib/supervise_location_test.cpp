@@ -60,29 +60,32 @@ TEST(SuperviseLocation, ClientHome) {
 
 TEST(SuperviseLocation, ChooseHome) {
   testing::TempDir scan;
-  testing::TempDir tree;
+  testing::TempDir tree_root;
+  const std::string tree_path = tree_root.path();
+  const auto tree = [&] { return tree_path; };
+  const auto no_tree = [] { return std::string(); };
   testing::make_dirs(scan / "web");
   auto fd = open_file(scan / "web", O_RDONLY | O_DIRECTORY);
   ASSERT_TRUE(fd);
-  auto home = choose_home(fd->get(), "web", "web", false, tree.path());
+  auto home = choose_home(fd->get(), "web", "web", false, no_tree);
   ASSERT_TRUE(home);
   EXPECT_EQ(*home, "web");
   EXPECT_TRUE(testing::file_exists(scan / "web/supervise"));
   // A dangling supervise symlink is runit's idiom: the service directory's (its target is
   // the protocol module's to create).
   testing::make_dirs(scan / "linked");
-  ASSERT_EQ(::symlink((tree / "nowhere/x").c_str(), (scan / "linked/supervise").c_str()), 0);
+  ASSERT_EQ(::symlink((tree_root / "nowhere/x").c_str(), (scan / "linked/supervise").c_str()), 0);
   auto linked_fd = open_file(scan / "linked", O_RDONLY | O_DIRECTORY);
   ASSERT_TRUE(linked_fd);
-  home = choose_home(linked_fd->get(), "linked", "linked", false, tree.path());
+  home = choose_home(linked_fd->get(), "linked", "linked", false, no_tree);
   ASSERT_TRUE(home);
   EXPECT_EQ(*home, "linked");
   // An instance: always the state directory, made on the way.
-  home = choose_home(fd->get(), "web", "web@1", true, tree.path());
+  home = choose_home(fd->get(), "web", "web@1", true, tree);
   ASSERT_TRUE(home);
-  EXPECT_EQ(*home, tree / "services/web@1");
-  EXPECT_TRUE(testing::file_exists(tree / "services/web@1"));
-  EXPECT_FALSE(choose_home(fd->get(), "web", "web@1", true, ""));
+  EXPECT_EQ(*home, tree_root / "services/web@1");
+  EXPECT_TRUE(testing::file_exists(tree_root / "services/web@1"));
+  EXPECT_FALSE(choose_home(fd->get(), "web", "web@1", true, no_tree));
 }
 
 }  // namespace

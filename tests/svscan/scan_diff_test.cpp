@@ -79,7 +79,26 @@ TEST(ScanDiff, TwoNamesForOneDirectoryCountOnce) {
   const std::vector<ScanEntry> listing = {entry("a", 10), entry("link-to-a", 10)};
   const ScanDiff diff = diff_scan({}, listing);
   EXPECT_EQ(diff.added, (std::vector<size_t>{0}));
-  EXPECT_EQ(diff.duplicates, (std::vector<size_t>{1}));
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 1u);
+  EXPECT_EQ(diff.duplicates[0].first, 0u);
+}
+
+TEST(ScanDiff, InstancesOfOneTemplateAreServicesOfTheirOwn) {
+  std::vector<ScanEntry> listing = {entry("worker@1", 10), entry("worker@2", 10)};
+  listing[0].instance = "1";
+  listing[1].instance = "2";
+  ScanDiff diff = diff_scan({}, listing);
+  EXPECT_EQ(diff.added, (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(diff.duplicates.empty());
+  // One removed: the other stays, untouched.
+  std::vector<KnownService> have = {known("worker@1", 10), known("worker@2", 10)};
+  have[0].instance = "1";
+  have[1].instance = "2";
+  diff = diff_scan(have, std::span(listing).subspan(1));
+  EXPECT_EQ(diff.removed, (std::vector<size_t>{0}));
+  EXPECT_TRUE(diff.renamed.empty());
+  EXPECT_TRUE(diff.added.empty());
 }
 
 TEST(ScanDiff, SameInodeOnAnotherDeviceIsAnotherService) {

@@ -12,12 +12,17 @@
 //                                 root) and has no supervise entry. NAME/log for its logger.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "svtree/result.hpp"
 
 namespace svtree::supervise_location {
+
+/// The variable svscan sets for an instance's supervise (and so for every script of it,
+/// its logger's included): the instance name. supervise also gives it to run as $1.
+inline constexpr const char* kInstanceVariable = "SVTREE_INSTANCE";
 
 /// What a scan directory entry is.
 enum class EntryKind {
@@ -52,10 +57,17 @@ std::string client_home(const std::string& scan_dir, std::string_view name,
                         const std::string& tree_dir);
 
 /// supervise's choice for DIR (open as dir_fd, listed as name in the tree whose state
-/// directory is tree_dir, empty when unknown): DIR when it has a supervise entry (even a
-/// dangling symlink) or one can be made there; the state home (created) for an instance, or
-/// when DIR is read-only (EROFS) or not ours to write (EACCES, EPERM). Errors name what to do.
+/// directory tree_dir() gives, empty when unknown; asked only when needed): DIR when it has
+/// a supervise entry (even a dangling symlink) or one can be made there; the state home
+/// (created) for an instance, or when DIR is read-only (EROFS) or not ours to write
+/// (EACCES, EPERM). Errors name what to do.
 Result<std::string> choose_home(int dir_fd, const std::string& dir, std::string_view name,
-                                bool instance, const std::string& tree_dir);
+                                bool instance, const std::function<std::string()>& tree_dir);
+
+/// The state directory of the tree that started this supervise for DIR (open as dir_fd):
+/// svscan runs `supervise NAME` in the scan directory with SVDIR set to it, so DIR must be
+/// a relative name that is the same directory as $SVDIR/DIR, and that tree's svscan must be
+/// alive. Empty otherwise (a standalone supervise keeps runit's place).
+std::string supervise_tree_dir(const std::string& dir, int dir_fd);
 
 }  // namespace svtree::supervise_location

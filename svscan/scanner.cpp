@@ -171,7 +171,13 @@ void Scanner::open_state() {
   const std::string root = state_dir::root();
   std::string why;
   switch (state_->open(root, canonical_scan_dir_, why)) {
-    case TreeState::Outcome::kReady: return;
+    case TreeState::Outcome::kReady:
+      // Made now, so that a dependent can watch it for a dependency's supervise/ to come
+      // (issue 16: instances and read-only services keep theirs there).
+      if (auto made = make_directories(supervise_location::state_home(state_->dir(), ""));
+          !made)
+        warn(made.error().message());
+      return;
     case TreeState::Outcome::kTaken: diag::fatal(diag::kExitSystem, why);
     case TreeState::Outcome::kUnavailable:
       warn(why + "; running without a state directory: svctl will not find this tree and a "

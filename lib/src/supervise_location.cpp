@@ -70,13 +70,33 @@ std::string state_home(const std::string& tree_dir, std::string_view name) {
 
 std::string client_home(const std::string& scan_dir, std::string_view name,
                         const std::string& tree_dir) {
+  return client_home(scan_dir, name, [&] { return tree_dir; });
+}
+
+std::string client_home(const std::string& scan_dir, std::string_view name,
+                        const std::function<std::string()>& find_tree) {
   const std::string dir = join(scan_dir, name);
+  const bool instance = classify_entry(scan_dir, name) == EntryKind::kInstance;
+  // runit's place wins whenever it exists: sv, svstat and runsv see the same directory.
+  if (!instance && lexists(join(dir, kSupervise))) return dir;
+  const std::string tree_dir = find_tree();
   if (tree_dir.empty()) return dir;
   const std::string state = state_home(tree_dir, name);
-  if (classify_entry(scan_dir, name) == EntryKind::kInstance) return state;
-  // runit's place wins whenever it exists: sv, svstat and runsv see the same directory.
-  if (lexists(join(dir, kSupervise))) return dir;
-  return lexists(join(state, kSupervise)) ? state : dir;
+  if (instance) return state;
+  // Only supervise's choose_home makes the state home, and only when it keeps supervise/
+  // there: the directory alone says so, before supervise/ is made inside it.
+  return lexists(state) ? state : dir;
+}
+
+std::string tree_dir_from_environment(const std::string& scan_dir) {
+  const char* svdir = std::getenv("SVDIR");
+  if (svdir == nullptr || *svdir != '/') return {};
+  struct stat listed {};
+  struct stat ours {};
+  if (::stat(svdir, &listed) != 0 || ::stat(scan_dir.c_str(), &ours) != 0 ||
+      listed.st_dev != ours.st_dev || listed.st_ino != ours.st_ino)
+    return {};
+  return state_dir::live_tree_dir_for(svdir);
 }
 
 Result<std::string> choose_home(int dir_fd, const std::string& dir, std::string_view name,

@@ -55,6 +55,15 @@ std::string state_home(const std::string& tree_dir, std::string_view name);
 /// tree_dir empty (no svscan runs the tree): always DIR.
 std::string client_home(const std::string& scan_dir, std::string_view name,
                         const std::string& tree_dir);
+/// The same, asking tree_dir() only when the answer depends on it (an instance, or no
+/// supervise entry in DIR): an ordinary service costs one lstat.
+std::string client_home(const std::string& scan_dir, std::string_view name,
+                        const std::function<std::string()>& tree_dir);
+
+/// The state directory of the live tree whose scan directory is scan_dir, as a process of
+/// that tree sees it: $SVDIR (which svscan sets) when it is the same directory as scan_dir
+/// and its svscan is alive; empty otherwise.
+std::string tree_dir_from_environment(const std::string& scan_dir);
 
 /// supervise's choice for DIR (open as dir_fd, listed as name in the tree whose state
 /// directory tree_dir() gives, empty when unknown; asked only when needed): DIR when it has

@@ -71,7 +71,9 @@ std::string resolve_service_dir(const std::string& name, const std::string& svdi
 
 ServiceRef ServiceRef::logger() const {
   const std::string log_dir = join(dir, "log");
-  return {name + "/log", log_dir, log_home.empty() ? log_dir : log_home, {}};
+  ServiceRef ref{name + "/log", log_dir, log_home.empty() ? log_dir : log_home, {}};
+  ref.instance = instance;
+  return ref;
 }
 
 ServiceRef make_service_ref(const std::string& name, const std::string& svdir,
@@ -81,6 +83,9 @@ ServiceRef make_service_ref(const std::string& name, const std::string& svdir,
   if (tree_dir.empty() || ref.dir != join(svdir, name.c_str())) return ref;
   ref.home = supervise_location::client_home(svdir, name, tree_dir);
   ref.log_home = supervise_location::client_home(svdir, name + "/log", tree_dir);
+  if (supervise_location::classify_entry(svdir, name) ==
+      supervise_location::EntryKind::kInstance)
+    ref.instance = std::string(supervise_location::instance_name(name));
   return ref;
 }
 

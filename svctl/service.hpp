@@ -33,6 +33,8 @@ struct ServiceRef {
   std::string home;
   /// The same for its logger, NAME/log; empty: dir/log.
   std::string log_home;
+  /// An instance's name (issue 16), given to ./check as SVTREE_INSTANCE; else empty.
+  std::string instance;
   [[nodiscard]] const std::string& supervise_home() const { return home.empty() ? dir : home; }
   /// NAME/log as a ServiceRef of its own.
   [[nodiscard]] ServiceRef logger() const;

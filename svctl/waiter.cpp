@@ -20,10 +20,12 @@
 #include <cstring>
 
 #include "status_format.hpp"
+#include "svtree/envdir.hpp"
 #include "svtree/escape.hpp"
 #include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawner.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::svctl {
 namespace {
@@ -441,6 +443,14 @@ void Waiter::start_check_script(Target& target) {
   spec.group = SpawnSpec::Group::kNewProcessGroup;  // so a deadline can kill all of it
   // sv closes the script's stdout; /dev/null is the safe form of that.
   if (devnull) spec.fds.emplace_back(1, devnull->get());
+  // An instance's check learns which one it checks, as under its supervise (issue 16).
+  std::vector<std::string> instance_env;
+  if (!target.service.instance.empty()) {
+    instance_env = apply_env_changes(
+        current_environment(),
+        {EnvChange{supervise_location::kInstanceVariable, target.service.instance}});
+    spec.env = &instance_env;
+  }
   spec.report_exec_failure = true;
   Result<Spawned> spawned = dir ? spawn(spec) : Result<Spawned>(dir.error());
   if (!spawned) {

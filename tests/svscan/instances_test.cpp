@@ -31,6 +31,10 @@ TEST(Instances, EachInstanceIsAServiceOfItsOwn) {
                    "echo \"instance $1 env $SVTREE_INSTANCE\"\necho $$ > " + tree.out() +
                        "/pid.$1\nexec sleep 1000\n",
                    "exec cat > " + tree.out() + "/log.$SVTREE_INSTANCE\n");
+  // svctl's check of an instance knows which one it checks.
+  write_script(tree.scan() + "/worker@/check",
+               "[ -n \"$SVTREE_INSTANCE\" ] && echo \"$SVTREE_INSTANCE\" > " + tree.out() +
+                   "/checked.$SVTREE_INSTANCE\n");
   ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@1").c_str()), 0);
   ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@blue").c_str()), 0);
   tree.start();
@@ -48,6 +52,10 @@ TEST(Instances, EachInstanceIsAServiceOfItsOwn) {
   EXPECT_TRUE(has_row(status.out, "worker@1/log")) << status.out;
   EXPECT_TRUE(has_row(status.out, "worker@blue")) << status.out;
   EXPECT_FALSE(has_row(status.out, "worker@")) << status.out;
+
+  const CommandResult check = svctl_without_svdir({"-w", "15", "check", "worker@blue"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_EQ(read_file(tree.out("checked.blue")), "blue\n");
 
   // Stopped one by one: the other runs on.
   ASSERT_TRUE(wait_until([&] { return pid_from_file(tree.out("pid.1")) > 0; }));

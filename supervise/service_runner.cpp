@@ -15,6 +15,7 @@
 
 #include "svtree/dir_notify.hpp"
 #include "svtree/io.hpp"
+#include "svtree/spawner.hpp"
 #include "svtree/supervise_location.hpp"
 
 namespace svtree::supervise {
@@ -232,6 +233,7 @@ TimerWatch& ServiceRunner::timer(TimerKind kind) {
 }
 
 void ServiceRunner::apply(EffectRequests requests) {
+  release_exec(requests.run_exec_gate);
   // The old run's watches go before a new run's readiness pipe is watched.
   if (requests.drop_run_watches) {
     notification_watch_.stop();

@@ -470,6 +470,8 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   spec.path = options_.supervise;
   spec.argv = {"supervise", dir};
   spec.group = SpawnSpec::Group::kNewSession;
+  if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
+  if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   // An instance's supervise and its logger's get its name (issue 16).
   std::vector<std::string> instance_env;
   if (supervise_location::classify_entry(".", dir) == supervise_location::EntryKind::kInstance) {
@@ -477,8 +479,6 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
         std::string(supervise_location::instance_name(dir.substr(0, dir.find('/')))));
     spec.env = &instance_env;
   }
-  if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
-  if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.

@@ -85,14 +85,18 @@ TEST_F(ServiceEffectsTest, ReleaseAfterStartLeavesNoReadiness) {
   knobs.notification_fd = 3;
 
   auto first = effects_->start_run(knobs);
-  const EffectRequests started = effects_->take_requests();
+  EffectRequests started = effects_->take_requests();
   auto second = effects_->start_run(knobs);
   effects_->release_run();
-  const EffectRequests released = effects_->take_requests();
+  EffectRequests released = effects_->take_requests();
   ASSERT_EQ(::fchdir(previous_cwd.get()), 0);
 
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(second) << second.error().message();
+  // Each run waits at its exec gate (hold_exec) until the gate is released or closed;
+  // closed here, unreleased, so the children end without exec instead of waiting forever.
+  started.run_exec_gate.reset();
+  released.run_exec_gate.reset();
   for (const pid_t pid : {*first, *second}) {
     int status = 0;
     EXPECT_EQ(::waitpid(pid, &status, 0), pid);

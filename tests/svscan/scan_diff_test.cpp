@@ -85,16 +85,17 @@ TEST(ScanDiff, TwoNamesForOneDirectoryCountOnce) {
 }
 
 TEST(ScanDiff, InstancesOfOneTemplateAreServicesOfTheirOwn) {
+  // Built, not assigned from a literal: GCC 12 -O3's bogus -Wrestrict (bug 105329).
   std::vector<ScanEntry> listing = {entry("worker@1", 10), entry("worker@2", 10)};
-  listing[0].instance = "1";
-  listing[1].instance = "2";
+  listing[0].instance = std::string(1, '1');
+  listing[1].instance = std::string(1, '2');
   ScanDiff diff = diff_scan({}, listing);
   EXPECT_EQ(diff.added, (std::vector<size_t>{0, 1}));
   EXPECT_TRUE(diff.duplicates.empty());
   // One removed: the other stays, untouched.
   std::vector<KnownService> have = {known("worker@1", 10), known("worker@2", 10)};
-  have[0].instance = "1";
-  have[1].instance = "2";
+  have[0].instance = listing[0].instance;
+  have[1].instance = listing[1].instance;
   diff = diff_scan(have, std::span(listing).subspan(1));
   EXPECT_EQ(diff.removed, (std::vector<size_t>{0}));
   EXPECT_TRUE(diff.renamed.empty());

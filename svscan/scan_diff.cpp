@@ -33,14 +33,30 @@ ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntr
   by_id.reserve(known.size());
   for (size_t i = 0; i < known.size(); ++i) by_id.emplace(ServiceKey{known[i].id, known[i].instance}, i);
 
-  std::vector<bool> seen(known.size(), false);
+  // One entry stands for each service listed under several names (issue 16): the one
+  // with the name it is known by, else the first name in sorted order, so the choice
+  // does not depend on readdir's order (a rescan never flips it into a rename) and is
+  // the name svctl shows.
   std::unordered_map<ServiceKey, size_t, ServiceKeyHash> listed;
   listed.reserve(listing.size());
   for (size_t e = 0; e < listing.size(); ++e) {
     const ScanEntry& entry = listing[e];
     const ServiceKey key{entry.id, entry.instance};
-    if (const auto [first, fresh] = listed.emplace(key, e); !fresh) {
-      diff.duplicates.push_back({e, first->second});
+    const auto [chosen, fresh] = listed.emplace(key, e);
+    if (fresh) continue;
+    const auto found = by_id.find(key);
+    const std::string& current = listing[chosen->second].name;
+    const bool known_name_now = found != by_id.end() && known[found->second].name == current;
+    if (!known_name_now && ((found != by_id.end() && known[found->second].name == entry.name) ||
+                            entry.name < current))
+      chosen->second = e;
+  }
+  std::vector<bool> seen(known.size(), false);
+  for (size_t e = 0; e < listing.size(); ++e) {
+    const ScanEntry& entry = listing[e];
+    const ServiceKey key{entry.id, entry.instance};
+    if (const size_t chosen = listed.at(key); chosen != e) {
+      diff.duplicates.push_back({e, chosen});
       continue;
     }
     const auto found = by_id.find(key);

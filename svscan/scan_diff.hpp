@@ -51,7 +51,7 @@ struct ScanDiff {
   std::vector<Pair> log_replaced;  // log/ is now another directory
   struct Duplicate {
     size_t entry;  // ignored
-    size_t first;  // the entry listed before it with the same id and instance
+    size_t first;  // the entry that stands for the service (same id and instance)
   };
   std::vector<Duplicate> duplicates;  // listing entries naming an already listed service
 
@@ -63,8 +63,9 @@ struct ScanDiff {
 
 /// Compares the tree's services with a fresh listing. A service is its directory's id and
 /// its instance name. One listed twice (two symlinks to one directory) counts once, under
-/// its first name in listing order; the others go to `duplicates`. A known service keeps
-/// its identity when its name changes.
+/// the name it is known by when that is still listed, else under its first name in sorted
+/// order; the others go to `duplicates`. A known service keeps its identity when its name
+/// changes.
 ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntry> listing);
 
 }  // namespace svtree::svscan

@@ -84,6 +84,23 @@ TEST(ScanDiff, TwoNamesForOneDirectoryCountOnce) {
   EXPECT_EQ(diff.duplicates[0].first, 0u);
 }
 
+TEST(ScanDiff, TwoNamesForOneDirectoryKeepTheKnownNameElseTheFirstInOrder) {
+  // Whatever readdir's order: the first name in sorted order for a new service...
+  const std::vector<ScanEntry> listing = {entry("web-1", 10), entry("web", 10)};
+  ScanDiff diff = diff_scan({}, listing);
+  EXPECT_EQ(diff.added, (std::vector<size_t>{1}));
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 0u);
+  EXPECT_EQ(diff.duplicates[0].first, 1u);
+  // ...and the name a running service has: never a rename between the two.
+  const std::vector<KnownService> have = {known("web-1", 10)};
+  diff = diff_scan(have, listing);
+  EXPECT_TRUE(diff.empty());
+  EXPECT_TRUE(diff.renamed.empty());
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 1u);
+}
+
 TEST(ScanDiff, InstancesOfOneTemplateAreServicesOfTheirOwn) {
   // Built, not assigned from a literal: GCC 12 -O3's bogus -Wrestrict (bug 105329).
   std::vector<ScanEntry> listing = {entry("worker@1", 10), entry("worker@2", 10)};

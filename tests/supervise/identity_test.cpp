@@ -131,6 +131,29 @@ TEST(Identity, UserNobodyAppliesToRunFinishAndCheck) {
   EXPECT_NE(finish.find("HOME=/nonexistent"), std::string::npos) << finish;
 }
 
+TEST(Identity, OneshotRunAndStopAsTheUser) {
+  if (!root_or_skip()) GTEST_SKIP() << "needs root (CI runs tests as root)";
+  IdentityService service;
+  write_file(service.file("user"), "nobody\n");
+  write_file(service.file("type"), "oneshot\n");
+  write_script(service.file("report"), kReportSelf);
+  service.write_run("./report run\n");
+  write_script(service.file("stop"), "./report stop\n");
+  auto supervise = service.start();
+  ASSERT_TRUE(wait_until([&] { return file_exists(service.file("out/run")); }))
+      << supervise->stderr_text();
+  EXPECT_EQ(status_field(read_file(service.file("out/run")), "Uid"), "65534 65534 65534 65534");
+  ASSERT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return r.extension && r.extension->phase == Phase::kDone;
+  })) << supervise->stderr_text();
+  ASSERT_TRUE(send_control(service.dir(), "d"));
+  ASSERT_TRUE(wait_until([&] { return file_exists(service.file("out/stop")); }))
+      << supervise->stderr_text();
+  const std::string stop = read_file(service.file("out/stop"));
+  EXPECT_EQ(status_field(stop, "Uid"), "65534 65534 65534 65534") << stop;
+  EXPECT_EQ(status_field(stop, "Groups"), "65534") << stop;
+}
+
 TEST(Identity, NumericUidGidNeedsNoAccountAndSetsNoVariables) {
   if (!root_or_skip()) GTEST_SKIP() << "needs root (CI runs tests as root)";
   IdentityService service;

@@ -71,6 +71,12 @@ std::string limits_row(pid_t pid, const std::string& label) {
   return "<no " + label + " row>";
 }
 
+/// Waits until pid runs `sleep` (run's `exec sleep`): the pid is published at fork, and
+/// its ids and environment are final only once it has executed.
+bool wait_sleeping(pid_t pid) {
+  return wait_until([&] { return read_file("/proc/" + std::to_string(pid) + "/comm") == "sleep\n"; });
+}
+
 /// A service directory an unprivileged run can use: DIR searchable by all (run is
 /// executed as ./run), and out/ writable by all for what finish and ./check report.
 class IdentityService : public ServiceFixture {
@@ -102,11 +108,9 @@ TEST(Identity, UserNobodyAppliesToRunFinishAndCheck) {
   auto supervise = service.start();
   const pid_t run = service.wait_running();
   ASSERT_NE(run, 0) << supervise->stderr_text();
-  ASSERT_TRUE(wait_until([&] {
-    return status_field(read_file("/proc/" + std::to_string(run) + "/status"), "Uid") ==
-           "65534 65534 65534 65534";
-  })) << read_file("/proc/" + std::to_string(run) + "/status");
+  ASSERT_TRUE(wait_sleeping(run)) << read_file("/proc/" + std::to_string(run) + "/status");
   const std::string status = read_file("/proc/" + std::to_string(run) + "/status");
+  EXPECT_EQ(status_field(status, "Uid"), "65534 65534 65534 65534");
   EXPECT_EQ(status_field(status, "Gid"), "65534 65534 65534 65534");
   // Only nobody's own group: root's supplementary groups never leak into the service.
   EXPECT_EQ(status_field(status, "Groups"), "65534");
@@ -163,11 +167,9 @@ TEST(Identity, NumericUidGidNeedsNoAccountAndSetsNoVariables) {
   auto supervise = service.start();
   const pid_t run = service.wait_running();
   ASSERT_NE(run, 0) << supervise->stderr_text();
-  ASSERT_TRUE(wait_until([&] {
-    return status_field(read_file("/proc/" + std::to_string(run) + "/status"), "Uid") ==
-           "4242 4242 4242 4242";
-  })) << supervise->stderr_text();
+  ASSERT_TRUE(wait_sleeping(run)) << supervise->stderr_text();
   const std::string status = read_file("/proc/" + std::to_string(run) + "/status");
+  EXPECT_EQ(status_field(status, "Uid"), "4242 4242 4242 4242");
   EXPECT_EQ(status_field(status, "Gid"), "65534 65534 65534 65534");
   EXPECT_EQ(status_field(status, "Groups"), "65534");
   EXPECT_EQ(environ_value(run, "USER"), environ_value(::getpid(), "USER"));
@@ -207,11 +209,9 @@ TEST(Identity, NameGetsItsSupplementaryGroupsFromEtcGroup) {
   if (!supervise) GTEST_SKIP() << "unshare --mount is not permitted here";
   const pid_t run = service.wait_running();
   ASSERT_NE(run, 0) << supervise->stderr_text();
-  ASSERT_TRUE(wait_until([&] {
-    return status_field(read_file("/proc/" + std::to_string(run) + "/status"), "Uid") ==
-           "4242 4242 4242 4242";
-  })) << supervise->stderr_text();
+  ASSERT_TRUE(wait_sleeping(run)) << supervise->stderr_text();
   const std::string status = read_file("/proc/" + std::to_string(run) + "/status");
+  EXPECT_EQ(status_field(status, "Uid"), "4242 4242 4242 4242");
   EXPECT_EQ(status_field(status, "Gid"), "4242 4242 4242 4242");
   // The kernel lists them sorted; exact member names only (not svtreeusers' group).
   EXPECT_EQ(status_field(status, "Groups"), "4242 4243 4244");
@@ -222,11 +222,9 @@ TEST(Identity, NameGetsItsSupplementaryGroupsFromEtcGroup) {
   ASSERT_TRUE(send_control(service.dir(), "t"));
   const pid_t second = service.wait_running(run);
   ASSERT_NE(second, 0) << supervise->stderr_text();
-  ASSERT_TRUE(wait_until([&] {
-    return status_field(read_file("/proc/" + std::to_string(second) + "/status"), "Uid") ==
-           "4242 4242 4242 4242";
-  }));
+  ASSERT_TRUE(wait_sleeping(second));
   const std::string other = read_file("/proc/" + std::to_string(second) + "/status");
+  EXPECT_EQ(status_field(other, "Uid"), "4242 4242 4242 4242");
   EXPECT_EQ(status_field(other, "Gid"), "4244 4244 4244 4244");
   EXPECT_EQ(status_field(other, "Groups"), "4243 4244");
   // finish of the first run had the first identity.
@@ -249,8 +247,8 @@ TEST(Identity, LimitsAreLoweredForRunAndABadLineIsNamed) {
   auto supervise = service.start();
   const pid_t run = service.wait_running();
   ASSERT_NE(run, 0) << supervise->stderr_text();
-  ASSERT_TRUE(wait_until([&] { return limits_row(run, "Max open files") == "256 512"; }))
-      << read_file("/proc/" + std::to_string(run) + "/limits");
+  ASSERT_TRUE(wait_sleeping(run));
+  EXPECT_EQ(limits_row(run, "Max open files"), "256 512");
   EXPECT_EQ(limits_row(run, "Max core file size").substr(0, 2), "0 ");
   // Soft only: the hard limit stays what supervise holds.
   struct rlimit fsize {};
@@ -342,6 +340,7 @@ TEST(Identity, UnprivilegedSuperviseMayNameItself) {
   if (!supervise) GTEST_SKIP() << "setpriv is not installed";
   const pid_t run = service.wait_running();
   ASSERT_NE(run, 0) << supervise->stderr_text();
+  ASSERT_TRUE(wait_sleeping(run));
   const std::string status = read_file("/proc/" + std::to_string(run) + "/status");
   EXPECT_EQ(status_field(status, "Uid"), "65534 65534 65534 65534");
   EXPECT_EQ(limits_row(run, "Max core file size").substr(0, 2), "0 ");

@@ -74,7 +74,8 @@ std::string limits_row(pid_t pid, const std::string& label) {
 /// Waits until pid runs `sleep` (run's `exec sleep`): the pid is published at fork, and
 /// its ids and environment are final only once it has executed.
 bool wait_sleeping(pid_t pid) {
-  return wait_until([&] { return read_file("/proc/" + std::to_string(pid) + "/comm") == "sleep\n"; });
+  const std::string comm = "/proc/" + std::to_string(pid) + "/comm";
+  return wait_until([&] { return read_file(comm) == "sleep\n"; });
 }
 
 /// A service directory an unprivileged run can use: DIR searchable by all (run is
@@ -191,7 +192,8 @@ std::unique_ptr<Process> start_with_accounts(const IdentityService& service,
       Process::Options{});
 }
 
-constexpr const char* kFixturePasswd = "svtreeuser:x:4242:4242:svtree test:/home/svtreeuser:/bin/sh\n";
+constexpr const char* kFixturePasswd =
+    "svtreeuser:x:4242:4242:svtree test:/home/svtreeuser:/bin/sh\n";
 constexpr const char* kFixtureGroup =
     "svtreeuser:x:4242:\n"
     "svtreeextra:x:4243:svtreeuser\n"

@@ -577,8 +577,9 @@ dockerfile_runs() { # NAME [PODMAN-RUN-OPTION...]
 # runs_as NAME SERVICE UID: SERVICE's run has that uid, from /proc (the `user` knob,
 # issue 16: the Dockerfiles run services as non-root with a user file each).
 runs_as() {
-  pm exec "$(ctr "$1")" sh -c 'pid=$(cat "/etc/service/$1/supervise/pid") && [ -n "$pid" ] &&
-    grep -q "^Uid:[[:space:]]*$2[[:space:]]" "/proc/$pid/status"' sh "$2" "$3"
+  # The pid as svctl reads it: supervise/ may be in svscan's state directory (read-only).
+  pm exec "$(ctr "$1")" sh -c 'pid=$(svctl status "$1" | sed -n "s/^run: [^:]*: (pid \([0-9]*\)).*/\1/p") &&
+    [ -n "$pid" ] && grep -q "^Uid:[[:space:]]*$2[[:space:]]" "/proc/$pid/status"' sh "$2" "$3"
 }
 dockerfile_stops() {
   running "$1" || { why="the container is not running"; return 1; }

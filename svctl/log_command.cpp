@@ -319,7 +319,7 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
   std::string log_dir;
   if (request->stderr_stream) {
     // svscan's own svlog writes there for `stderr separate` (svtree-servicedir(5)).
-    log_dir = dir + "/log/stderr";
+    log_dir = dir + "/log/err";
     if (!is_directory(log_dir)) {
       (void)write_all(STDERR_FILENO, "fail: " + request->name + ": no " + log_dir +
                                          ": its stderr is not kept apart (echo separate > " +

@@ -17,7 +17,7 @@ struct LogRequest {
   std::string name;
   bool follow = false;          // -f: keep printing lines as they are appended
   size_t lines = 10;            // -n N
-  bool stderr_stream = false;   // --stderr: NAME/log/stderr (the `stderr separate` knob)
+  bool stderr_stream = false;   // --stderr: NAME/log/err (the `stderr separate` knob)
 };
 
 /// Parses the arguments after "log". nullopt and error set on a usage error.

@@ -46,7 +46,7 @@ Result<pid_t> Scanner::start_stderr_logger(const std::string& dir, int stdin_fd)
   // svlog is this very binary (multicall/), chosen by argv[0]; -tt: UTC stamps, readable
   // without tai64nlocal (svctl log turns them into local time).
   spec.path = "/proc/self/exe";
-  spec.argv = {"svlog", "-tt", dir + "/log/stderr"};
+  spec.argv = {"svlog", "-tt", dir + "/log/err"};
   // Its own session, as a supervise: a terminal's Ctrl-C reaches svscan alone.
   spec.group = SpawnSpec::Group::kNewSession;
   spec.fds.emplace_back(0, stdin_fd);

@@ -31,7 +31,7 @@ Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
 }
 
 std::string Tree::dir_of(const Service& service, Role role) const {
-  if (role == Role::kStderrLogger) return service.name + "/log/stderr";
+  if (role == Role::kStderrLogger) return service.name + "/log/err";
   return role == Role::kService ? service.name : service.name + "/log";
 }
 
@@ -267,7 +267,7 @@ void Tree::add_stderr_pipe(size_t slot) {
   if (!pipe) {
     // The service still runs: its stderr stays inherited (svscan's), as without the knob.
     effects_.warn(pipe.error().message() + " for " + s.name +
-                  "/log/stderr: its stderr goes to svscan's stderr meanwhile");
+                  "/log/err: its stderr goes to svscan's stderr meanwhile");
     return;
   }
   s.stderr_read = std::move(pipe->read_end);
@@ -418,7 +418,7 @@ void Tree::on_stderr_logger_exit(size_t slot, int wait_status) {
   s.stderr_logger.pid = 0;
   s.stderr_logger.stopping = false;
   s.stderr_logger.replacing = false;
-  const std::string dir = s.name + "/log/stderr";
+  const std::string dir = s.name + "/log/err";
   if (shutting_down_ || s.removed || !s.stderr_read.valid()) {
     effects_.note("svlog " + dir + " ended (" + describe_exit(wait_status) + ")");
     maybe_free(slot);

@@ -62,7 +62,7 @@ class TreeEffects {
     (void)stderr_fd;
     return start_supervise(dir, stdin_fd, stdout_fd);
   }
-  /// Starts the stderr logger of DIR: `svlog -tt DIR/log/stderr` with stdin_fd as its fd 0,
+  /// Starts the stderr logger of DIR: `svlog -tt DIR/log/err` with stdin_fd as its fd 0,
   /// in a new session; svscan restarts it like a supervise.
   virtual Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) {
     (void)dir;
@@ -153,7 +153,7 @@ class Tree {
     Supervisor logger;
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
-    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/stderr, held like the
+    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
     // pipe above, so neither a restart of run nor one of that svlog loses a line.
     Supervisor stderr_logger;
     UniqueFd stderr_read;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The `stderr separate` knob (issue 15): run's stderr in NAME/log/stderr/ through a pipe
+// The `stderr separate` knob (issue 15): run's stderr in NAME/log/err/ through a pipe
 // svscan holds, stamped and rotated by an svlog svscan restarts, losing no line when the
 // service restarts or any logger or supervise is SIGKILLed.
 #include <dirent.h>
@@ -65,7 +65,7 @@ int total_written(const std::string& out) {
 
 pid_t stderr_logger_pid(const ScanTree& tree, const std::string& name) {
   const std::string text = tree.log();
-  const std::string needle = "logging " + name + "'s stderr to " + name + "/log/stderr (svlog pid ";
+  const std::string needle = "logging " + name + "'s stderr to " + name + "/log/err (svlog pid ";
   const size_t at = text.rfind(needle);
   return at == std::string::npos ? 0 : static_cast<pid_t>(std::atoi(text.c_str() + at + needle.size()));
 }
@@ -144,9 +144,9 @@ TEST(SvscanStderr, SeparateStreamLosesNoLineAcrossRestartsAndSigkills) {
   write_script(staged + "/finish", "echo \"$1 $2\" >> " + out + "/finish\n");
   // Small files, none removed: rotation happens often, and every line stays countable.
   make_dirs(staged + "/log/main");
-  make_dirs(staged + "/log/stderr");
+  make_dirs(staged + "/log/err");
   write_file(staged + "/log/main/config", "s20000\nn0\n");
-  write_file(staged + "/log/stderr/config", "s20000\nn0\n");
+  write_file(staged + "/log/err/config", "s20000\nn0\n");
   tree.move_in_service("a");
   tree.start();
 
@@ -207,12 +207,12 @@ TEST(SvscanStderr, SeparateStreamLosesNoLineAcrossRestartsAndSigkills) {
     return true;
   };
   ASSERT_TRUE(wait_until([&] { return has_last(a + "/log/main", "out"); }, 60s)) << tree.log();
-  ASSERT_TRUE(wait_until([&] { return has_last(a + "/log/stderr", "err"); }, 60s)) << tree.log();
+  ASSERT_TRUE(wait_until([&] { return has_last(a + "/log/err", "err"); }, 60s)) << tree.log();
   expect_each_line_once(logged_lines(a + "/log/main"), "out", "err", written);
-  expect_each_line_once(logged_lines(a + "/log/stderr"), "err", "out", written);
+  expect_each_line_once(logged_lines(a + "/log/err"), "err", "out", written);
   // Rotation happened on the stderr side (s20000): the count crossed files.
   EXPECT_TRUE(wait_until([&] {
-    DIR* d = ::opendir((a + "/log/stderr").c_str());
+    DIR* d = ::opendir((a + "/log/err").c_str());
     bool rotated = false;
     while (const dirent* e = d != nullptr ? ::readdir(d) : nullptr)
       if (e->d_name[0] == '@') rotated = true;
@@ -223,10 +223,13 @@ TEST(SvscanStderr, SeparateStreamLosesNoLineAcrossRestartsAndSigkills) {
   const std::string finishes = read_file(tree.out("finish"));
   EXPECT_EQ(finishes.find(" 13\n"), std::string::npos) << finishes;
   EXPECT_NE(finishes.find("-1 15\n"), std::string::npos) << finishes;
+  // log/err is no knob of the logger's service directory (a log/stderr would be read as
+  // log/'s own `stderr` file): nothing complained.
+  EXPECT_EQ(tree.log().find("ignoring"), std::string::npos) << tree.log();
 }
 
 // A bad value: supervise says so once, naming the file, and the service runs with stderr
-// inherited (no stderr logger, nothing in log/stderr).
+// inherited (no stderr logger, nothing in log/err).
 TEST(SvscanStderr, BadValueWarnsNamingTheFileAndRunsWithTheDefault) {
   ScanTree tree;
   tree.add_service("b", "echo up > " + tree.out("b.up") + "\nexec sleep 3600\n",
@@ -238,7 +241,7 @@ TEST(SvscanStderr, BadValueWarnsNamingTheFileAndRunsWithTheDefault) {
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("b/stderr: want log or separate") == 1; }))
       << tree.log();
   EXPECT_EQ(stderr_logger_pid(tree, "b"), 0) << tree.log();
-  EXPECT_FALSE(file_exists(tree.scan() + "/b/log/stderr"));
+  EXPECT_FALSE(file_exists(tree.scan() + "/b/log/err"));
 }
 
 // `stderr log`: run's fd 2 joins fd 1 on the way to log/ (exec 2>&1 done by supervise).

@@ -75,7 +75,7 @@ struct ServiceKnobs {
 
   // Where run's and finish's fd 2 goes (DESIGN.md §2, issue 15): absent, inherited
   // (runit); `log`, joined to fd 1; `separate`, a stream of its own (svscan's stderr pipe
-  // to NAME/log/stderr/, or labelled as stderr on the catch-all for a service without log/).
+  // to NAME/log/err/, or labelled as stderr on the catch-all for a service without log/).
   enum class StderrMode : uint8_t { kInherit, kLog, kSeparate };
   StderrMode stderr_mode = StderrMode::kInherit;  // `stderr`
 };

@@ -163,6 +163,7 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   request.program = "./run";
   request.argv = {"./run"};
   request.new_session = true;
+  request.hold_exec = true;
   if (readiness) {
     request.notification_child_fd = *knobs.notification_fd;
     request.notification_parent_fd = readiness->write_end.get();
@@ -170,6 +171,7 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   stderr_mode_ = knobs.stderr_mode;
   route_stderr(request, stderr_mode_);
   auto pid = spawn_script(std::move(request));
+  requests_.run_exec_gate = spawner_.take_exec_gate();
   if (pid && readiness) {
     requests_.readiness = std::move(readiness->read_end);
     (void)set_nonblocking(requests_.readiness.get(), true);

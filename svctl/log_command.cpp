@@ -18,6 +18,7 @@
 #include "service.hpp"
 #include "svtree/inotify.hpp"
 #include "svtree/io.hpp"
+#include "svtree/supervise_protocol.hpp"
 #include "svtree/tai64n.hpp"
 #include "svtree/unique_fd.hpp"
 
@@ -329,9 +330,9 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
   } else {
     // Where the running logger writes, as the kernel knows it; stopped, log/main, the
     // directory every example's log/run names.
-    const auto pid_text = read_small_file(dir + "/log/supervise/pid", 64);
-    if (pid_text && !pid_text->empty()) {
-      const auto dirs = logger_directories(static_cast<pid_t>(std::atoi(pid_text->c_str())));
+    // The logger's pid from its supervise's record (the protocol module reads it).
+    if (const auto record = read_service_status(dir + "/log"); record && record->pid > 0) {
+      const auto dirs = logger_directories(static_cast<pid_t>(record->pid));
       if (!dirs.empty()) log_dir = dirs.front();
     }
     if (log_dir.empty() && is_directory(dir + "/log/main")) log_dir = dir + "/log/main";

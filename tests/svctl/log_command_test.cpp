@@ -123,24 +123,27 @@ TEST_F(SvctlLog, UnknownServiceAndServiceWithoutLog) {
 }
 
 // The directory comes from the running logger's open lock, not from log/run's text: a
-// logger writing to log/elsewhere is found there.
+// logger writing to log/elsewhere, under a real supervise, is found there.
 TEST_F(SvctlLog, FindsTheDirectoryTheRunningLoggerHolds) {
+  const std::string supervise = binary_from_env("SVTREE_SUPERVISE");
+  if (supervise.empty()) GTEST_SKIP() << "run through meson test";
+  write_script(dir_ / "web/log/run", "dir=else; exec " + svlog_ + " ./${dir}where\n");
   auto pipe = make_pipe();
   ASSERT_TRUE(pipe);
   Process::Options options;
-  options.cwd = dir_ / "web/log";
   options.stdin_fd = pipe->read_end.get();
-  Process logger({svlog_, "./elsewhere"}, options);
+  Process logger({supervise, dir_ / "web/log"}, options);
   pipe->read_end.reset();
   ASSERT_TRUE(write_all(pipe->write_end.get(), "from the logger\n"));
   ASSERT_TRUE(wait_until([&] {
     return read_file(dir_ / "web/log/elsewhere/current") == "from the logger\n";
-  }));
-  make_dirs(dir_ / "web/log/supervise");
-  write_file(dir_ / "web/log/supervise/pid", std::to_string(logger.pid()) + "\n");
+  })) << logger.stderr_text();
   const CommandResult result = svctl({"log", "web"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "from the logger\n");
+  // Down and exit: the logger (in a session of its own) leaves with its supervise.
+  ASSERT_TRUE(write_into(dir_ / "web/log/supervise/control", "dx"));
+  EXPECT_TRUE(logger.wait_exit_code().has_value());
 }
 
 // -f prints what is appended after it started, across rotations (s120: a few lines a

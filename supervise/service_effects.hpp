@@ -18,6 +18,7 @@
 
 #include "dependencies.hpp"
 #include "script_spawner.hpp"
+#include "service_identity.hpp"
 #include "supervisor.hpp"
 #include "svtree/dir_notify.hpp"
 #include "svtree/health_check.hpp"
@@ -117,7 +118,7 @@ class ServiceEffects final : public Effects {
   void watch_dependencies(bool on) override;
 
  private:
-  const std::vector<std::string>* service_environment();
+  const std::vector<std::string>* service_environment(bool as_service_user);
   Result<pid_t> spawn_script(ScriptRequest request);
   /// Warns (once per cause) when others could change program or the directory holding it.
   void warn_if_writable_by_others(const std::string& program);
@@ -135,6 +136,9 @@ class ServiceEffects final : public Effects {
   bool watching_for_run_ = false;
   Dependencies dependencies_;  // depends/, watched while a start is held (issue 14)
   EffectRequests requests_;
+  /// `user` and `limits` as of the last load_knobs (issue 16): run, finish, check and stop
+  /// of one start get the same identity; control/C keeps supervise's, as with runsv.
+  ServiceIdentity identity_;
 
   std::vector<std::string> environment_;
   // `stderr separate` (issue 15): the write end of the stderr pipe svscan holds, handed

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "svtree/health_check.hpp"
+#include "svtree/resource_limits.hpp"
+#include "svtree/result.hpp"
 
 namespace svtree {
 
@@ -36,6 +38,13 @@ class ServicePaths {
 
 /// `restart`: whether a run that ended unasked starts again (DESIGN.md §2).
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
+
+/// The `user` file as read (issue 16): its text, or why it could not be read. A `user`
+/// file that is there is never ignored: run does not start until it can be honoured.
+struct UserKnob {
+  std::string text;
+  std::optional<SysError> read_error;
+};
 
 /// The knob files, read when run is about to start, so `echo 3000 > timeout-kill` takes
 /// effect at the next start without restarting the supervisor.
@@ -72,6 +81,11 @@ struct ServiceKnobs {
   uint32_t check_retries = kDefaultCheckRetries;         // `check-retries`
   std::optional<TcpTarget> check_tcp;      // `check-tcp`
   std::optional<HttpTarget> check_http;    // `check-http`
+
+  // Who run, finish, check and stop run as, and with which rlimits (issue 16): resolved
+  // and applied by supervise at each start.
+  std::optional<UserKnob> user;            // `user`
+  std::vector<LimitSetting> limits;        // `limits`, its good lines
 
   // Where run's and finish's fd 2 goes (DESIGN.md §2, issue 15): absent, inherited
   // (runit); `log`, joined to fd 1; `separate`, a stream of its own (svscan's stderr pipe

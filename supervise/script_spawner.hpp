@@ -34,6 +34,7 @@ struct ScriptRequest {
   bool new_session = false;                       // run and finish: setsid (DESIGN.md §2)
   bool new_process_group = false;                 // ./check: killed with its group at timeout
   int stdout_fd = -1;                             // >= 0: the child's stdout (else ours)
+  int stderr_fd = -1;                             // >= 0: the child's stderr (else ours)
   int notification_child_fd = -1;                 // notification-fd N in the child…
   int notification_parent_fd = -1;                // …a copy of this descriptor of ours
   const ProcessCredentials* credentials = nullptr;  // nullptr: supervise's own (control/C)

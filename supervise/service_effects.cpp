@@ -131,6 +131,22 @@ void ServiceEffects::warn_if_writable_by_others(const std::string& program) {
   if (!problem.empty()) warn(problem);
 }
 
+void ServiceEffects::route_stderr(ScriptRequest& request, ServiceKnobs::StderrMode mode) const {
+  switch (mode) {
+    case ServiceKnobs::StderrMode::kInherit:
+      return;
+    case ServiceKnobs::StderrMode::kLog:
+      // `exec 2>&1` done for the script: the log pipe, or whatever our stdout is.
+      request.stderr_fd = request.stdout_fd >= 0 ? request.stdout_fd : STDOUT_FILENO;
+      return;
+    case ServiceKnobs::StderrMode::kSeparate:
+      // Without a pipe from svscan (standalone supervise, or a starter that gave none)
+      // stderr stays inherited: separate from stdout still, as the knob asks.
+      if (stderr_pipe_.valid()) request.stderr_fd = stderr_pipe_.get();
+      return;
+  }
+}
+
 Result<pid_t> ServiceEffects::spawn_script(ScriptRequest request) {
   warn_if_writable_by_others(request.program);
   request.env = service_environment(request.credentials != nullptr);
@@ -167,6 +183,8 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
     request.notification_child_fd = *knobs.notification_fd;
     request.notification_parent_fd = readiness->write_end.get();
   }
+  stderr_mode_ = knobs.stderr_mode;
+  route_stderr(request, stderr_mode_);
   auto pid = spawn_script(std::move(request));
   requests_.run_exec_gate = spawner_.take_exec_gate();
   if (pid && readiness) {
@@ -214,6 +232,7 @@ Result<pid_t> ServiceEffects::start_finish(int code, int status) {
   request.argv = {"./finish", std::to_string(code), std::to_string(status)};
   request.new_session = true;
   request.credentials = &identity_.credentials;
+  route_stderr(request, stderr_mode_);
   return spawn_script(std::move(request));
 }
 

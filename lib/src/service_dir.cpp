@@ -228,6 +228,24 @@ void load_identity_knobs(const ServicePaths& paths, ServiceKnobs& knobs,
 
 }  // namespace
 
+std::optional<ServiceKnobs::StderrMode> parse_stderr_mode(std::string_view text) {
+  const std::string_view word = trim_blanks(text);
+  if (word == "log") return ServiceKnobs::StderrMode::kLog;
+  if (word == "separate") return ServiceKnobs::StderrMode::kSeparate;
+  return std::nullopt;
+}
+
+ServiceKnobs::StderrMode load_stderr_mode(const ServicePaths& paths,
+                                          std::vector<std::string>& warnings) {
+  const auto text = read_knob(paths, "stderr", warnings);
+  if (!text) return ServiceKnobs::StderrMode::kInherit;
+  if (const auto mode = parse_stderr_mode(*text)) return *mode;
+  const std::string path = paths.shown("stderr");
+  warnings.push_back("ignoring " + path + ": want log or separate, e.g. echo separate > " + path +
+                     " (stderr stays inherited meanwhile)");
+  return ServiceKnobs::StderrMode::kInherit;
+}
+
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
   ServiceKnobs knobs;
   knobs.down = path_exists(paths.file("down"));
@@ -264,6 +282,7 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   load_check_knobs(paths, knobs, warnings);
   load_type(paths, knobs, warnings);
   load_identity_knobs(paths, knobs, warnings);
+  knobs.stderr_mode = load_stderr_mode(paths, warnings);
   return knobs;
 }
 

@@ -150,6 +150,32 @@ TEST(ServiceKnobs, TypeIsLongrunOrOneshot) {
   EXPECT_NE(warnings[0].find("echo oneshot >"), std::string::npos) << warnings[0];
 }
 
+TEST(ServiceKnobs, StderrIsInheritedLogOrSeparate) {
+  using Mode = ServiceKnobs::StderrMode;
+  TempDir dir;
+  std::vector<std::string> warnings;
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kInherit);
+  write_file(dir / "stderr", "separate\n");
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kSeparate);
+  write_file(dir / "stderr", " log ");
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kLog);
+  EXPECT_EQ(load_stderr_mode(ServicePaths(dir.path()), warnings), Mode::kLog);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_FALSE(parse_stderr_mode("separated").has_value());
+  EXPECT_FALSE(parse_stderr_mode("").has_value());
+}
+
+TEST(ServiceKnobs, BadStderrWarnsOnceNamingTheFileAndKeepsItInherited) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  write_file(dir / "stderr", "stdout\n");
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path(), "/srv/web"), warnings);
+  EXPECT_EQ(knobs.stderr_mode, ServiceKnobs::StderrMode::kInherit);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("/srv/web/stderr"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("echo separate >"), std::string::npos) << warnings[0];
+}
+
 TEST(ServiceKnobs, DependenciesAreDependsEntriesSortedWithoutHiddenOnes) {
   TempDir dir;
   std::vector<std::string> warnings;

@@ -86,6 +86,12 @@ struct ServiceKnobs {
   // and applied by supervise at each start.
   std::optional<UserKnob> user;            // `user`
   std::vector<LimitSetting> limits;        // `limits`, its good lines
+
+  // Where run's and finish's fd 2 goes (DESIGN.md §2, issue 15): absent, inherited
+  // (runit); `log`, joined to fd 1; `separate`, a stream of its own (svscan's stderr pipe
+  // to NAME/log/err/, or labelled as stderr on the catch-all for a service without log/).
+  enum class StderrMode : uint8_t { kInherit, kLog, kSeparate };
+  StderrMode stderr_mode = StderrMode::kInherit;  // `stderr`
 };
 
 /// The policy that applies: the `restart` file's word, else the default for the service's
@@ -104,6 +110,13 @@ const char* restart_policy_name(RestartPolicy policy);
 std::optional<RestartPolicy> parse_restart_policy(std::string_view text);
 /// Space-, tab- or newline-separated exit codes from 0 to 255, at least one.
 std::optional<std::vector<int>> parse_success_codes(std::string_view text);
+
+/// `stderr`: "log" or "separate" (blanks and a newline allowed); nullopt for anything else.
+std::optional<ServiceKnobs::StderrMode> parse_stderr_mode(std::string_view text);
+/// The `stderr` knob alone, for svscan, which decides at pairing time whether a service gets
+/// a stderr pipe. Absent or unparsable: kInherit (a bad value adds one line to warnings).
+ServiceKnobs::StderrMode load_stderr_mode(const ServicePaths& paths,
+                                          std::vector<std::string>& warnings);
 
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
 /// and adds one line to warnings naming the file and what to write instead.

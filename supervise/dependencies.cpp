@@ -119,7 +119,8 @@ void Dependencies::rewatch(const std::vector<std::string>& names) {
   // in place, and watch again if it moved meanwhile.
   for (int round = 0; round < 4; ++round) {
     std::vector<std::string> homes;
-    for (const std::string& name : names) homes.push_back(valid_name(name) ? sibling_home(name) : "");
+    for (const std::string& name : names)
+      homes.push_back(valid_name(name) ? sibling_home(name) : "");
     watch_homes(names, homes);
     bool moved = false;
     for (size_t i = 0; i < names.size() && !moved; ++i)

@@ -184,7 +184,8 @@ int run_control(const Invocation& inv) {
       if (exit_command && snapshot.presence == Presence::kNotSupervised) {
         write_out("ok: " + escape_name(ref.name) + ": supervisor not running\n");
       } else {
-        write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, snapshot, ref.home) + "\n");
+        write_out("fail: " + escape_name(ref.name) + ": " +
+                  describe_problem(ref.dir, snapshot, ref.home) + "\n");
         ++failures;
       }
       continue;
@@ -210,7 +211,8 @@ int run_control(const Invocation& inv) {
                         : sent.error().code == EACCES ? Presence::kDenied
                                                       : Presence::kError;
       failed.error = sent.error();
-      write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, failed, ref.home) + "\n");
+      write_out("fail: " + escape_name(ref.name) + ": " +
+                describe_problem(ref.dir, failed, ref.home) + "\n");
       ++failures;
     }
   }

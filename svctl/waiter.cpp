@@ -541,7 +541,8 @@ void Waiter::on_deadline() {
     }
     std::string line = options_.kill_on_timeout ? "kill: " : "timeout: ";
     line += sv_status_fragment(target.service.name, target.last, now_unix()) + "\n";
-    if (options_.kill_on_timeout) (void)send_commands(target.service.supervise_home(), std::array{Command::kKill});
+    if (options_.kill_on_timeout)
+      (void)send_commands(target.service.supervise_home(), std::array{Command::kKill});
     finish(target, false, line);
   }
 }
@@ -550,8 +551,9 @@ void Waiter::finish_gone(Target& target) {
   if (!options_.conditions.empty() && options_.conditions.front() == 'x') {
     finish(target, true, "ok: " + escape_name(target.service.name) + ": supervisor not running\n");
   } else {
-    finish(target, false, "fail: " + escape_name(target.service.name) + ": " +
-                              describe_problem(target.service.dir, target.last, target.service.home) + "\n");
+    finish(target, false,
+           "fail: " + escape_name(target.service.name) + ": " +
+               describe_problem(target.service.dir, target.last, target.service.home) + "\n");
   }
 }
 

@@ -26,4 +26,11 @@ std::vector<std::string> instance_environment(const std::string& instance) {
                            {EnvChange{supervise_location::kInstanceVariable, instance}});
 }
 
+std::optional<std::vector<std::string>> supervise_environment(const std::string& dir) {
+  if (supervise_location::classify_entry(".", dir) != supervise_location::EntryKind::kInstance)
+    return std::nullopt;
+  return instance_environment(
+      std::string(supervise_location::instance_name(dir.substr(0, dir.find('/')))));
+}
+
 }  // namespace svtree::svscan

@@ -3,6 +3,7 @@
 // service, `worker@1 -> worker@` is one of its own.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,5 +18,10 @@ void apply_templates(const std::string& scan_dir, std::vector<ScanEntry>& listin
 /// The environment of an instance's supervise (and so of every script under it, its
 /// logger's too): ours with SVTREE_INSTANCE set to the instance name.
 std::vector<std::string> instance_environment(const std::string& instance);
+
+/// The environment for `supervise dir` (dir: NAME or NAME/log, relative to the scan
+/// directory, our cwd): instance_environment for (the logger of) an instance; nullopt for
+/// any other service, which inherits ours.
+std::optional<std::vector<std::string>> supervise_environment(const std::string& dir);
 
 }  // namespace svtree::svscan

@@ -31,7 +31,8 @@ ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntr
   ScanDiff diff;
   std::unordered_map<ServiceKey, size_t, ServiceKeyHash> by_id;
   by_id.reserve(known.size());
-  for (size_t i = 0; i < known.size(); ++i) by_id.emplace(ServiceKey{known[i].id, known[i].instance}, i);
+  for (size_t i = 0; i < known.size(); ++i)
+    by_id.emplace(ServiceKey{known[i].id, known[i].instance}, i);
 
   // One entry stands for each service listed under several names (issue 16): the one
   // with the name it is known by, else the first name in sorted order, so the choice

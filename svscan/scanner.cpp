@@ -473,12 +473,8 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   // An instance's supervise and its logger's get its name (issue 16).
-  std::vector<std::string> instance_env;
-  if (supervise_location::classify_entry(".", dir) == supervise_location::EntryKind::kInstance) {
-    instance_env = instance_environment(
-        std::string(supervise_location::instance_name(dir.substr(0, dir.find('/')))));
-    spec.env = &instance_env;
-  }
+  const auto instance_env = supervise_environment(dir);
+  if (instance_env) spec.env = &*instance_env;
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.

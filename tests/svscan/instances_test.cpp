@@ -82,6 +82,25 @@ TEST(Instances, EachInstanceIsAServiceOfItsOwn) {
   EXPECT_NE(tree.log().find("worker@blue removed"), std::string::npos) << tree.log();
 }
 
+TEST(Instances, InstancesWithSeparateStderrAreInstancesToo) {
+  // supervise gets the stderr pipe through another spawn path: the instance's name too.
+  ScanTree tree;
+  tree.add_service(
+      "worker@",
+      "echo \"$1 $SVTREE_INSTANCE\" > " + tree.out() + "/started.$1\nexec sleep 1000\n",
+      "exec cat > /dev/null\n", false);
+  write_file(tree.staging() + "/worker@/stderr", "separate\n");
+  tree.move_in_service("worker@");
+  ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@1").c_str()), 0);
+  ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@2").c_str()), 0);
+  tree.start();
+  EXPECT_TRUE(wait_until([&] {
+    return read_file(tree.out("started.1")) == "1 1\n" &&
+           read_file(tree.out("started.2")) == "2 2\n";
+  })) << tree.log();
+  EXPECT_FALSE(file_exists(tree.scan() + "/worker@/supervise"));
+}
+
 TEST(Instances, TwoNamesForOneDirectoryAreOneWarning) {
   ScanTree tree;
   tree.add_service("web", counting_run(tree, "web"));

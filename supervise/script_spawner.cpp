@@ -26,8 +26,10 @@ Result<pid_t> ForkExecSpawner::spawn(const ScriptRequest& request) {
   spec.exec_failure_prefix =
       "supervise: warning: unable to start " + request.program + " in " + dir_;
   spec.failure_exit_code = 111;
+  spec.hold_exec = request.hold_exec;
   auto spawned = svtree::spawn(spec);
   if (!spawned) return spawned.error();
+  if (request.hold_exec) exec_gate_ = std::move(spawned->gate);
   return spawned->pid;
 }
 

@@ -147,11 +147,13 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   request.program = "./run";
   request.argv = {"./run"};
   request.new_session = true;
+  request.hold_exec = true;
   if (readiness) {
     request.notification_child_fd = *knobs.notification_fd;
     request.notification_parent_fd = readiness->write_end.get();
   }
   auto pid = spawn_script(std::move(request));
+  requests_.run_exec_gate = spawner_.take_exec_gate();
   if (pid && readiness) {
     requests_.readiness = std::move(readiness->read_end);
     (void)set_nonblocking(requests_.readiness.get(), true);

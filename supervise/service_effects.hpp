@@ -53,6 +53,9 @@ struct EffectRequests {
   std::map<TimerKind, Timer> timers;  // a timer not named is left as it is
   bool drop_run_watches = false;  // run ended: stop watching its readiness pipe and pidfd
   UniqueFd readiness;             // a new run's readiness pipe (read end, non-blocking)
+  /// A new run waits to exec until this is released, which apply does first: by then the
+  /// event's one publish has recorded its pid, so no successor can miss it (two copies).
+  UniqueFd run_exec_gate;
   PublishRetry publish_retry = PublishRetry::kLeave;
   std::vector<Check> checks;
   std::optional<int> exit_code;  // break the loop and exit with this code

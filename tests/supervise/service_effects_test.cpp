@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "svtree/spawner.hpp"
 #include "svtree/unique_fd.hpp"
 #include "support/test_support.hpp"
 
@@ -85,11 +86,15 @@ TEST_F(ServiceEffectsTest, ReleaseAfterStartLeavesNoReadiness) {
   knobs.notification_fd = 3;
 
   auto first = effects_->start_run(knobs);
-  const EffectRequests started = effects_->take_requests();
+  EffectRequests started = effects_->take_requests();
   auto second = effects_->start_run(knobs);
   effects_->release_run();
-  const EffectRequests released = effects_->take_requests();
+  EffectRequests released = effects_->take_requests();
   ASSERT_EQ(::fchdir(previous_cwd.get()), 0);
+  // Each run waits at its exec gate (hold_exec) until the runner releases it, as
+  // ServiceRunner does after the publish: without this the waits below never end.
+  release_exec(started.run_exec_gate);
+  release_exec(released.run_exec_gate);
 
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(second) << second.error().message();

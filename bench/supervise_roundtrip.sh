@@ -30,5 +30,9 @@ while [ "$r" -lt "$ROUNDS" ]; do
 done
 declare -A rt
 for system in svtree runit s6; do rt[$system]=$(median < "$WORK/$system.rt"); done
-echo "control round trip k -> new pid in status, median of $ROUNDS alternating rounds (us):"
-echo "  svtree ${rt[svtree]}  runsv ${rt[runit]}  s6-supervise ${rt[s6]}   svtree/runsv $(ratio "${rt[svtree]}" "${rt[runit]}")  svtree/s6 $(ratio "${rt[svtree]}" "${rt[s6]}")"
+echo "control round trip k -> new pid in status, median (min-max) of $ROUNDS alternating rounds (us):"
+for system in svtree runit s6; do
+  echo "  $system ${rt[$system]} ($(sort -n "$WORK/$system.rt" | head -n 1)-$(sort -n "$WORK/$system.rt" | tail -n 1))"
+done
+echo "  svtree/runsv $(ratio "${rt[svtree]}" "${rt[runit]}")  svtree/s6 $(ratio "${rt[svtree]}" "${rt[s6]}")"
+echo "  $(date -u '+%d %b %Y %H:%M'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -6,13 +6,26 @@
 
 #include <sys/types.h>
 
+#include <sys/resource.h>
+
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "svtree/result.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::supervise {
+
+/// Who a script runs as and with which rlimits (the `user` and `limits` knobs, issue 16);
+/// lib's spawner applies them in the child: rlimits, then groups, gid, uid.
+struct ProcessCredentials {
+  std::vector<std::pair<int, struct rlimit>> rlimits;
+  std::optional<std::vector<gid_t>> groups;
+  std::optional<gid_t> gid;
+  std::optional<uid_t> uid;
+};
 
 struct ScriptRequest {
   std::string program;                            // "./run", "./control/t": relative to DIR
@@ -21,8 +34,10 @@ struct ScriptRequest {
   bool new_session = false;                       // run and finish: setsid (DESIGN.md §2)
   bool new_process_group = false;                 // ./check: killed with its group at timeout
   int stdout_fd = -1;                             // >= 0: the child's stdout (else ours)
+  int stderr_fd = -1;                             // >= 0: the child's stderr (else ours)
   int notification_child_fd = -1;                 // notification-fd N in the child…
   int notification_parent_fd = -1;                // …a copy of this descriptor of ours
+  const ProcessCredentials* credentials = nullptr;  // nullptr: supervise's own (control/C)
   /// run: the child execs only once take_exec_gate()'s fd is released, after the event's
   /// publish has recorded its pid (see SpawnSpec::hold_exec).
   bool hold_exec = false;

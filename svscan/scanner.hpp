@@ -70,6 +70,11 @@ class Scanner final : private TreeEffects {
   void forward_to_stdout(UniqueFd read_end) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
   std::vector<std::string> dependencies_of(const std::string& dir) override;
+  // The `stderr separate` path (issue 15), in scanner_stderr.cpp.
+  bool wants_separate_stderr(const std::string& dir) override;
+  Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd, int stdout_fd,
+                                            int stderr_fd) override;
+  Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) override;
   int watch_service(const std::string& dir) override;
   void unwatch_service(int watch) override;
   void note(std::string_view text) override;

@@ -47,6 +47,28 @@ class TreeEffects {
   /// One line of svscan's own log ("svscan: TEXT") and a warning.
   virtual void note(std::string_view text) = 0;
   virtual void warn(std::string_view text) = 0;
+
+  // The `stderr separate` path (issue 15). Defaults: no stderr pipe, for fakes that do not
+  // care; the Scanner implements all three.
+  /// Whether DIR's `stderr` knob says separate; read when svscan pairs DIR with its log/.
+  virtual bool wants_separate_stderr(const std::string& dir) {
+    (void)dir;
+    return false;
+  }
+  /// start_supervise, plus stderr_fd handed over as SVTREE_STDERR_FD (svtree/stderr_pipe.hpp),
+  /// never as supervise's own fd 2.
+  virtual Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd,
+                                                    int stdout_fd, int stderr_fd) {
+    (void)stderr_fd;
+    return start_supervise(dir, stdin_fd, stdout_fd);
+  }
+  /// Starts the stderr logger of DIR: `svlog -tt DIR/log/err` with stdin_fd as its fd 0,
+  /// in a new session; svscan restarts it like a supervise.
+  virtual Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) {
+    (void)dir;
+    (void)stdin_fd;
+    return SysError{ENOSYS, "start a stderr logger"};
+  }
 };
 
 class Tree {
@@ -109,7 +131,7 @@ class Tree {
   [[nodiscard]] bool has_pipe(std::string_view name) const;
 
  private:
-  enum class Role : uint8_t { kService, kLogger };
+  enum class Role : uint8_t { kService, kLogger, kStderrLogger };
   struct Supervisor {
     pid_t pid = 0;
     int64_t started_ms = 0;
@@ -131,6 +153,11 @@ class Tree {
     Supervisor logger;
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
+    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
+    // pipe above, so neither a restart of run nor one of that svlog loses a line.
+    Supervisor stderr_logger;
+    UniqueFd stderr_read;
+    UniqueFd stderr_write;
     int watch = -1;
     std::vector<size_t> dependency_slots;  // shutdown: the live services it depends on
     size_t live_dependents = 0;  // shutdown: live services depending on it
@@ -154,6 +181,11 @@ class Tree {
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
   void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
   void maybe_free(size_t slot);
+  // Issue 15, the stderr pipe and its svlog, each beside its stdout counterpart.
+  void add_stderr_pipe(size_t slot);   // the knob says separate: pipe + svlog
+  void drop_stderr_pipe(size_t slot);  // close our ends; svlog leaves at end of file
+  void on_stderr_logger_exit(size_t slot, int wait_status);
+  [[nodiscard]] Supervisor& supervisor_of(size_t slot, Role role);
   // Issue 14, the shutdown order: dependents first.
   void count_dependents();
   /// SIGTERM to slot's supervise if it waits and no dependent of it is left.

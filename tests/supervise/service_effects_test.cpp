@@ -98,6 +98,11 @@ TEST_F(ServiceEffectsTest, ReleaseAfterStartLeavesNoReadiness) {
 
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(second) << second.error().message();
+  // Each run waits to exec until the runner releases its gate, after the event's publish.
+  EXPECT_TRUE(started.run_exec_gate.valid());
+  EXPECT_TRUE(released.run_exec_gate.valid());
+  release_exec(started.run_exec_gate);
+  release_exec(released.run_exec_gate);
   for (const pid_t pid : {*first, *second}) {
     int status = 0;
     EXPECT_EQ(::waitpid(pid, &status, 0), pid);

@@ -2,6 +2,8 @@
 // supervise DIR: runs DIR/run, restarts it, answers DIR/supervise/control (man supervise.8).
 #include "programs.hpp"
 
+#include <signal.h>
+
 #include <string>
 
 #include "service_runner.hpp"
@@ -29,5 +31,11 @@ int supervise_main(int argc, char** argv) {
   Loop& loop = Loop::default_loop();
   auto runner = supervise::ServiceRunner::open(dir, loop);
   if (!runner) diag::fatal(diag::kExitSystem, runner.error());
+  // svscan starts us with every signal blocked (its handlers are gone with exec, and it
+  // need not reset each one: issue #18). Our own are in place now, so a TERM or HUP sent
+  // since the fork reaches them. Our children get their own mask (spawner).
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   return (*runner)->run();
 }

@@ -3,6 +3,8 @@
 #include "svtree/service_dir.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -28,11 +30,30 @@ std::string ServicePaths::control_script(char letter) const {
 
 ServicePaths ServicePaths::with_entries() const {
   ServicePaths listed = *this;
-  DIR* dir = ::opendir(dir_.empty() ? "." : dir_.c_str());
-  if (dir == nullptr) return listed;
+  // getdents64 into a buffer on the stack, not opendir: glibc's DIR mallocs 32 kB per
+  // listing, and one such block per start left supervise's heap growing under a crash loop
+  // (the churn test saw +32 kB in a minute).
+  const int fd = ::open(dir_.empty() ? "." : dir_.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return listed;
   std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir)) names.emplace_back(entry->d_name);
-  ::closedir(dir);
+  alignas(dirent64) char buffer[2048];
+  bool complete = false;
+  for (;;) {
+    const ssize_t n = ::getdents64(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      complete = n == 0;
+      break;
+    }
+    for (ssize_t at = 0; at < n;) {
+      const auto* entry = reinterpret_cast<const dirent64*>(buffer + at);
+      names.emplace_back(entry->d_name);
+      at += entry->d_reclen;
+    }
+  }
+  ::close(fd);
+  if (!complete) return listed;  // no listing: every knob is looked up, as before
   std::sort(names.begin(), names.end());
   listed.entries_ = std::move(names);
   return listed;

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catch_pipes.hpp"
 #include "scan_diff.hpp"
 #include "svtree/clock.hpp"
 #include "svtree/pipe.hpp"
@@ -27,15 +28,21 @@ class TreeEffects {
  public:
   virtual ~TreeEffects() = default;
   /// Starts `supervise DIR` (DIR relative to the scan directory) in a new session. fd 0 /
-  /// fd 1 of the child become stdin_fd / stdout_fd when >= 0, else ours are inherited.
-  virtual Result<pid_t> start_supervise(const std::string& dir, int stdin_fd,
-                                        int stdout_fd) = 0;
+  /// fd 1 / fd 2 of the child become stdin_fd / stdout_fd / stderr_fd when >= 0, else
+  /// ours are inherited.
+  virtual Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+                                        int stderr_fd) = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
   virtual Result<Pipe> make_log_pipe() = 0;
   /// Takes the read end of a pipe whose logger is gone for good (log/ removed) while a run
   /// adopted across the change may still write into it: copies what comes to our stdout
-  /// until end of file, so that run neither blocks nor dies of SIGPIPE.
-  virtual void forward_to_stdout(UniqueFd read_end) = 0;
+  /// until end of file, so that run neither blocks nor dies of SIGPIPE; labelled NAME.
+  virtual void forward_to_stdout(UniqueFd read_end, const std::string& name) = 0;
+  /// Issue 15: pipes whose lines reach our stdout labelled NAME, for a service without
+  /// log/ (svscan/catch_all.hpp). An error (ENOSYS by default): its output is inherited.
+  virtual Result<CatchPipes> open_catch_all(const std::string& name);
+  /// The service behind catch-all pipe `id` is called NAME now.
+  virtual void rename_catch_all(int id, const std::string& name);
   /// The wait status supervise recorded for DIR's last run (status bytes 33-36), for an
   /// `essential` service whose supervise exited 99. nullopt when unreadable or unknown.
   virtual std::optional<int> last_run_wait_status(const std::string& dir) = 0;
@@ -131,6 +138,7 @@ class Tree {
     Supervisor logger;
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
+    CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
     int watch = -1;
     std::vector<size_t> dependency_slots;  // shutdown: the live services it depends on
     size_t live_dependents = 0;  // shutdown: live services depending on it
@@ -153,6 +161,8 @@ class Tree {
   void on_logger_exit(size_t slot, int wait_status);
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
   void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
+  void open_catch_all(size_t slot);   // no log/: its output labelled on our stdout
+  void close_catch_all(size_t slot);  // our write ends only: the read side drains to EOF
   void maybe_free(size_t slot);
   // Issue 14, the shutdown order: dependents first.
   void count_dependents();

@@ -38,7 +38,8 @@ struct Started {
 
 class FakeEffects final : public TreeEffects {
  public:
-  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override {
+  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+                                int /*stderr_fd*/) override {
     if (fail_starts > 0) {
       --fail_starts;
       return SysError{EAGAIN, "spawn supervise"};
@@ -55,7 +56,9 @@ class FakeEffects final : public TreeEffects {
     }
     return make_pipe();
   }
-  void forward_to_stdout(UniqueFd read_end) override { forwarded.push_back(std::move(read_end)); }
+  void forward_to_stdout(UniqueFd read_end, const std::string& /*name*/) override {
+    forwarded.push_back(std::move(read_end));
+  }
   std::optional<int> last_run_wait_status(const std::string& dir) override {
     const auto found = run_status.find(dir);
     if (found == run_status.end()) return std::nullopt;

@@ -135,8 +135,13 @@ int Scanner::run() {
   // Issue 15: from here on every line svscan prints is queued, never a blocking write.
   catch_all_ = std::make_unique<CatchAll>(loop_, options_.log_format);
   catch_all_->start();
-  if (catch_all_->diag_write_fd() >= 0) ::setenv("SVTREE_DIAG_FD", "3", 1);
   ::setenv(kLogFormatEnv, options_.log_format == LogFormat::kJson ? "json" : "plain", 1);
+  // Only supervise gets $SVTREE_DIAG_FD (and removes it): the main command must not take
+  // a descriptor 3 of its own for svscan's pipe.
+  if (catch_all_->diag_write_fd() >= 0) {
+    for (char** entry = environ; *entry != nullptr; ++entry) supervise_env_.emplace_back(*entry);
+    supervise_env_.push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
+  }
   restart_timer_ = std::make_unique<TimerWatch>(loop_, [this] {
     tree_->on_timer();
     rearm_timers();
@@ -497,7 +502,10 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   if (stderr_fd >= 0) spec.fds.emplace_back(2, stderr_fd);
   // supervise's own lines go to svscan's queue, apart from run's stderr ($SVTREE_DIAG_FD).
-  if (catch_all_->diag_write_fd() >= 0) spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
+  if (catch_all_->diag_write_fd() >= 0) {
+    spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
+    spec.env = &supervise_env_;
+  }
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.

@@ -126,6 +126,8 @@ class Scanner final : private TreeEffects {
   /// Everything svscan prints, and the output of services without log/ (issue 15).
   std::unique_ptr<CatchAll> catch_all_;
   bool catch_all_finished_ = false;
+  /// Our environment plus SVTREE_DIAG_FD, for supervise only (built once at start).
+  std::vector<std::string> supervise_env_;
   std::string canonical_scan_dir_;
   std::unique_ptr<TreeState> state_;
   std::unique_ptr<MainCommand> command_;

@@ -19,7 +19,8 @@ namespace {
 // Issue 15: under svscan, our own lines follow svscan's format ($SVTREE_LOG_FORMAT) and go
 // to the pipe svscan reads ($SVTREE_DIAG_FD, a FIFO or pipe), never to the stderr we pass
 // on to run: svscan queues them without blocking and labels them apart from the service's
-// own stderr. Both variables are removed so that run, finish and check never see them.
+// own stderr. SVTREE_DIAG_FD is removed so that run, finish and check never see it (the
+// format stays: a service may follow it too).
 void take_log_settings(const std::string& dir) {
   using namespace svtree;
   if (const char* format = std::getenv(kLogFormatEnv); format != nullptr)

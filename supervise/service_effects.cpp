@@ -83,6 +83,7 @@ Orphan ServiceEffects::find_orphan() {
 ServiceKnobs ServiceEffects::load_knobs() {
   std::vector<std::string> warnings;
   ServiceKnobs knobs = load_service_knobs(paths_, warnings);
+  identity_ = prepare_identity(knobs, paths_, warnings);
   warn_once_per_change(last_knob_warnings_, warnings);
   return knobs;
 }
@@ -96,13 +97,17 @@ void ServiceEffects::warn_once_per_change(std::string& last,
   last = std::move(text);
 }
 
-const std::vector<std::string>* ServiceEffects::service_environment() {
+const std::vector<std::string>* ServiceEffects::service_environment(bool as_service_user) {
   std::vector<std::string> warnings;
   auto changes = read_envdir(paths_.file("env"), warnings, paths_.shown("env"));
   if (!changes) warnings.push_back(changes.error().message());
   warn_once_per_change(last_env_warnings_, warnings);
-  if (!changes || changes->empty()) return nullptr;  // inherit ours unchanged
-  environment_ = apply_env_changes(current_environment(), *changes);
+  // The user's HOME, USER, LOGNAME (issue 16) come first: env/ overrides them.
+  std::vector<EnvChange> all;
+  if (as_service_user) all = identity_.environment;
+  if (changes) all.insert(all.end(), changes->begin(), changes->end());
+  if (all.empty()) return nullptr;  // inherit ours unchanged
+  environment_ = apply_env_changes(current_environment(), all);
   return &environment_;
 }
 
@@ -124,14 +129,33 @@ void ServiceEffects::warn_if_writable_by_others(const std::string& program) {
   if (!problem.empty()) warn(problem);
 }
 
+void ServiceEffects::route_stderr(ScriptRequest& request, ServiceKnobs::StderrMode mode) const {
+  switch (mode) {
+    case ServiceKnobs::StderrMode::kInherit:
+      return;
+    case ServiceKnobs::StderrMode::kLog:
+      // `exec 2>&1` done for the script: the log pipe, or whatever our stdout is.
+      request.stderr_fd = request.stdout_fd >= 0 ? request.stdout_fd : STDOUT_FILENO;
+      return;
+    case ServiceKnobs::StderrMode::kSeparate:
+      // Without a pipe from svscan (standalone supervise, or a starter that gave none)
+      // stderr stays inherited: separate from stdout still, as the knob asks.
+      if (stderr_pipe_.valid()) request.stderr_fd = stderr_pipe_.get();
+      return;
+  }
+}
+
 Result<pid_t> ServiceEffects::spawn_script(ScriptRequest request) {
   warn_if_writable_by_others(request.program);
-  request.env = service_environment();
+  request.env = service_environment(request.credentials != nullptr);
   return spawner_.spawn(request);
 }
 
 Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   release_run();
+  // A `user` that cannot be honoured keeps run down (never started as supervise's own
+  // user); run_start_hint says what to do.
+  if (identity_.problem) return identity_.problem->error;
   // Checked here, since a failed exec in the forked child can only show as its exit 111:
   // this way a missing or non-executable run gets one clear warning and the slow retry.
   if (auto usable = check_executable(paths_.file("run"), "./run in " + dir_.name()); !usable)
@@ -147,11 +171,16 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   request.program = "./run";
   request.argv = {"./run"};
   request.new_session = true;
+  request.credentials = &identity_.credentials;
+  request.hold_exec = true;
   if (readiness) {
     request.notification_child_fd = *knobs.notification_fd;
     request.notification_parent_fd = readiness->write_end.get();
   }
+  stderr_mode_ = knobs.stderr_mode;
+  route_stderr(request, stderr_mode_);
   auto pid = spawn_script(std::move(request));
+  requests_.run_exec_gate = spawner_.take_exec_gate();
   if (pid && readiness) {
     requests_.readiness = std::move(readiness->read_end);
     (void)set_nonblocking(requests_.readiness.get(), true);
@@ -160,6 +189,7 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
 }
 
 std::string ServiceEffects::run_start_hint(int code) {
+  if (identity_.problem) return identity_.problem->hint;
   const std::string shown = dir_.shown("run");
   switch (code) {
     case ENOENT:
@@ -189,10 +219,14 @@ std::string ServiceEffects::run_start_hint(int code) {
 
 Result<pid_t> ServiceEffects::start_finish(int code, int status) {
   if (!is_executable_file(paths_.file("finish"))) return pid_t{0};
+  // Not as the wrong user either; run's start already said why.
+  if (identity_.problem) return pid_t{0};
   ScriptRequest request;
   request.program = "./finish";
   request.argv = {"./finish", std::to_string(code), std::to_string(status)};
   request.new_session = true;
+  request.credentials = &identity_.credentials;
+  route_stderr(request, stderr_mode_);
   return spawn_script(std::move(request));
 }
 
@@ -284,10 +318,12 @@ void ServiceEffects::warn(std::string_view text) { diag::warning(text); }
 
 Result<pid_t> ServiceEffects::start_stop() {
   if (!is_executable_file(paths_.file("stop"))) return pid_t{0};
+  if (identity_.problem) return pid_t{0};  // as finish: never as the wrong user
   ScriptRequest request;
   request.program = "./stop";
   request.argv = {"./stop"};
   request.new_session = true;
+  request.credentials = &identity_.credentials;
   return spawn_script(std::move(request));
 }
 
@@ -330,7 +366,9 @@ void ServiceEffects::start_check(const ServiceKnobs& knobs) {
       request.new_process_group = true;
       if (!dev_null_.valid()) dev_null_.reset(::open("/dev/null", O_WRONLY | O_CLOEXEC));
       request.stdout_fd = dev_null_.get();
-      auto pid = spawn_script(std::move(request));
+      request.credentials = &identity_.credentials;
+      auto pid = identity_.problem ? Result<pid_t>(identity_.problem->error)
+                                   : spawn_script(std::move(request));
       EffectRequests::Check check;
       if (pid) {
         check.kind = EffectRequests::Check::Kind::kScript;

@@ -18,11 +18,13 @@
 
 #include "dependencies.hpp"
 #include "script_spawner.hpp"
+#include "service_identity.hpp"
 #include "supervisor.hpp"
 #include "svtree/dir_notify.hpp"
 #include "svtree/health_check.hpp"
 #include "svtree/result.hpp"
 #include "svtree/service_dir.hpp"
+#include "svtree/stderr_pipe.hpp"
 #include "svtree/supervise_protocol.hpp"
 #include "svtree/unique_fd.hpp"
 
@@ -53,6 +55,9 @@ struct EffectRequests {
   std::map<TimerKind, Timer> timers;  // a timer not named is left as it is
   bool drop_run_watches = false;  // run ended: stop watching its readiness pipe and pidfd
   UniqueFd readiness;             // a new run's readiness pipe (read end, non-blocking)
+  /// A new run waits to exec until this is released, which apply does first: by then the
+  /// event's one publish has recorded its pid, so no successor can miss it (two copies).
+  UniqueFd run_exec_gate;
   PublishRetry publish_retry = PublishRetry::kLeave;
   std::vector<Check> checks;
   std::optional<int> exit_code;  // break the loop and exit with this code
@@ -113,11 +118,13 @@ class ServiceEffects final : public Effects {
   void watch_dependencies(bool on) override;
 
  private:
-  const std::vector<std::string>* service_environment();
+  const std::vector<std::string>* service_environment(bool as_service_user);
   Result<pid_t> spawn_script(ScriptRequest request);
   /// Warns (once per cause) when others could change program or the directory holding it.
   void warn_if_writable_by_others(const std::string& program);
   void warn_once_per_change(std::string& last, const std::vector<std::string>& lines);
+  /// The `stderr` knob applied to run's or finish's request (issue 15).
+  void route_stderr(ScriptRequest& request, ServiceKnobs::StderrMode mode) const;
 
   ProcessIdentity parent_;  // who started us (svscan): stamped on every record
   ServiceDir dir_;      // DIR: its name for messages, its descriptor; also our cwd
@@ -129,8 +136,15 @@ class ServiceEffects final : public Effects {
   bool watching_for_run_ = false;
   Dependencies dependencies_;  // depends/, watched while a start is held (issue 14)
   EffectRequests requests_;
+  /// `user` and `limits` as of the last load_knobs (issue 16): run, finish, check and stop
+  /// of one start get the same identity; control/C keeps supervise's, as with runsv.
+  ServiceIdentity identity_;
 
   std::vector<std::string> environment_;
+  // `stderr separate` (issue 15): the write end of the stderr pipe svscan holds, handed
+  // over through SVTREE_STDERR_FD; invalid when we were not given one.
+  UniqueFd stderr_pipe_ = take_stderr_pipe();
+  ServiceKnobs::StderrMode stderr_mode_ = ServiceKnobs::StderrMode::kInherit;  // run's, for finish
   std::string last_knob_warnings_;
   std::string last_writable_warning_;  // said once per cause, not at every restart
   std::string last_env_warnings_;

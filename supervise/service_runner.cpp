@@ -14,6 +14,7 @@
 
 #include "svtree/dir_notify.hpp"
 #include "svtree/io.hpp"
+#include "svtree/spawner.hpp"
 
 namespace svtree::supervise {
 namespace {
@@ -215,6 +216,7 @@ TimerWatch& ServiceRunner::timer(TimerKind kind) {
 }
 
 void ServiceRunner::apply(EffectRequests requests) {
+  release_exec(requests.run_exec_gate);
   // The old run's watches go before a new run's readiness pipe is watched.
   if (requests.drop_run_watches) {
     notification_watch_.stop();

@@ -322,6 +322,7 @@ std::string help_text(std::string_view program) {
          "  check [SERVICE...]            health probe: in the wanted state, ready, ./check\n"
          "  rescan                        ask the svscan running on SVDIR to rescan now\n"
          "  wait [-w SEC] up|ready|done|down SERVICE...  wait for a state; send nothing\n"
+         "  log SERVICE [-f] [-n N] [--stderr]  last N lines (10) in local time; -f follows\n"
          "  -v: wait for any command   -w SEC: wait up to SEC seconds\n"
          "  SVDIR (default: the tree a running svscan recorded, else /etc/service),\n"
          "  SVWAIT (default 7). .main names svscan's main command. See svctl(8).\n";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "log_command.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/io.hpp"
@@ -30,6 +31,9 @@ int svctl_main(int argc, char** argv) {
   // $SVDIR, else the tree a running svscan recorded in its state directory, else
   // /etc/service (svctl(8)).
   const std::string svdir = state_dir::find_scan_dir(std::getenv("SVDIR"));
+  // Not an sv verb (sv has no 'l'): its own arguments (issue 15, svctl(8)).
+  if (args.size() >= 2 && args[1] == "log")
+    return svctl::run_log_command({args.begin() + 2, args.end()}, svdir);
   auto invocation = svctl::parse_invocation(args, svdir.c_str(), std::getenv("SVWAIT"), error);
   if (!invocation) {
     const bool lsb = diag::program() != "svctl" && diag::program() != "sv";

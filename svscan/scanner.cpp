@@ -26,8 +26,9 @@
 namespace svtree::svscan {
 namespace {
 
-// The descriptor supervise finds svscan's pipe for its own lines at ($SVTREE_DIAG_FD).
-constexpr int kDiagFd = 3;
+// The descriptor supervise finds svscan's pipe for its own lines at ($SVTREE_DIAG_FD);
+// 3 is the `stderr separate` pipe's (svtree/stderr_pipe.hpp).
+constexpr int kDiagFd = 4;
 
 std::string describe_status(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
@@ -492,7 +493,28 @@ void Scanner::rearm_timers() {
   }
 }
 
-Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) {
+  return spawn_supervise(dir, stdin_fd, stdout_fd, -1);
+}
+
+Result<pid_t> Scanner::start_supervise_caught(const std::string& dir, int stdout_fd,
+                                              int stderr_fd) {
+  return spawn_supervise(dir, -1, stdout_fd, stderr_fd);
+}
+
+void Scanner::add_diag_fd(SpawnSpec& spec, std::vector<std::string>* env) {
+  // supervise's own lines go to svscan's queue, apart from run's stderr ($SVTREE_DIAG_FD).
+  if (catch_all_->diag_write_fd() < 0) return;
+  spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
+  if (env == nullptr) {
+    spec.env = &supervise_env_;
+  } else {
+    env->push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
+    spec.env = env;
+  }
+}
+
+Result<pid_t> Scanner::spawn_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
                                        int stderr_fd) {
   SpawnSpec spec;
   spec.path = options_.supervise;
@@ -501,11 +523,7 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   if (stderr_fd >= 0) spec.fds.emplace_back(2, stderr_fd);
-  // supervise's own lines go to svscan's queue, apart from run's stderr ($SVTREE_DIAG_FD).
-  if (catch_all_->diag_write_fd() >= 0) {
-    spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
-    spec.env = &supervise_env_;
-  }
+  add_diag_fd(spec, nullptr);
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.

@@ -66,8 +66,14 @@ class Scanner final : private TreeEffects {
 
  private:
   // TreeEffects
-  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
-                                int stderr_fd) override;
+  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override;
+  Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                       int stderr_fd) override;
+  /// Issue 15: every supervise gets svscan's pipe for its own lines, and SVTREE_DIAG_FD in
+  /// env (a copy of ours when nullptr).
+  void add_diag_fd(SpawnSpec& spec, std::vector<std::string>* env);
+  Result<pid_t> spawn_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+                                int stderr_fd);
   void send_signal(pid_t pid, int signo) override;
   Result<Pipe> make_log_pipe() override;
   void forward_to_stdout(UniqueFd read_end, const std::string& name) override;
@@ -75,6 +81,11 @@ class Scanner final : private TreeEffects {
   void rename_catch_all(int id, const std::string& name) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
   std::vector<std::string> dependencies_of(const std::string& dir) override;
+  // The `stderr separate` path (issue 15), in scanner_stderr.cpp.
+  bool wants_separate_stderr(const std::string& dir) override;
+  Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd, int stdout_fd,
+                                            int stderr_fd) override;
+  Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) override;
   int watch_service(const std::string& dir) override;
   void unwatch_service(int watch) override;
   void note(std::string_view text) override;

@@ -28,6 +28,10 @@ Result<CatchPipes> TreeEffects::open_catch_all(const std::string& name) {
   return SysError{ENOSYS, "open the catch-all pipe of " + name};
 }
 void TreeEffects::rename_catch_all(int /*id*/, const std::string& /*name*/) {}
+Result<pid_t> TreeEffects::start_supervise_caught(const std::string& dir, int stdout_fd,
+                                                  int /*stderr_fd*/) {
+  return start_supervise(dir, -1, stdout_fd);
+}
 
 Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
     : effects_(effects), clock_(clock), max_services_(max_services) {
@@ -37,7 +41,18 @@ Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
 }
 
 std::string Tree::dir_of(const Service& service, Role role) const {
+  if (role == Role::kStderrLogger) return service.name + "/log/err";
   return role == Role::kService ? service.name : service.name + "/log";
+}
+
+Tree::Supervisor& Tree::supervisor_of(size_t slot, Role role) {
+  Service& s = slots_[slot];
+  switch (role) {
+    case Role::kService: return s.main;
+    case Role::kLogger: return s.logger;
+    case Role::kStderrLogger: return s.stderr_logger;
+  }
+  return s.main;
 }
 
 const Tree::Service* Tree::find(std::string_view name) const {
@@ -68,7 +83,7 @@ size_t Tree::services_alive() const {
 std::vector<pid_t> Tree::logger_pids() const {
   std::vector<pid_t> pids;
   for (const auto& [pid, ref] : by_pid_)
-    if (ref.role == Role::kLogger) pids.push_back(pid);
+    if (ref.role != Role::kService) pids.push_back(pid);  // stderr loggers drain too
   return pids;
 }
 
@@ -147,6 +162,7 @@ bool Tree::add_service(const ScanEntry& entry) {
       s.pipe_read = std::move(pipe->read_end);
       s.pipe_write = std::move(pipe->write_end);
       start(slot, Role::kLogger);
+      add_stderr_pipe(slot);
     } else {
       // Without the pipe the service still runs, its output on our stdout; the rescan
       // timer keeps running until a rescan pairs it (add_log), as for a log/ added later.
@@ -198,6 +214,7 @@ void Tree::add_log(size_t slot, const FileId& log_id) {
   effects_.note(s.name + ": log/ added: starting its logger and restarting its supervise "
                 "so that run writes to the logger");
   start(slot, Role::kLogger);
+  add_stderr_pipe(slot);
   if (s.main.pid > 0) {
     s.main.replacing = true;
     effects_.send_signal(s.main.pid, SIGKILL);
@@ -225,6 +242,7 @@ void Tree::remove_log(size_t slot) {
   } else {
     retire_pipe(slot);
   }
+  drop_stderr_pipe(slot);
   if (s.main.pid > 0) {
     s.main.replacing = true;
     effects_.send_signal(s.main.pid, SIGKILL);
@@ -263,11 +281,45 @@ void Tree::replace_log(size_t slot, const FileId& log_id) {
   } else {
     start(slot, Role::kLogger);
   }
+  // Its stderr directory lives in the new log/ too: same pipe, new svlog.
+  if (s.stderr_read.valid()) {
+    if (s.stderr_logger.pid > 0) {
+      s.stderr_logger.replacing = true;
+      effects_.send_signal(s.stderr_logger.pid, SIGTERM);
+    } else {
+      start(slot, Role::kStderrLogger);
+    }
+  }
+}
+
+void Tree::add_stderr_pipe(size_t slot) {
+  Service& s = slots_[slot];
+  if (s.stderr_read.valid() || !effects_.wants_separate_stderr(s.name)) return;
+  auto pipe = effects_.make_log_pipe();
+  if (!pipe) {
+    // The service still runs: its stderr stays inherited (svscan's), as without the knob.
+    effects_.warn(pipe.error().message() + " for " + s.name +
+                  "/log/err: its stderr goes to svscan's stderr meanwhile");
+    return;
+  }
+  s.stderr_read = std::move(pipe->read_end);
+  s.stderr_write = std::move(pipe->write_end);
+  start(slot, Role::kStderrLogger);
+}
+
+void Tree::drop_stderr_pipe(size_t slot) {
+  Service& s = slots_[slot];
+  s.stderr_read.reset();
+  s.stderr_write.reset();
+  s.stderr_logger.restart_at_ms = -1;
+  // No signal: svlog reads on to end of file, when the last run writing into the pipe
+  // (possibly one adopted across the change) is gone, so that run never gets SIGPIPE.
+  if (s.stderr_logger.pid > 0) s.stderr_logger.stopping = true;
 }
 
 void Tree::start(size_t slot, Role role) {
   Service& s = slots_[slot];
-  Supervisor& sup = role == Role::kService ? s.main : s.logger;
+  Supervisor& sup = supervisor_of(slot, role);
   sup.restart_at_ms = -1;
   sup.stopping = false;
   sup.replacing = false;
@@ -280,7 +332,12 @@ void Tree::start(size_t slot, Role role) {
     stderr_fd = s.catch_all.err.valid() ? s.catch_all.err.get() : -1;
   }
   sup.started_ms = clock_.monotonic_ms();
-  auto pid = effects_.start_supervise(dir, stdin_fd, stdout_fd, stderr_fd);
+  auto pid = role == Role::kStderrLogger ? effects_.start_stderr_logger(s.name, s.stderr_read.get())
+             : role == Role::kService && s.stderr_write.valid()
+                 ? effects_.start_supervise_with_stderr(dir, stdin_fd, stdout_fd,
+                                                        s.stderr_write.get())
+             : stderr_fd >= 0 ? effects_.start_supervise_caught(dir, stdout_fd, stderr_fd)
+                              : effects_.start_supervise(dir, stdin_fd, stdout_fd);
   if (!pid) {
     effects_.warn(pid.error().message() + "; retrying");
     sup.pid = 0;
@@ -289,11 +346,15 @@ void Tree::start(size_t slot, Role role) {
   }
   sup.pid = *pid;
   by_pid_.emplace(*pid, PidRef{slot, role});
-  effects_.note("supervising " + dir + " (supervise pid " + std::to_string(*pid) + ")");
+  if (role == Role::kStderrLogger)
+    effects_.note("logging " + s.name + "'s stderr to " + dir + " (svlog pid " +
+                  std::to_string(*pid) + ")");
+  else
+    effects_.note("supervising " + dir + " (supervise pid " + std::to_string(*pid) + ")");
 }
 
 void Tree::schedule_restart(size_t slot, Role role) {
-  Supervisor& sup = role == Role::kService ? slots_[slot].main : slots_[slot].logger;
+  Supervisor& sup = supervisor_of(slot, role);
   const int64_t now = clock_.monotonic_ms();
   const int64_t lived = now - sup.started_ms;
   if (lived >= sup.backoff_ms) {
@@ -312,6 +373,7 @@ bool Tree::on_child_exit(pid_t pid, int wait_status) {
   const PidRef ref = found->second;
   by_pid_.erase(found);
   if (ref.role == Role::kService) on_service_exit(ref.slot, wait_status);
+  else if (ref.role == Role::kStderrLogger) on_stderr_logger_exit(ref.slot, wait_status);
   else on_logger_exit(ref.slot, wait_status);
   return true;
 }
@@ -388,8 +450,32 @@ void Tree::on_logger_exit(size_t slot, int wait_status) {
                 " ms; its pipe keeps the lines meanwhile");
 }
 
+void Tree::on_stderr_logger_exit(size_t slot, int wait_status) {
+  Service& s = slots_[slot];
+  const bool replacing = s.stderr_logger.replacing;
+  s.stderr_logger.pid = 0;
+  s.stderr_logger.stopping = false;
+  s.stderr_logger.replacing = false;
+  const std::string dir = s.name + "/log/err";
+  if (shutting_down_ || s.removed || !s.stderr_read.valid()) {
+    effects_.note("svlog " + dir + " ended (" + describe_exit(wait_status) + ")");
+    maybe_free(slot);
+    return;
+  }
+  if (replacing) {
+    start(slot, Role::kStderrLogger);
+    return;
+  }
+  schedule_restart(slot, Role::kStderrLogger);
+  effects_.warn("svlog " + dir + " ended (" + describe_exit(wait_status) + "); restarting it in " +
+                std::to_string(std::max<int64_t>(0, s.stderr_logger.restart_at_ms -
+                                                        clock_.monotonic_ms())) +
+                " ms; its pipe keeps the lines meanwhile");
+}
+
 void Tree::release_pair(size_t slot) {
   Service& s = slots_[slot];
+  drop_stderr_pipe(slot);
   s.pipe_read.reset();
   s.pipe_write.reset();
   close_catch_all(slot);
@@ -405,7 +491,7 @@ void Tree::release_pair(size_t slot) {
 void Tree::maybe_free(size_t slot) {
   Service& s = slots_[slot];
   if (!s.in_use || (!s.removed && !shutting_down_)) return;
-  if (s.main.pid > 0 || s.logger.pid > 0) return;
+  if (s.main.pid > 0 || s.logger.pid > 0 || s.stderr_logger.pid > 0) return;
   if (s.watch >= 0) effects_.unwatch_service(s.watch);
   s = Service{};
   free_slots_.push_back(slot);
@@ -421,6 +507,9 @@ void Tree::on_timer() {
     if (s.logged && s.logger.pid == 0 && s.logger.restart_at_ms >= 0 &&
         s.logger.restart_at_ms <= now)
       start(i, Role::kLogger);
+    if (s.stderr_read.valid() && s.stderr_logger.pid == 0 && s.stderr_logger.restart_at_ms >= 0 &&
+        s.stderr_logger.restart_at_ms <= now)
+      start(i, Role::kStderrLogger);
     if (s.main.pid == 0 && s.main.restart_at_ms >= 0 && s.main.restart_at_ms <= now)
       start(i, Role::kService);
   }
@@ -431,7 +520,7 @@ std::optional<int64_t> Tree::next_deadline_ms() const {
   std::optional<int64_t> next;
   for (const Service& s : slots_) {
     if (!s.in_use || s.removed) continue;
-    for (const Supervisor* sup : {&s.main, &s.logger})
+    for (const Supervisor* sup : {&s.main, &s.logger, &s.stderr_logger})
       if (sup->pid == 0 && sup->restart_at_ms >= 0 && (!next || sup->restart_at_ms < *next))
         next = sup->restart_at_ms;
   }
@@ -446,6 +535,7 @@ void Tree::begin_shutdown() {
     if (!s.in_use) continue;
     s.main.restart_at_ms = -1;
     s.logger.restart_at_ms = -1;
+    s.stderr_logger.restart_at_ms = -1;
     // Stopped by stop_when_free after its dependents (issue 14).
     if (s.main.pid > 0 && !s.main.stopping) s.main.awaiting_dependents = true;
     if (s.main.pid <= 0) release_pair(i);

@@ -28,10 +28,9 @@ class TreeEffects {
  public:
   virtual ~TreeEffects() = default;
   /// Starts `supervise DIR` (DIR relative to the scan directory) in a new session. fd 0 /
-  /// fd 1 / fd 2 of the child become stdin_fd / stdout_fd / stderr_fd when >= 0, else
-  /// ours are inherited.
-  virtual Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
-                                        int stderr_fd) = 0;
+  /// fd 1 of the child become stdin_fd / stdout_fd when >= 0, else ours are inherited.
+  virtual Result<pid_t> start_supervise(const std::string& dir, int stdin_fd,
+                                        int stdout_fd) = 0;
   virtual void send_signal(pid_t pid, int signo) = 0;
   virtual Result<Pipe> make_log_pipe() = 0;
   /// Takes the read end of a pipe whose logger is gone for good (log/ removed) while a run
@@ -43,6 +42,9 @@ class TreeEffects {
   virtual Result<CatchPipes> open_catch_all(const std::string& name);
   /// The service behind catch-all pipe `id` is called NAME now.
   virtual void rename_catch_all(int id, const std::string& name);
+  /// JSON mode's catch-all: start_supervise with stderr_fd as supervise's (and run's) fd 2.
+  virtual Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                               int stderr_fd);
   /// The wait status supervise recorded for DIR's last run (status bytes 33-36), for an
   /// `essential` service whose supervise exited 99. nullopt when unreadable or unknown.
   virtual std::optional<int> last_run_wait_status(const std::string& dir) = 0;
@@ -54,6 +56,28 @@ class TreeEffects {
   /// One line of svscan's own log ("svscan: TEXT") and a warning.
   virtual void note(std::string_view text) = 0;
   virtual void warn(std::string_view text) = 0;
+
+  // The `stderr separate` path (issue 15). Defaults: no stderr pipe, for fakes that do not
+  // care; the Scanner implements all three.
+  /// Whether DIR's `stderr` knob says separate; read when svscan pairs DIR with its log/.
+  virtual bool wants_separate_stderr(const std::string& dir) {
+    (void)dir;
+    return false;
+  }
+  /// start_supervise, plus stderr_fd handed over as SVTREE_STDERR_FD (svtree/stderr_pipe.hpp),
+  /// never as supervise's own fd 2.
+  virtual Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd,
+                                                    int stdout_fd, int stderr_fd) {
+    (void)stderr_fd;
+    return start_supervise(dir, stdin_fd, stdout_fd);
+  }
+  /// Starts the stderr logger of DIR: `svlog -tt DIR/log/err` with stdin_fd as its fd 0,
+  /// in a new session; svscan restarts it like a supervise.
+  virtual Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) {
+    (void)dir;
+    (void)stdin_fd;
+    return SysError{ENOSYS, "start a stderr logger"};
+  }
 };
 
 class Tree {
@@ -116,7 +140,7 @@ class Tree {
   [[nodiscard]] bool has_pipe(std::string_view name) const;
 
  private:
-  enum class Role : uint8_t { kService, kLogger };
+  enum class Role : uint8_t { kService, kLogger, kStderrLogger };
   struct Supervisor {
     pid_t pid = 0;
     int64_t started_ms = 0;
@@ -139,6 +163,11 @@ class Tree {
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
     CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
+    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
+    // pipe above, so neither a restart of run nor one of that svlog loses a line.
+    Supervisor stderr_logger;
+    UniqueFd stderr_read;
+    UniqueFd stderr_write;
     int watch = -1;
     std::vector<size_t> dependency_slots;  // shutdown: the live services it depends on
     size_t live_dependents = 0;  // shutdown: live services depending on it
@@ -164,6 +193,11 @@ class Tree {
   void open_catch_all(size_t slot);   // no log/: its output labelled on our stdout
   void close_catch_all(size_t slot);  // our write ends only: the read side drains to EOF
   void maybe_free(size_t slot);
+  // Issue 15, the stderr pipe and its svlog, each beside its stdout counterpart.
+  void add_stderr_pipe(size_t slot);   // the knob says separate: pipe + svlog
+  void drop_stderr_pipe(size_t slot);  // close our ends; svlog leaves at end of file
+  void on_stderr_logger_exit(size_t slot, int wait_status);
+  [[nodiscard]] Supervisor& supervisor_of(size_t slot, Role role);
   // Issue 14, the shutdown order: dependents first.
   void count_dependents();
   /// SIGTERM to slot's supervise if it waits and no dependent of it is left.

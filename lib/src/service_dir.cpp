@@ -203,7 +203,48 @@ void load_type(const ServicePaths& paths, ServiceKnobs& knobs, std::vector<std::
   }
 }
 
+/// `user` and `limits` (issue 16). A bad limits line is one warning and the others apply;
+/// a `user` is kept whatever it says, for supervise to resolve or refuse at each start.
+void load_identity_knobs(const ServicePaths& paths, ServiceKnobs& knobs,
+                         std::vector<std::string>& warnings) {
+  if (auto text = read_small_file(paths.file("user"), 4096)) {
+    knobs.user = UserKnob{std::move(*text), std::nullopt};
+  } else if (text.error().code != ENOENT) {
+    // Unreadable is not absent: starting run as supervise's own user (root) instead of
+    // the one named would be the worst reading.
+    knobs.user = UserKnob{{}, SysError{text.error().code, "read " + paths.shown("user")}};
+  }
+  // Longer than other knobs (a line per resource); read_knob's bound is for one value.
+  if (auto text = read_small_file(paths.file("limits"), 65536)) {
+    knobs.limits = parse_limits(*text, paths.shown("limits"), warnings);
+  } else if (text.error().code == EINVAL) {
+    warnings.push_back("ignoring " + paths.shown("limits") +
+                       ": not a regular file; replace it with one");
+  } else if (text.error().code != ENOENT) {
+    warnings.push_back(SysError{text.error().code, "read " + paths.shown("limits")}.message() +
+                       "; no limit of it applies");
+  }
+}
+
 }  // namespace
+
+std::optional<ServiceKnobs::StderrMode> parse_stderr_mode(std::string_view text) {
+  const std::string_view word = trim_blanks(text);
+  if (word == "log") return ServiceKnobs::StderrMode::kLog;
+  if (word == "separate") return ServiceKnobs::StderrMode::kSeparate;
+  return std::nullopt;
+}
+
+ServiceKnobs::StderrMode load_stderr_mode(const ServicePaths& paths,
+                                          std::vector<std::string>& warnings) {
+  const auto text = read_knob(paths, "stderr", warnings);
+  if (!text) return ServiceKnobs::StderrMode::kInherit;
+  if (const auto mode = parse_stderr_mode(*text)) return *mode;
+  const std::string path = paths.shown("stderr");
+  warnings.push_back("ignoring " + path + ": want log or separate, e.g. echo separate > " + path +
+                     " (stderr stays inherited meanwhile)");
+  return ServiceKnobs::StderrMode::kInherit;
+}
 
 ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
   ServiceKnobs knobs;
@@ -240,6 +281,8 @@ ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::stri
   load_restart_policy(paths, knobs, warnings);
   load_check_knobs(paths, knobs, warnings);
   load_type(paths, knobs, warnings);
+  load_identity_knobs(paths, knobs, warnings);
+  knobs.stderr_mode = load_stderr_mode(paths, warnings);
   return knobs;
 }
 

@@ -41,6 +41,8 @@ struct ChildPlan {
   std::vector<std::pair<int, int>>& moves;  // {child fd, parent fd}; sources rewritten
   std::vector<bool>& clashes;               // per move: goes through a spare copy first
   int report_fd;                            // write end, or -1
+  int gate_read;                            // hold_exec: wait for a byte here, or -1
+  int gate_write;                           // hold_exec: the parent's end, closed first
   int lowest_spare;                         // above every target fd
 };
 
@@ -67,6 +69,28 @@ struct ChildPlan {
                                       : exec_failure_status(error));
 }
 
+/// hold_exec: blocks until the parent releases the gate. Our copy of the write end goes
+/// first, or end of file could never come. End of file is a parent that died before it
+/// recorded us: exit without exec (the successor starts the one copy).
+void wait_for_release(const ChildPlan& plan) {
+  ::close(plan.gate_write);
+  char go = 0;
+  ssize_t n;
+  do n = ::read(plan.gate_read, &go, 1);
+  while (n < 0 && errno == EINTR);
+  ::close(plan.gate_read);
+  if (n == 1) return;
+  if (!plan.spec.exec_failure_prefix.empty()) {
+    static constexpr char kReason[] = ": its supervisor died before recording it; not started\n";
+    char line[1024];
+    const size_t prefix = std::min(plan.spec.exec_failure_prefix.size(), sizeof line - sizeof kReason);
+    ::memcpy(line, plan.spec.exec_failure_prefix.data(), prefix);
+    ::memcpy(line + prefix, kReason, sizeof kReason - 1);
+    (void)!::write(STDERR_FILENO, line, prefix + sizeof kReason - 1);
+  }
+  ::_exit(111);
+}
+
 [[noreturn]] void run_child(ChildPlan& plan) {
   const SpawnSpec& spec = plan.spec;
   // Every signal is blocked (the parent did it before fork), so no handler of ours can run
@@ -78,6 +102,7 @@ struct ChildPlan {
     action.sa_handler = ::sigismember(&spec.signals.ignored, signo) == 1 ? SIG_IGN : SIG_DFL;
     ::sigaction(signo, &action, nullptr);
   }
+  if (plan.gate_read >= 0) wait_for_release(plan);
   if (spec.group == SpawnSpec::Group::kNewSession) {
     if (::setsid() < 0) fail(plan, errno);
   } else if (spec.group == SpawnSpec::Group::kNewProcessGroup) {
@@ -162,9 +187,14 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
     return errno_error("make the exec report pipe for " + spec.path);
   UniqueFd report_read(report[0]);
   UniqueFd report_write(report[1]);
-  ChildPlan plan{spec,    argv.data(),        spec.env != nullptr ? envp.data() : environ,
-                 moves,   clashes,            report_write.get(),
-                 lowest_spare};
+  int gate[2] = {-1, -1};
+  if (spec.hold_exec && ::pipe2(gate, O_CLOEXEC) != 0)
+    return errno_error("make the exec gate pipe for " + spec.path);
+  UniqueFd gate_read(gate[0]);
+  UniqueFd gate_write(gate[1]);
+  ChildPlan plan{spec,           argv.data(),      spec.env != nullptr ? envp.data() : environ,
+                 moves,          clashes,          report_write.get(),
+                 gate_read.get(), gate_write.get(), lowest_spare};
 
   // No handler of ours may run in the child between fork and the reset.
   sigset_t all;
@@ -179,7 +209,16 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
   // The parent sets the group too, so that a signal to it right after we return cannot
   // miss (either call may come first; EACCES after the child's exec is harmless).
   if (spec.group == SpawnSpec::Group::kNewProcessGroup) ::setpgid(pid, pid);
-  return Spawned{pid, std::move(report_read)};
+  return Spawned{pid, std::move(report_read), std::move(gate_write)};
+}
+
+void release_exec(UniqueFd& gate) {
+  if (!gate.valid()) return;
+  const char go = 1;
+  ssize_t n;
+  do n = ::write(gate.get(), &go, 1);
+  while (n < 0 && errno == EINTR);
+  gate.reset();
 }
 
 std::optional<int> read_exec_report(int report_fd) {

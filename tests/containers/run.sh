@@ -574,6 +574,12 @@ dockerfile_runs() { # NAME
   # can make one fail: example-healthy is the test of that, issue 13).
   wait_until 20 "the HEALTHCHECK passes" health_shown "$1"
 }
+# runs_as NAME SERVICE UID: SERVICE's run has that uid, from /proc (the `user` knob,
+# issue 16: the Dockerfiles run services as non-root with a user file each).
+runs_as() {
+  pm exec "$(ctr "$1")" sh -c 'pid=$(cat "/etc/service/$1/supervise/pid") && [ -n "$pid" ] &&
+    grep -q "^Uid:[[:space:]]*$2[[:space:]]" "/proc/$pid/status"' sh "$2" "$3"
+}
 dockerfile_stops() {
   running "$1" || { why="the container is not running"; return 1; }
   stop "$1"
@@ -596,7 +602,9 @@ t_alpine() {
     "$work/alpine-standin.tar" "localhost/$tag-alpine-standin:3.20" >/dev/null ||
     { why="podman import of the stand-in failed"; return 1; }
   dockerfile_image alpine Dockerfile.alpine "localhost/$tag-alpine-standin:3.20" || return 1
-  dockerfile_runs alpine && dockerfile_stops alpine
+  dockerfile_runs alpine || return 1
+  wait_until 10 "report runs as uid 65534 (its user file)" runs_as alpine report 65534 || return 1
+  dockerfile_stops alpine
 }
 t_debian() {
   if [ -n "$mmdebstrap_pid" ]; then
@@ -608,7 +616,9 @@ t_debian() {
     "$debian_tar" "localhost/$tag-debian:12-slim" >/dev/null ||
     { why="podman import of the Debian base failed"; return 1; }
   dockerfile_image debian Dockerfile.debian "localhost/$tag-debian:12-slim" || return 1
-  dockerfile_runs debian
+  dockerfile_runs debian || return 1
+  wait_until 10 "web runs as www-data (uid 33), its user file" runs_as debian web 33 || return 1
+  wait_until 10 "report runs as nobody (uid 65534), its user file" runs_as debian report 65534
 }
 t_pod_probes() {
   # examples/kubernetes/pod.yaml: each exec probe's command, run in the container made

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fuzz: the text of knob files (numbers, signal names, health-check targets and counts),
-// envdir values, TAI64N labels and HTTP status lines.
+// envdir values, TAI64N labels and HTTP status lines; the `user` and `limits` knobs and
+// passwd/group text (issue 16).
 #include "fuzz_target.hpp"
 
 #include <cstddef>
@@ -8,9 +9,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "svtree/accounts.hpp"
 #include "svtree/control.hpp"
 #include "svtree/envdir.hpp"
 #include "svtree/health_check.hpp"
+#include "svtree/resource_limits.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/signal_name.hpp"
 #include "svtree/tai64n.hpp"
@@ -45,6 +48,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   if (const auto count = svtree::parse_count(text)) {
     if (*count == 0) std::abort();
+  }
+  // user and limits: a spec names someone; a limit is never soft above hard; every
+  // lookup of a passwd/group text ends and never invents an account of another name.
+  if (const auto spec = svtree::parse_user_spec(text)) {
+    if (spec->user.empty()) std::abort();
+    svtree::AccountFiles files;
+    files.passwd = std::string(text);
+    files.group = std::string(text);
+    const auto lookup = svtree::resolve_identity(*spec, files, "user");
+    if (lookup.identity.has_value() == lookup.problem.has_value()) std::abort();
+    if (lookup.identity && lookup.identity->groups.empty()) std::abort();
+  }
+  if (const auto entry = svtree::find_passwd_entry(text, "root")) {
+    if (entry->name != "root") std::abort();
+  }
+  std::vector<std::string> warnings;
+  for (const svtree::LimitSetting& limit : svtree::parse_limits(text, "limits", warnings)) {
+    if (limit.hard && limit.soft > *limit.hard) std::abort();
   }
   for (const char byte : text) {
     if (const auto command = svtree::parse_control_byte(byte)) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <csignal>
 
 #include "support/test_support.hpp"
@@ -148,6 +150,32 @@ TEST(ServiceKnobs, TypeIsLongrunOrOneshot) {
   EXPECT_NE(warnings[0].find("echo oneshot >"), std::string::npos) << warnings[0];
 }
 
+TEST(ServiceKnobs, StderrIsInheritedLogOrSeparate) {
+  using Mode = ServiceKnobs::StderrMode;
+  TempDir dir;
+  std::vector<std::string> warnings;
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kInherit);
+  write_file(dir / "stderr", "separate\n");
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kSeparate);
+  write_file(dir / "stderr", " log ");
+  EXPECT_EQ(load_service_knobs(ServicePaths(dir.path()), warnings).stderr_mode, Mode::kLog);
+  EXPECT_EQ(load_stderr_mode(ServicePaths(dir.path()), warnings), Mode::kLog);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_FALSE(parse_stderr_mode("separated").has_value());
+  EXPECT_FALSE(parse_stderr_mode("").has_value());
+}
+
+TEST(ServiceKnobs, BadStderrWarnsOnceNamingTheFileAndKeepsItInherited) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  write_file(dir / "stderr", "stdout\n");
+  const ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path(), "/srv/web"), warnings);
+  EXPECT_EQ(knobs.stderr_mode, ServiceKnobs::StderrMode::kInherit);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("/srv/web/stderr"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("echo separate >"), std::string::npos) << warnings[0];
+}
+
 TEST(ServiceKnobs, DependenciesAreDependsEntriesSortedWithoutHiddenOnes) {
   TempDir dir;
   std::vector<std::string> warnings;
@@ -226,6 +254,31 @@ TEST(ServiceKnobs, BadCheckKnobsWarnNamingTheFileAndWhatToWrite) {
   EXPECT_EQ(knobs.check, ServiceKnobs::CheckKind::kNone);
   EXPECT_EQ(knobs.check_timeout_ms, 2000u);
   EXPECT_EQ(knobs.check_retries, 3u);
+}
+
+// Issue 16: `user` is kept whatever it says (supervise resolves or refuses it); `limits`
+// keeps its good lines.
+TEST(ServiceKnobs, UserAndLimits) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  EXPECT_FALSE(load_service_knobs(ServicePaths(dir.path()), warnings).user);
+  write_file(dir / "user", "nobody:nogroup\n");
+  write_file(dir / "limits", "nofile 64 128\nnofile x\ncore 0\n");
+  ServiceKnobs knobs = load_service_knobs(ServicePaths(dir.path(), "svc"), warnings);
+  ASSERT_TRUE(knobs.user);
+  EXPECT_EQ(knobs.user->text, "nobody:nogroup\n");
+  EXPECT_FALSE(knobs.user->read_error);
+  ASSERT_EQ(knobs.limits.size(), 2u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0].rfind("ignoring line 2 of svc/limits: ", 0), 0u) << warnings[0];
+  // Unreadable is not absent: run must not start as supervise's own user instead.
+  ASSERT_EQ(::unlink((dir / "user").c_str()), 0);
+  testing::make_dirs(dir / "user");
+  warnings.clear();
+  knobs = load_service_knobs(ServicePaths(dir.path(), "svc"), warnings);
+  ASSERT_TRUE(knobs.user);
+  ASSERT_TRUE(knobs.user->read_error);
+  EXPECT_EQ(knobs.user->read_error->context, "read svc/user");
 }
 
 }  // namespace

@@ -88,6 +88,30 @@ TEST(Spawner, FailureExitCodeAndLineForSupervise) {
             "svscan: fatal: unable to start supervise for a: No such file or directory\n");
 }
 
+// hold_exec: nothing runs before release_exec; a gate closed unreleased (the parent gone)
+// ends the child with 111 (its line, on the stderr it inherited, is checked by supervise's
+// test), without exec.
+TEST(Spawner, HeldChildExecsOnlyOnceReleasedAndNeverWhenTheGateCloses) {
+  TempDir dir;
+  SpawnSpec spec;
+  spec.path = "/bin/sh";
+  spec.argv = {"sh", "-c", "echo ran > " + (dir / "ran")};
+  spec.hold_exec = true;
+  auto released = spawn(spec);
+  auto abandoned = spawn(spec);
+  ASSERT_TRUE(released.ok());
+  ASSERT_TRUE(abandoned.ok());
+  abandoned->gate.reset();
+  const int abandoned_status = wait_for(abandoned->pid);
+  ASSERT_TRUE(WIFEXITED(abandoned_status));
+  EXPECT_EQ(WEXITSTATUS(abandoned_status), 111);
+  EXPECT_FALSE(testing::file_exists(dir / "ran"));  // and the held one has not run yet
+  release_exec(released->gate);
+  EXPECT_FALSE(released->gate.valid());
+  EXPECT_EQ(wait_for(released->pid), 0);
+  EXPECT_EQ(testing::read_file(dir / "ran"), "ran\n");
+}
+
 // Runs spec with its stdout (and fd 5) on a pipe; returns what it wrote and its status.
 std::pair<std::string, int> output_of(SpawnSpec spec) {
   auto out = make_pipe();

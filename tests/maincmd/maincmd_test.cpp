@@ -141,9 +141,11 @@ class InitRun {
     const pid_t init = init_pid();
     const std::string id = std::to_string(init);
     std::istringstream children(read_file("/proc/" + id + "/task/" + id + "/children"));
+    // svscan's writer children (svscan(8), Output) are not the main command.
     pid_t pid = 0;
-    children >> pid;
-    return pid;
+    while (children >> pid)
+      if (read_file("/proc/" + std::to_string(pid) + "/comm") != "svscan-output\n") return pid;
+    return 0;
   }
   /// The main command has executed program (its command line starts with it).
   [[nodiscard]] bool main_runs(const std::string& program) const {

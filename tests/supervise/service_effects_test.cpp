@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "svtree/spawner.hpp"
 #include "svtree/unique_fd.hpp"
 #include "support/test_support.hpp"
 
@@ -85,14 +86,19 @@ TEST_F(ServiceEffectsTest, ReleaseAfterStartLeavesNoReadiness) {
   knobs.notification_fd = 3;
 
   auto first = effects_->start_run(knobs);
-  const EffectRequests started = effects_->take_requests();
+  EffectRequests started = effects_->take_requests();
   auto second = effects_->start_run(knobs);
   effects_->release_run();
-  const EffectRequests released = effects_->take_requests();
+  EffectRequests released = effects_->take_requests();
   ASSERT_EQ(::fchdir(previous_cwd.get()), 0);
 
   ASSERT_TRUE(first) << first.error().message();
   ASSERT_TRUE(second) << second.error().message();
+  // Each run waits to exec until the runner releases its gate, after the event's publish.
+  EXPECT_TRUE(started.run_exec_gate.valid());
+  EXPECT_TRUE(released.run_exec_gate.valid());
+  release_exec(started.run_exec_gate);
+  release_exec(released.run_exec_gate);
   for (const pid_t pid : {*first, *second}) {
     int status = 0;
     EXPECT_EQ(::waitpid(pid, &status, 0), pid);

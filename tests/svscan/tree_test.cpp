@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "svtree/diag.hpp"
 #include "svtree/pipe.hpp"
@@ -41,8 +42,7 @@ struct Started {
 
 class FakeEffects final : public TreeEffects {
  public:
-  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
-                                int /*stderr_fd*/) override {
+  Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override {
     if (fail_starts > 0) {
       --fail_starts;
       return SysError{EAGAIN, "spawn supervise"};
@@ -75,6 +75,17 @@ class FakeEffects final : public TreeEffects {
     const auto found = depends.find(dir);
     return found == depends.end() ? std::vector<std::string>{} : found->second;
   }
+  // Issue 15, `stderr separate`.
+  bool wants_separate_stderr(const std::string& dir) override { return separate.count(dir) > 0; }
+  Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd, int stdout_fd,
+                                            int stderr_fd) override {
+    auto pid = start_supervise(dir, stdin_fd, stdout_fd);
+    if (pid) stderr_fds[*pid] = stderr_fd;
+    return pid;
+  }
+  Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) override {
+    return start_supervise("svlog " + dir, stdin_fd, -1);
+  }
 
   [[nodiscard]] bool signalled(pid_t pid, int signo) const {
     for (const auto& [p, s] : signals)
@@ -99,6 +110,8 @@ class FakeEffects final : public TreeEffects {
   std::vector<std::string> warnings;
   std::map<std::string, int> run_status;
   std::map<std::string, std::vector<std::string>> depends;  // DIR -> DIR/depends/
+  std::set<std::string> separate;        // services whose `stderr` says separate
+  std::map<pid_t, int> stderr_fds;       // supervise pid -> the stderr pipe it was given
 };
 
 ScanEntry entry(const std::string& name, ino_t ino, std::optional<ino_t> log = std::nullopt) {
@@ -411,6 +424,74 @@ TEST_F(TreeTest, TableIsBounded) {
 
 TEST_F(TreeTest, UnknownPidIsNotOurs) { EXPECT_FALSE(tree.on_child_exit(4242, 0)); }
 
+// Issue 15: `stderr separate` gives a paired service a second pipe, held for the pair's
+// life, and an svlog of svscan's own on its read end, restarted like a supervise.
+TEST_F(TreeTest, SeparateStderrGetsItsOwnHeldPipeAndLogger) {
+  effects.separate = {"a"};
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20), entry("b", 11, 21)});
+  const Started* svlog = effects.last_start_of("svlog a");
+  ASSERT_NE(svlog, nullptr);
+  EXPECT_EQ(effects.last_start_of("svlog b"), nullptr);
+  const pid_t a = tree.service_pid("a");
+  ASSERT_EQ(effects.stderr_fds.count(a), 1u);
+  const int stderr_write = effects.stderr_fds[a];
+  EXPECT_NE(stderr_write, effects.last_start_of("a")->stdout_fd);
+  EXPECT_NE(svlog->stdin_fd, effects.last_start_of("a/log")->stdin_fd);
+  EXPECT_EQ(effects.stderr_fds.count(tree.service_pid("b")), 0u);
+  // A dead supervise comes back on the same stderr pipe.
+  ASSERT_TRUE(tree.on_child_exit(a, kKilled));
+  clock.now += Tree::kMinRestartMs;
+  tree.on_timer();
+  EXPECT_EQ(effects.stderr_fds[tree.service_pid("a")], stderr_write);
+  // A dead svlog too, on the same read end, after the throttle.
+  const int stderr_read = svlog->stdin_fd;
+  const pid_t svlog_pid = svlog->pid;
+  ASSERT_TRUE(tree.on_child_exit(svlog_pid, kKilled));
+  ASSERT_TRUE(tree.next_deadline_ms().has_value());
+  clock.now = *tree.next_deadline_ms();
+  tree.on_timer();
+  const Started* again = effects.last_start_of("svlog a");
+  ASSERT_NE(again->pid, svlog_pid);
+  EXPECT_EQ(again->stdin_fd, stderr_read);
+  // It is a logger: spared by the shutdown's TERM of other descendants.
+  const std::vector<pid_t> loggers = tree.logger_pids();
+  EXPECT_NE(std::find(loggers.begin(), loggers.end(), again->pid), loggers.end());
+}
+
+TEST_F(TreeTest, SeparateStderrLoggerDrainsAtShutdownAndKeepsTheSlot) {
+  effects.separate = {"a"};
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t a = tree.service_pid("a"), a_log = tree.logger_pid("a");
+  const pid_t svlog = effects.last_start_of("svlog a")->pid;
+  tree.begin_shutdown();
+  EXPECT_FALSE(effects.signalled(svlog, SIGTERM));
+  ASSERT_TRUE(tree.on_child_exit(a, exited(0)));
+  // No signal: our ends are closed, it reads to end of file and leaves by itself.
+  EXPECT_FALSE(effects.signalled(svlog, SIGTERM));
+  EXPECT_FALSE(effects.signalled(svlog, SIGHUP));
+  ASSERT_TRUE(tree.on_child_exit(a_log, exited(0)));
+  EXPECT_EQ(tree.supervisors_alive(), 1u);
+  ASSERT_TRUE(tree.on_child_exit(svlog, exited(0)));
+  EXPECT_EQ(tree.supervisors_alive(), 0u);
+  EXPECT_EQ(tree.size(), 0u);
+  EXPECT_EQ(effects.started.size(), 3u);  // nothing restarted
+}
+
+TEST_F(TreeTest, LogRemovedLetsTheStderrLoggerLeaveAtEndOfFile) {
+  effects.separate = {"a"};
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  const pid_t svlog = effects.last_start_of("svlog a")->pid;
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  const pid_t old_service = tree.service_pid("a");
+  ASSERT_TRUE(tree.on_child_exit(old_service, kKilled));
+  // The new supervise writes stderr where it inherits it: no pipe any more.
+  EXPECT_EQ(effects.stderr_fds.count(tree.service_pid("a")), 0u);
+  ASSERT_TRUE(tree.on_child_exit(svlog, exited(0)));
+  clock.now += 60'000;
+  tree.on_timer();
+  EXPECT_EQ(effects.last_start_of("svlog a")->pid, svlog);  // not restarted
+}
+
 }  // namespace
 }  // namespace svtree::svscan
 
@@ -420,8 +501,12 @@ namespace {
 // Issue 15: a tree whose effects give catch-all pipes (real pipes, so the fds are real).
 class CatchAllEffects final : public TreeEffects {
  public:
-  Result<pid_t> start_supervise(const std::string& dir, int, int stdout_fd,
-                                int stderr_fd) override {
+  Result<pid_t> start_supervise(const std::string& dir, int, int stdout_fd) override {
+    starts.push_back({dir, stdout_fd, -1});
+    return next_pid++;
+  }
+  Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                       int stderr_fd) override {
     starts.push_back({dir, stdout_fd, stderr_fd});
     return next_pid++;
   }

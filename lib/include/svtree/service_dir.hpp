@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "svtree/health_check.hpp"
+#include "svtree/resource_limits.hpp"
+#include "svtree/result.hpp"
 
 namespace svtree {
 
@@ -36,6 +38,13 @@ class ServicePaths {
 
 /// `restart`: whether a run that ended unasked starts again (DESIGN.md §2).
 enum class RestartPolicy { kAlways, kOnFailure, kNever };
+
+/// The `user` file as read (issue 16): its text, or why it could not be read. A `user`
+/// file that is there is never ignored: run does not start until it can be honoured.
+struct UserKnob {
+  std::string text;
+  std::optional<SysError> read_error;
+};
 
 /// The knob files, read when run is about to start, so `echo 3000 > timeout-kill` takes
 /// effect at the next start without restarting the supervisor.
@@ -72,6 +81,17 @@ struct ServiceKnobs {
   uint32_t check_retries = kDefaultCheckRetries;         // `check-retries`
   std::optional<TcpTarget> check_tcp;      // `check-tcp`
   std::optional<HttpTarget> check_http;    // `check-http`
+
+  // Who run, finish, check and stop run as, and with which rlimits (issue 16): resolved
+  // and applied by supervise at each start.
+  std::optional<UserKnob> user;            // `user`
+  std::vector<LimitSetting> limits;        // `limits`, its good lines
+
+  // Where run's and finish's fd 2 goes (DESIGN.md §2, issue 15): absent, inherited
+  // (runit); `log`, joined to fd 1; `separate`, a stream of its own (svscan's stderr pipe
+  // to NAME/log/err/, or labelled as stderr on the catch-all for a service without log/).
+  enum class StderrMode : uint8_t { kInherit, kLog, kSeparate };
+  StderrMode stderr_mode = StderrMode::kInherit;  // `stderr`
 };
 
 /// The policy that applies: the `restart` file's word, else the default for the service's
@@ -90,6 +110,13 @@ const char* restart_policy_name(RestartPolicy policy);
 std::optional<RestartPolicy> parse_restart_policy(std::string_view text);
 /// Space-, tab- or newline-separated exit codes from 0 to 255, at least one.
 std::optional<std::vector<int>> parse_success_codes(std::string_view text);
+
+/// `stderr`: "log" or "separate" (blanks and a newline allowed); nullopt for anything else.
+std::optional<ServiceKnobs::StderrMode> parse_stderr_mode(std::string_view text);
+/// The `stderr` knob alone, for svscan, which decides at pairing time whether a service gets
+/// a stderr pipe. Absent or unparsable: kInherit (a bad value adds one line to warnings).
+ServiceKnobs::StderrMode load_stderr_mode(const ServicePaths& paths,
+                                          std::vector<std::string>& warnings);
 
 /// Reads every knob file of dir. A file that exists but cannot be parsed keeps the default
 /// and adds one line to warnings naming the file and what to write instead.

@@ -61,6 +61,12 @@ struct SpawnSpec {
   std::optional<int> failure_exit_code;
   /// Also report the failure's errno through a close-on-exec pipe (Spawned::report).
   bool report_exec_failure = false;
+  /// The child waits before it execs until the parent calls release_exec(Spawned::gate).
+  /// A gate closed unreleased (the parent died: SIGKILL, OOM) makes the child exit 111
+  /// without exec, after one line on the stderr it inherited (the wait comes before the
+  /// fd map, so that nothing is set up for a program that will not run): what the parent never recorded never runs,
+  /// so its successor cannot start a second copy beside it (issue #10, adoption).
+  bool hold_exec = false;
 };
 
 struct Spawned {
@@ -68,7 +74,12 @@ struct Spawned {
   /// With report_exec_failure: becomes readable at exec (end of file: the program runs)
   /// or when set-up or exec failed (the errno, 4 bytes). Watch it in the loop; never wait.
   UniqueFd report;
+  /// With hold_exec: the write end of the child's gate.
+  UniqueFd gate;
 };
+
+/// Lets a child spawned with hold_exec go on to exec, and closes the gate.
+void release_exec(UniqueFd& gate);
 
 /// Forks and execs spec. The parent never waits for the exec. Errors: pipe or fork failed.
 /// The child allocates nothing: argv, envp and the fd moves are built before fork.

@@ -11,6 +11,7 @@
 
 #include "svtree/diag.hpp"
 #include "svtree/service_dir.hpp"
+#include "svtree/supervise_location.hpp"
 #include "svtree/supervise_protocol.hpp"
 
 namespace svtree::supervise {
@@ -29,6 +30,13 @@ bool is_directory(const std::string& path) {
 }
 
 std::string sibling(const std::string& name) { return "../" + name; }
+
+// Where a sibling's records are (lib supervise_location, issue 16): its own supervise/, or
+// svscan's state directory for an instance or a read-only service.
+std::string sibling_home(const std::string& name) {
+  return supervise_location::client_home(
+      "..", name, [] { return supervise_location::tree_dir_from_environment(".."); });
+}
 
 // A dependency is a plain name beside us: no path may lead elsewhere.
 bool valid_name(const std::string& name) {
@@ -80,7 +88,7 @@ std::vector<std::string> Dependencies::load() {
 bool Dependencies::satisfied(const std::vector<std::string>& names) const {
   return std::all_of(names.begin(), names.end(), [](const std::string& name) {
     if (!valid_name(name)) return false;
-    const auto record = read_live_status(sibling(name));
+    const auto record = read_live_status(sibling_home(name));
     return record && record_ready_or_done(*record);
   });
 }
@@ -106,9 +114,28 @@ bool Dependencies::ready() {
 }
 
 void Dependencies::rewatch(const std::vector<std::string>& names) {
+  // Where the records are can move while we watch (issue 16: a sibling's supervise/ made
+  // in svscan's state directory rather than in its own): look again once the watches are
+  // in place, and watch again if it moved meanwhile.
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::string> homes;
+    for (const std::string& name : names)
+      homes.push_back(valid_name(name) ? sibling_home(name) : "");
+    watch_homes(names, homes);
+    bool moved = false;
+    for (size_t i = 0; i < names.size() && !moved; ++i)
+      moved = valid_name(names[i]) && sibling_home(names[i]) != homes[i];
+    if (!moved) return;
+  }
+}
+
+void Dependencies::watch_homes(const std::vector<std::string>& names,
+                               const std::vector<std::string>& homes) {
   // Each dependency is watched at the deepest place that exists: its supervise/ (the
   // records), else its directory (supervise/ to come), else ".." (the service to come).
-  // dnotify costs a descriptor, not one of the 128 inotify instances a user may have.
+  // A sibling whose supervise/ is nowhere yet may make it in svscan's state directory: that
+  // directory's services/ is watched too. dnotify costs a descriptor, not one of the 128
+  // inotify instances a user may have.
   watches_.clear();
   // depends/ itself: an entry removed (a cycle broken, a typo fixed) is seen at once.
   if (auto own = DirNotify::watch("depends", kEntryEvents, signo_))
@@ -116,15 +143,25 @@ void Dependencies::rewatch(const std::vector<std::string>& names) {
   watched_names_ = names;
   all_records_ = true;
   bool parent = false;
-  for (const std::string& name : names) {
+  bool state_watched = false;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     if (!valid_name(name)) continue;
     const std::string dir = sibling(name);
-    std::string where = supervise_path(dir);
+    std::string where = supervise_path(homes[i]);
     unsigned long events = kRecordEvents;
     if (!is_directory(where)) {
-      where = dir;
+      where = homes[i];
       events = kEntryEvents;
       all_records_ = false;
+      if (homes[i] == dir && !state_watched) {
+        state_watched = true;
+        const std::string tree = supervise_location::tree_dir_from_environment("..");
+        if (!tree.empty())
+          if (auto state = DirNotify::watch(supervise_location::state_home(tree, ""),
+                                            kEntryEvents, signo_))
+            watches_.push_back(std::move(*state));
+      }
     }
     if (!is_directory(where)) {
       if (parent) continue;

@@ -36,6 +36,8 @@ class Dependencies {
   /// One of our directories changed: watch again where the records now are, if that moved.
   void refresh();
   void rewatch(const std::vector<std::string>& names);
+  /// rewatch's one round: names[i]'s records are expected in homes[i]/supervise.
+  void watch_homes(const std::vector<std::string>& names, const std::vector<std::string>& homes);
   /// Names in depends/ (read each time: edits apply at the next start).
   std::vector<std::string> load();
 

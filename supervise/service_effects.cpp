@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 #include "svtree/diag.hpp"
@@ -17,6 +18,7 @@
 #include "svtree/io.hpp"
 #include "svtree/pipe.hpp"
 #include "svtree/process.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::supervise {
 namespace {
@@ -170,6 +172,10 @@ Result<pid_t> ServiceEffects::start_run(const ServiceKnobs& knobs) {
   ScriptRequest request;
   request.program = "./run";
   request.argv = {"./run"};
+  // An instance's name is run's $1 (issue 16); finish keeps runit's two arguments.
+  if (const char* instance = std::getenv(supervise_location::kInstanceVariable);
+      instance != nullptr && *instance != '\0')
+    request.argv.emplace_back(instance);
   request.new_session = true;
   request.credentials = &identity_.credentials;
   request.hold_exec = true;

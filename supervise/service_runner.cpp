@@ -10,11 +10,13 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 #include "svtree/dir_notify.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawner.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::supervise {
 namespace {
@@ -24,6 +26,21 @@ namespace {
 // The parent reports DIR's removal or rename at once, even while run has DIR as its cwd
 // (which delays DIR's own IN_DELETE_SELF until run exits).
 constexpr unsigned long kDirGoneEvents = DN_DELETE | DN_RENAME;
+
+// supervise/ where lib's supervise_location puts it (issue 16): DIR's own, or, for an
+// instance and for a read-only DIR, one in svscan's state directory.
+Result<SuperviseServer> open_server(const ServiceDir& service) {
+  const char* instance = std::getenv(supervise_location::kInstanceVariable);
+  auto home = supervise_location::choose_home(
+      service.fd(), service.name(), service.name(), instance != nullptr && *instance != '\0',
+      [&] { return supervise_location::supervise_tree_dir(service.name(), service.fd()); });
+  if (!home) return home.error();
+  if (*home == service.name()) return SuperviseServer::open(service);
+  auto state = ServiceDir::open(*home);
+  if (!state) return state.error();
+  return SuperviseServer::open(*state);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<ServiceRunner>> ServiceRunner::open(const std::string& dir, Loop& loop) {
@@ -33,7 +50,7 @@ Result<std::unique_ptr<ServiceRunner>> ServiceRunner::open(const std::string& di
   // (svscan keys services by device and inode, so a rename is not a restart) changes
   // nothing for us or for run.
   if (::fchdir(service->fd()) != 0) return errno_error("change to service directory " + dir);
-  auto server = SuperviseServer::open(*service);
+  auto server = open_server(*service);
   if (!server) return server.error();
   return std::unique_ptr<ServiceRunner>(
       new ServiceRunner(std::move(*service), std::move(*server), loop));

@@ -57,7 +57,8 @@ int64_t now_unix() { return static_cast<int64_t>(std::time(nullptr)); }
 std::vector<ServiceRef> named_services(const Invocation& inv) {
   std::vector<ServiceRef> services;
   services.reserve(inv.services.size());
-  for (const auto& name : inv.services) services.push_back({name, resolve_service_dir(name, inv.svdir)});
+  const std::string tree = state_dir::live_tree_dir_for(inv.svdir);
+  for (const auto& name : inv.services) services.push_back(make_service_ref(name, inv.svdir, tree));
   return services;
 }
 
@@ -109,17 +110,16 @@ int run_status(const Invocation& inv) {
       if (auto main = main_command_of(inv.svdir)) services.push_back(std::move(*main));
     } else {
       for (auto& ref : named_services(inv)) {
-        std::string log_dir = ref.dir + (ref.dir.back() == '/' ? "log" : "/log");
-        const bool has_log = path_exists(log_dir);
-        std::string log_name = ref.name + "/log";
+        ServiceRef logger = ref.logger();
+        const bool has_log = path_exists(logger.dir);
         services.push_back(std::move(ref));
-        if (has_log) services.push_back({std::move(log_name), std::move(log_dir)});
+        if (has_log) services.push_back(std::move(logger));
       }
     }
     std::vector<StatusRow> rows;
     rows.reserve(services.size());
     for (auto& ref : services) {
-      Snapshot snapshot = read_snapshot(ref.dir);
+      Snapshot snapshot = read_snapshot(ref.dir, ref.home);
       fill_waiting_for(ref.dir, snapshot);
       if (snapshot.presence != Presence::kSupervised) ++failures;
       rows.push_back({std::move(ref), std::move(snapshot)});
@@ -132,7 +132,8 @@ int run_status(const Invocation& inv) {
   write_out(out);
   if (inv.lsb) {
     // sv's init-script codes: 0 running, 3 down, 4 unknown; not supervised stays 1.
-    const Snapshot snapshot = read_snapshot(named_services(inv).front().dir);
+    const ServiceRef first = named_services(inv).front();
+    const Snapshot snapshot = read_snapshot(first.dir, first.home);
     switch (snapshot.presence) {
       case Presence::kSupervised: return snapshot.record->pid != 0 ? 0 : kLsbNotRunning;
       case Presence::kNotSupervised:
@@ -178,12 +179,13 @@ int run_control(const Invocation& inv) {
   bool armed_any = false;
   for (const auto& ref : services) {
     const bool arm = waiting || is_check;
-    const Snapshot snapshot = arm ? waiter.arm(ref) : read_snapshot(ref.dir);
+    const Snapshot snapshot = arm ? waiter.arm(ref) : read_snapshot(ref.dir, ref.home);
     if (snapshot.presence != Presence::kSupervised) {
       if (exit_command && snapshot.presence == Presence::kNotSupervised) {
         write_out("ok: " + escape_name(ref.name) + ": supervisor not running\n");
       } else {
-        write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, snapshot) + "\n");
+        write_out("fail: " + escape_name(ref.name) + ": " +
+                  describe_problem(ref.dir, snapshot, ref.home) + "\n");
         ++failures;
       }
       continue;
@@ -197,7 +199,7 @@ int run_control(const Invocation& inv) {
     if ((first == Command::kUp && wanted_up) ||
         (first == Command::kDown && !wanted_up && snapshot.record->got_term))
       continue;
-    auto sent = send_commands(ref.dir, action.commands);
+    auto sent = send_commands(ref.supervise_home(), action.commands);
     if (!sent) {
       if (arm) waiter.disarm_last();
       if (sent.error().code == ENXIO && exit_command) {
@@ -209,7 +211,8 @@ int run_control(const Invocation& inv) {
                         : sent.error().code == EACCES ? Presence::kDenied
                                                       : Presence::kError;
       failed.error = sent.error();
-      write_out("fail: " + escape_name(ref.name) + ": " + describe_problem(ref.dir, failed) + "\n");
+      write_out("fail: " + escape_name(ref.name) + ": " +
+                describe_problem(ref.dir, failed, ref.home) + "\n");
       ++failures;
     }
   }

@@ -19,6 +19,7 @@
 #include "svtree/io.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/state_dir.hpp"
+#include "svtree/supervise_location.hpp"
 #include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svctl {
@@ -68,11 +69,31 @@ std::string resolve_service_dir(const std::string& name, const std::string& svdi
   return join(svdir, name.c_str());
 }
 
+ServiceRef ServiceRef::logger() const {
+  const std::string log_dir = join(dir, "log");
+  ServiceRef ref{name + "/log", log_dir, log_home.empty() ? log_dir : log_home, {}};
+  ref.instance = instance;
+  return ref;
+}
+
+ServiceRef make_service_ref(const std::string& name, const std::string& svdir,
+                            const std::string& tree_dir) {
+  ServiceRef ref{name, resolve_service_dir(name, svdir), {}, {}};
+  // Only a name svscan listed has a place in its state directory: a path is used as is.
+  if (tree_dir.empty() || ref.dir != join(svdir, name.c_str())) return ref;
+  ref.home = supervise_location::client_home(svdir, name, tree_dir);
+  ref.log_home = supervise_location::client_home(svdir, name + "/log", tree_dir);
+  if (supervise_location::classify_entry(svdir, name) ==
+      supervise_location::EntryKind::kInstance)
+    ref.instance = std::string(supervise_location::instance_name(name));
+  return ref;
+}
+
 std::optional<ServiceRef> main_command_of(const std::string& svdir) {
   const std::string tree = state_dir::live_tree_dir_for(svdir);
   if (tree.empty() || !path_exists(supervise_path(tree + "/main", kStatusEntry)))
     return std::nullopt;
-  return ServiceRef{std::string(state_dir::kMainName), tree + "/main"};
+  return ServiceRef{std::string(state_dir::kMainName), tree + "/main", {}, {}};
 }
 
 Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool with_loggers) {
@@ -89,16 +110,29 @@ Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool wit
   ::closedir(dir);
   if (read_errno != 0) return SysError{read_errno, "read service directory " + svdir};
   std::sort(names.begin(), names.end());
+  const std::string tree = state_dir::live_tree_dir_for(svdir);
   std::vector<ServiceRef> services;
   services.reserve(names.size() * (with_loggers ? 2 : 1));
+  std::vector<std::pair<dev_t, ino_t>> seen;
   for (const auto& name : names) {
-    std::string dir_path = join(svdir, name.c_str());
+    using supervise_location::EntryKind;
+    const EntryKind kind = supervise_location::classify_entry(svdir, name);
+    if (kind == EntryKind::kTemplate) continue;
+    ServiceRef ref = make_service_ref(name, svdir, tree);
+    struct stat st {};
+    if (kind == EntryKind::kService && ::stat(ref.dir.c_str(), &st) == 0) {
+      // ln -s web web-1: one service, listed once (svscan warns about the other name).
+      const std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
+      if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+      seen.push_back(id);
+    }
     if (with_loggers) {
-      std::string log_dir = dir_path + "/log";
-      services.push_back({name, std::move(dir_path)});
-      if (is_directory(log_dir)) services.push_back({name + "/log", std::move(log_dir)});
+      ServiceRef logger = ref.logger();
+      const bool logged = is_directory(logger.dir);
+      services.push_back(std::move(ref));
+      if (logged) services.push_back(std::move(logger));
     } else {
-      services.push_back({name, std::move(dir_path)});
+      services.push_back(std::move(ref));
     }
   }
   return services;
@@ -111,11 +145,12 @@ Snapshot read_status_only(const std::string& dir, bool normally_up) {
   return snapshot;
 }
 
-Snapshot read_snapshot(const std::string& dir) {
+Snapshot read_snapshot(const std::string& dir, const std::string& home_or_empty) {
   Snapshot snapshot;
+  const std::string& home = home_or_empty.empty() ? dir : home_or_empty;
   // The common case costs five system calls (open+close ok, open+read+close status is
   // six; stat down): what went wrong is worked out only when something did.
-  auto ok = open_ok_writer(dir);
+  auto ok = open_ok_writer(home);
   if (!ok) {
     const int code = ok.error().code;
     struct stat st {};
@@ -136,7 +171,7 @@ Snapshot read_snapshot(const std::string& dir) {
   // `down` decides "normally up/down" exactly as sv does: by existence.
   struct stat down {};
   snapshot.normally_up = ::stat(join(dir, "down").c_str(), &down) != 0;
-  read_status_into(dir, snapshot);
+  read_status_into(home, snapshot);
   return snapshot;
 }
 
@@ -153,8 +188,8 @@ void fill_waiting_for(const std::string& dir, Snapshot& snapshot) {
   }
 }
 
-Snapshot read_probe_snapshot(const std::string& dir) {
-  Snapshot snapshot = read_snapshot(dir);
+Snapshot read_probe_snapshot(const std::string& dir, const std::string& home) {
+  Snapshot snapshot = read_snapshot(dir, home);
   snapshot.taken = Tai64n::now();
   if (snapshot.presence == Presence::kSupervised && snapshot.record->extension) {
     // Warnings about a bad file are supervise's to give; svctl keeps the default.
@@ -164,13 +199,14 @@ Snapshot read_probe_snapshot(const std::string& dir) {
   return snapshot;
 }
 
-std::string describe_problem(const std::string& dir, const Snapshot& snapshot) {
+std::string describe_problem(const std::string& dir, const Snapshot& snapshot,
+                             const std::string& home) {
   switch (snapshot.presence) {
     case Presence::kSupervised: return "supervised";
     case Presence::kNotSupervised:
       return "not supervised: no supervisor is running on " + escape_name(dir);
     case Presence::kNeverStarted:
-      return "not supervised: " + escape_name(supervise_path(dir, "ok")) +
+      return "not supervised: " + escape_name(supervise_path(home.empty() ? dir : home, "ok")) +
              " does not exist (no supervisor has run here; start svscan or supervise)";
     case Presence::kNoDir: return "service directory " + escape_name(dir) + " does not exist";
     case Presence::kNotDir: return escape_name(dir) + " is not a directory";

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "svtree/result.hpp"
@@ -18,9 +19,32 @@ namespace svtree::svctl {
 /// One service as named on the command line (name, printed as given, like sv) and the
 /// directory it resolves to.
 struct ServiceRef {
+  ServiceRef() = default;
+  ServiceRef(std::string name_as_given, std::string directory, std::string supervise_home_dir = {},
+             std::string logger_home = {})
+      : name(std::move(name_as_given)),
+        dir(std::move(directory)),
+        home(std::move(supervise_home_dir)),
+        log_home(std::move(logger_home)) {}
   std::string name;
   std::string dir;
+  /// Where its supervise/ is (lib supervise_location, issue 16): svscan's state directory
+  /// for an instance or a read-only service; empty: dir, runit's place.
+  std::string home;
+  /// The same for its logger, NAME/log; empty: dir/log.
+  std::string log_home;
+  /// An instance's name (issue 16), given to ./check as SVTREE_INSTANCE; else empty.
+  std::string instance;
+  [[nodiscard]] const std::string& supervise_home() const { return home.empty() ? dir : home; }
+  /// NAME/log as a ServiceRef of its own.
+  [[nodiscard]] ServiceRef logger() const;
 };
+
+/// The ServiceRef of name in svdir: resolve_service_dir, and for a name listed in svdir
+/// (no path) where supervise/ is in the tree whose state directory is tree_dir (empty: no
+/// live svscan; state_dir::live_tree_dir_for gives it).
+ServiceRef make_service_ref(const std::string& name, const std::string& svdir,
+                            const std::string& tree_dir);
 
 /// sv's rule (sv(8)): a name that starts with '.' or '/' or ends with '/' is a path used as
 /// is; any other name is looked up in svdir.
@@ -32,7 +56,9 @@ std::optional<ServiceRef> main_command_of(const std::string& svdir);
 
 /// The services of svdir for "every service" commands: directories (symlinks followed) whose
 /// names do not start with '.', as runsvdir and svscan skip those, sorted by name. Each is
-/// followed by NAME/log when that is a directory.
+/// followed by NAME/log when that is a directory. As svscan does (issue 16): templates
+/// (`worker@`) are left out, each instance (`worker@1`) is a service, and a second name for
+/// a directory already listed is left out (svscan supervises it once).
 Result<std::vector<ServiceRef>> list_services(const std::string& svdir, bool with_loggers);
 
 /// What svctl can tell about a service directory.
@@ -67,17 +93,19 @@ void fill_waiting_for(const std::string& dir, Snapshot& snapshot);
 
 /// Reads dir: probes supervise/ok (open O_WRONLY|O_NONBLOCK, as sv does), reads
 /// supervise/status, and stats `down`. Never blocks, never fails: errors land in presence.
-Snapshot read_snapshot(const std::string& dir);
+/// home: the directory holding supervise/ when not dir (ServiceRef::home).
+Snapshot read_snapshot(const std::string& dir, const std::string& home = {});
 
 /// read_snapshot, plus what `svctl check` judges: the `min-uptime` knob and the time of
 /// the reading (issue 13: a service up less than min-uptime is not healthy yet).
-Snapshot read_probe_snapshot(const std::string& dir);
+Snapshot read_probe_snapshot(const std::string& dir, const std::string& home = {});
 
 /// Reads supervise/status alone (after a change notification).
 Snapshot read_status_only(const std::string& dir, bool normally_up);
 
 /// One line naming the problem for a snapshot that is not kSupervised, without the
 /// "fail: NAME: " prefix: "not supervised: no supervisor is running on /srv/web".
-std::string describe_problem(const std::string& dir, const Snapshot& snapshot);
+std::string describe_problem(const std::string& dir, const Snapshot& snapshot,
+                             const std::string& home = {});
 
 }  // namespace svtree::svctl

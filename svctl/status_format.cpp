@@ -120,7 +120,7 @@ void append_json_object(std::string& out, const StatusRow& row, const StatusRow*
            "\"paused\":null,\"got_term\":null,\"ready\":null,\"health\":null,\"normally\":null,"
            "\"last_exit\":null,\"start_count\":null,\"phase\":null,\"restarts\":null,"
            "\"failed_starts\":null,\"waiting_for\":null,\"error\":";
-    append_json_string(out, describe_problem(row.service.dir, snap));
+    append_json_string(out, describe_problem(row.service.dir, snap, row.service.home));
   }
   if (log != nullptr) {
     out += ",\"log\":";
@@ -172,23 +172,24 @@ std::string sv_status_fragment(const std::string& name, const Snapshot& snapshot
 }
 
 std::string sv_status_line(const ServiceRef& service, int64_t now_unix, int& failures) {
-  Snapshot snap = read_snapshot(service.dir);
+  Snapshot snap = read_snapshot(service.dir, service.home);
   fill_waiting_for(service.dir, snap);
   if (snap.presence != Presence::kSupervised) {
     ++failures;
-    return "fail: " + escape_name(service.name) + ": " + describe_problem(service.dir, snap) + "\n";
+    return "fail: " + escape_name(service.name) + ": " +
+           describe_problem(service.dir, snap, service.home) + "\n";
   }
   std::string out = sv_status_fragment(service.name, snap, now_unix) + svtree_status_notes(snap);
-  const std::string log_dir =
-      service.dir + (service.dir.empty() || service.dir.back() != '/' ? "/log" : "log");
-  if (exists(log_dir)) {
+  const ServiceRef logger = service.logger();
+  if (exists(logger.dir)) {
     out += "; ";
-    const Snapshot log = read_snapshot(log_dir);
+    const Snapshot log = read_snapshot(logger.dir, logger.home);
     if (log.presence == Presence::kSupervised) {
       out += sv_status_fragment("log", log, now_unix) + svtree_status_notes(log);
     } else {
       ++failures;
-      out += "fail: " + escape_name(service.name + "/log") + ": " + describe_problem(log_dir, log);
+      out += "fail: " + escape_name(logger.name) + ": " +
+             describe_problem(logger.dir, log, logger.home);
     }
   }
   out += '\n';
@@ -254,7 +255,7 @@ std::string status_table(const std::vector<StatusRow>& rows, int64_t now_unix) {
     if (snap.presence != Presence::kSupervised) {
       cells[1] = "?";
       cells[2] = cells[3] = cells[4] = cells[5] = cells[6] = "-";
-      cells[7] = describe_problem(row.service.dir, snap);
+      cells[7] = describe_problem(row.service.dir, snap, row.service.home);
       table.push_back(std::move(cells));
       continue;
     }

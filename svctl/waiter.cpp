@@ -20,10 +20,12 @@
 #include <cstring>
 
 #include "status_format.hpp"
+#include "svtree/envdir.hpp"
 #include "svtree/escape.hpp"
 #include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
 #include "svtree/spawner.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::svctl {
 namespace {
@@ -276,15 +278,15 @@ Snapshot Waiter::arm(const ServiceRef& service) {
   // Watch first, read second: a change between the two cannot be missed. A probe that
   // answers from one reading watches nothing.
   if (inotify_ && options_.patient) {
-    auto watch = inotify_->add_watch(supervise_path(service.dir), kStatusEvents);
+    auto watch = inotify_->add_watch(supervise_path(service.supervise_home()), kStatusEvents);
     if (watch) target->watch = *watch;
   } else if (dnotify_signal_) {
-    auto notify = DirNotify::watch(supervise_path(service.dir), DN_RENAME, SIGIO);
+    auto notify = DirNotify::watch(supervise_path(service.supervise_home()), DN_RENAME, SIGIO);
     if (notify) target->dnotify = std::make_unique<DirNotify>(std::move(*notify));
   }
   Result<UniqueFd> writer = UniqueFd();
-  if (options_.patient) writer = open_ok_writer(service.dir);
-  Snapshot snapshot = read_for_conditions(service.dir);
+  if (options_.patient) writer = open_ok_writer(service.supervise_home());
+  Snapshot snapshot = read_for_conditions(service);
   if (snapshot.presence != Presence::kSupervised || !writer) return snapshot;
   target->ok_writer = std::move(*writer);
   if (epoll_ && target->ok_writer) {
@@ -351,7 +353,7 @@ void Waiter::on_supervisor_gone() {
     evaluate(target);
     // A new supervisor may already hold a fresh FIFO: follow it.
     if (target.active) {
-      auto writer = open_ok_writer(target.service.dir);
+      auto writer = open_ok_writer(target.service.supervise_home());
       if (writer) {
         target.ok_writer = std::move(*writer);
         epoll_event event{};
@@ -362,9 +364,10 @@ void Waiter::on_supervisor_gone() {
   }
 }
 
-Snapshot Waiter::read_for_conditions(const std::string& dir) const {
-  return options_.conditions.find('C') != std::string::npos ? read_probe_snapshot(dir)
-                                                            : read_snapshot(dir);
+Snapshot Waiter::read_for_conditions(const ServiceRef& service) const {
+  return options_.conditions.find('C') != std::string::npos
+             ? read_probe_snapshot(service.dir, service.home)
+             : read_snapshot(service.dir, service.home);
 }
 
 void Waiter::evaluate(Target& target) {
@@ -374,13 +377,13 @@ void Waiter::evaluate(Target& target) {
     return;
   }
   target.retry.stop();
-  target.last = read_for_conditions(target.service.dir);
+  target.last = read_for_conditions(target.service);
   if (target.last.presence == Presence::kSupervised && options_.patient &&
       (target.grace.active() || !target.ok_writer)) {
     // A supervisor is back: watch it as the old one was watched.
     target.grace.stop();
     target.grace_over = false;
-    auto writer = open_ok_writer(target.service.dir);
+    auto writer = open_ok_writer(target.service.supervise_home());
     if (writer && epoll_) {
       target.ok_writer = std::move(*writer);
       epoll_event event{};
@@ -440,6 +443,14 @@ void Waiter::start_check_script(Target& target) {
   spec.group = SpawnSpec::Group::kNewProcessGroup;  // so a deadline can kill all of it
   // sv closes the script's stdout; /dev/null is the safe form of that.
   if (devnull) spec.fds.emplace_back(1, devnull->get());
+  // An instance's check learns which one it checks, as under its supervise (issue 16).
+  std::vector<std::string> instance_env;
+  if (!target.service.instance.empty()) {
+    instance_env = apply_env_changes(
+        current_environment(),
+        {EnvChange{supervise_location::kInstanceVariable, target.service.instance}});
+    spec.env = &instance_env;
+  }
   spec.report_exec_failure = true;
   Result<Spawned> spawned = dir ? spawn(spec) : Result<Spawned>(dir.error());
   if (!spawned) {
@@ -514,7 +525,7 @@ void Waiter::on_deadline() {
       }
     }
     // One last look: a change that raced the deadline still counts.
-    target.last = read_for_conditions(target.service.dir);
+    target.last = read_for_conditions(target.service);
     const Verdict verdict = evaluate_progress(options_.conditions, target.before, target.last);
     if (verdict.progress == Progress::kGone) {
       finish_gone(target);
@@ -530,7 +541,8 @@ void Waiter::on_deadline() {
     }
     std::string line = options_.kill_on_timeout ? "kill: " : "timeout: ";
     line += sv_status_fragment(target.service.name, target.last, now_unix()) + "\n";
-    if (options_.kill_on_timeout) (void)send_commands(target.service.dir, std::array{Command::kKill});
+    if (options_.kill_on_timeout)
+      (void)send_commands(target.service.supervise_home(), std::array{Command::kKill});
     finish(target, false, line);
   }
 }
@@ -539,8 +551,9 @@ void Waiter::finish_gone(Target& target) {
   if (!options_.conditions.empty() && options_.conditions.front() == 'x') {
     finish(target, true, "ok: " + escape_name(target.service.name) + ": supervisor not running\n");
   } else {
-    finish(target, false, "fail: " + escape_name(target.service.name) + ": " +
-                              describe_problem(target.service.dir, target.last) + "\n");
+    finish(target, false,
+           "fail: " + escape_name(target.service.name) + ": " +
+               describe_problem(target.service.dir, target.last, target.service.home) + "\n");
   }
 }
 

@@ -97,7 +97,7 @@ class Waiter {
   void on_deadline();
   void evaluate(Target& target);
   /// read_snapshot, or read_probe_snapshot when the conditions include check's 'C'.
-  [[nodiscard]] Snapshot read_for_conditions(const std::string& dir) const;
+  [[nodiscard]] Snapshot read_for_conditions(const ServiceRef& service) const;
   void start_check_script(Target& target);
   void on_check_script_exit(Target& target, int wait_status);
   void finish(Target& target, bool success, const std::string& line);

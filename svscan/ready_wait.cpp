@@ -7,6 +7,7 @@
 #include <span>
 
 #include "svtree/io.hpp"
+#include "svtree/supervise_location.hpp"
 #include "svtree/supervise_protocol.hpp"
 
 namespace svtree::svscan {
@@ -19,9 +20,10 @@ bool counts_as_ready(const std::optional<StatusRecord>& record) {
 }
 
 ReadyWait::ReadyWait(Loop& loop, std::vector<std::string> names, int64_t deadline_ms,
-                     Ready on_ready, Timeout on_timeout)
+                     Ready on_ready, Timeout on_timeout, std::string tree_dir)
     : loop_(loop),
       names_(std::move(names)),
+      tree_dir_(std::move(tree_dir)),
       deadline_ms_(deadline_ms),
       on_ready_(std::move(on_ready)),
       on_timeout_(std::move(on_timeout)),
@@ -52,13 +54,14 @@ void ReadyWait::start() {
 bool ReadyWait::is_ready(size_t i) {
   const std::string& name = names_[i];
   if (path_exists(name + "/down")) return true;  // not wanted up: nothing to wait for
+  const std::string home = supervise_location::client_home(".", name, tree_dir_);
   if (inotify_ && !watching_supervise_[i]) {
     // status is replaced by a rename, which the directory sees as IN_MOVED_TO.
     watching_supervise_[i] =
-        inotify_->add_watch(supervise_path(name), IN_MOVED_TO | IN_CLOSE_WRITE).ok();
+        inotify_->add_watch(supervise_path(home), IN_MOVED_TO | IN_CLOSE_WRITE).ok();
   }
   std::optional<StatusRecord> record;
-  if (auto read = read_service_status(name)) record = std::move(*read);
+  if (auto read = read_service_status(home)) record = std::move(*read);
   return counts_as_ready(record);
 }
 

@@ -27,8 +27,9 @@ class ReadyWait {
   using Timeout = std::function<void(const std::vector<std::string>& not_ready)>;
 
   /// names: the services (directories relative to the current directory, the scan dir).
+  /// tree_dir: svscan's state directory, where instances keep supervise/ (empty: none).
   ReadyWait(Loop& loop, std::vector<std::string> names, int64_t deadline_ms, Ready on_ready,
-            Timeout on_timeout);
+            Timeout on_timeout, std::string tree_dir = {});
   ReadyWait(const ReadyWait&) = delete;
   ReadyWait& operator=(const ReadyWait&) = delete;
 
@@ -44,6 +45,7 @@ class ReadyWait {
 
   Loop& loop_;
   std::vector<std::string> names_;
+  std::string tree_dir_;
   int64_t deadline_ms_;
   Ready on_ready_;
   Timeout on_timeout_;

@@ -24,6 +24,9 @@ struct ScanEntry {
   std::string name;
   FileId id;
   std::optional<FileId> log;  // NAME/log when it is a directory
+  /// An instance of a template (issue 16): its name ("1" for worker@1). The instances of
+  /// one template share its id: a service is id + instance.
+  std::string instance;
 };
 
 /// A service the tree already supervises.
@@ -31,6 +34,7 @@ struct KnownService {
   std::string name;
   FileId id;
   std::optional<FileId> log;
+  std::string instance;
 };
 
 /// Indexes into the `known` and `listing` spans given to diff_scan.
@@ -45,7 +49,11 @@ struct ScanDiff {
   std::vector<Pair> log_added;     // log/ appeared
   std::vector<Pair> log_removed;   // log/ disappeared
   std::vector<Pair> log_replaced;  // log/ is now another directory
-  std::vector<size_t> duplicates;  // listing entries naming an already listed id (ignored)
+  struct Duplicate {
+    size_t entry;  // ignored
+    size_t first;  // the entry that stands for the service (same id and instance)
+  };
+  std::vector<Duplicate> duplicates;  // listing entries naming an already listed service
 
   [[nodiscard]] bool empty() const {
     return added.empty() && removed.empty() && renamed.empty() && log_added.empty() &&
@@ -53,9 +61,11 @@ struct ScanDiff {
   }
 };
 
-/// Compares the tree's services with a fresh listing. An id listed twice (two symlinks to
-/// one directory) counts once, under its first name in listing order; the others go to
-/// `duplicates`. A known service keeps its identity when its name changes.
+/// Compares the tree's services with a fresh listing. A service is its directory's id and
+/// its instance name. One listed twice (two symlinks to one directory) counts once, under
+/// the name it is known by when that is still listed, else under its first name in sorted
+/// order; the others go to `duplicates`. A known service keeps its identity when its name
+/// changes.
 ScanDiff diff_scan(std::span<const KnownService> known, std::span<const ScanEntry> listing);
 
 }  // namespace svtree::svscan

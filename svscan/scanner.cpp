@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "instances.hpp"
 #include "reaper.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/escape.hpp"
@@ -22,6 +23,7 @@
 #include "svtree/signal_name.hpp"
 #include "svtree/state_dir.hpp"
 #include "svtree/status_record.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::svscan {
 namespace {
@@ -106,6 +108,8 @@ int Scanner::run() {
   canonical_scan_dir_ = state_dir::canonical_path(options_.scan_dir);
   // DESIGN.md §1: services and the main command find their tree through SVDIR.
   ::setenv("SVDIR", canonical_scan_dir_.c_str(), 1);
+  // An svscan run as an instance of an outer tree: its own services are no instances.
+  ::unsetenv(supervise_location::kInstanceVariable);
   open_state();
   // runit's runlevel switch (runsvchdir) re-points a link on the scan path: remember the
   // path, absolute, to see where it leads after each change of a link on it.
@@ -180,7 +184,13 @@ void Scanner::open_state() {
   const std::string root = state_dir::root();
   std::string why;
   switch (state_->open(root, canonical_scan_dir_, why)) {
-    case TreeState::Outcome::kReady: return;
+    case TreeState::Outcome::kReady:
+      // Made now, so that a dependent can watch it for a dependency's supervise/ to come
+      // (issue 16: instances and read-only services keep theirs there).
+      if (auto made = make_directories(supervise_location::state_home(state_->dir(), ""));
+          !made)
+        warn(made.error().message());
+      return;
     case TreeState::Outcome::kTaken: diag::fatal(diag::kExitSystem, why);
     case TreeState::Outcome::kUnavailable:
       warn(why + "; running without a state directory: svctl will not find this tree and a "
@@ -266,6 +276,7 @@ void Scanner::rescan() {
       warn(listed.error().message() + "; keeping the services as they are");
       break;
     }
+    apply_templates(".", listing_);
     tree_->sync(listing_);
     if (!follow_dangling()) break;
   }
@@ -295,7 +306,8 @@ void Scanner::hold_or_start_command() {
              std::to_string(deadline_ms) + " ms (-W): " + list + "; exit status " +
              std::to_string(kExitNotReady));
         begin_shutdown(kExitNotReady, "services not ready in time");
-      });
+      },
+      state_ ? state_->dir() : std::string());
   ready_wait_->start();
 }
 
@@ -419,7 +431,7 @@ void Scanner::advance_shutdown() {
     // child, not its supervise's: it is part of that logger all the same, and must drain
     // the pipe and see EOF like any other (DESIGN.md §5).
     for (const std::string& dir : tree_->logger_dirs())
-      if (const auto record = read_service_status(dir); record && record->pid > 0)
+      if (const auto record = read_service_status(home_of(dir)); record && record->pid > 0)
         loggers.push_back(record->pid);
     for (const pid_t writer : catch_all_->writer_pids()) loggers.push_back(writer);
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
@@ -503,15 +515,12 @@ Result<pid_t> Scanner::start_supervise_caught(const std::string& dir, int stdout
 }
 
 void Scanner::add_diag_fd(SpawnSpec& spec, std::vector<std::string>* env) {
+  if (env != nullptr) spec.env = env;
   // supervise's own lines go to svscan's queue, apart from run's stderr ($SVTREE_DIAG_FD).
   if (catch_all_->diag_write_fd() < 0) return;
   spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
-  if (env == nullptr) {
-    spec.env = &supervise_env_;
-  } else {
-    env->push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
-    spec.env = env;
-  }
+  if (env == nullptr) spec.env = &supervise_env_;
+  else env->push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
 }
 
 Result<pid_t> Scanner::spawn_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
@@ -523,7 +532,9 @@ Result<pid_t> Scanner::spawn_supervise(const std::string& dir, int stdin_fd, int
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   if (stderr_fd >= 0) spec.fds.emplace_back(2, stderr_fd);
-  add_diag_fd(spec, nullptr);
+  // An instance's supervise and its logger's get its name (issue 16).
+  auto instance_env = supervise_environment(dir);
+  add_diag_fd(spec, instance_env ? &*instance_env : nullptr);
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.
@@ -552,8 +563,12 @@ Result<CatchPipes> Scanner::open_catch_all(const std::string& name) {
 
 void Scanner::rename_catch_all(int id, const std::string& name) { catch_all_->rename(id, name); }
 
+std::string Scanner::home_of(const std::string& dir) const {
+  return supervise_location::client_home(".", dir, state_ ? state_->dir() : std::string());
+}
+
 std::optional<int> Scanner::last_run_wait_status(const std::string& dir) {
-  const auto record = read_service_status(dir);
+  const auto record = read_service_status(home_of(dir));
   if (!record || !record->extension ||
       record->extension->last_wait_status == StatusExtension::kNoWaitStatus)
     return std::nullopt;

@@ -92,6 +92,10 @@ class Scanner final : private TreeEffects {
   void warn(std::string_view text) override;
 
   void rescan();
+  /// The directory whose supervise/ is the record of dir ("NAME", "NAME/log"): lib
+  /// supervise_location's rule (issue 16: instances and read-only services keep it in
+  /// our state directory).
+  [[nodiscard]] std::string home_of(const std::string& dir) const;
   void open_state();
   void catch_signals();
   void on_signal(int signo) noexcept;  // every caught signal's callback

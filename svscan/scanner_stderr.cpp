@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "instances.hpp"
 #include "scanner.hpp"
 #include "svtree/diag.hpp"
 #include "svtree/envdir.hpp"
@@ -31,7 +32,8 @@ Result<pid_t> Scanner::start_supervise_with_stderr(const std::string& dir, int s
   // Never supervise's own fd 2 (DESIGN.md §2): its warnings stay on our stderr, and a full
   // stderr pipe can block run, never its supervisor.
   spec.fds.emplace_back(kStderrChildFd, stderr_fd);
-  std::vector<std::string> env = current_environment();
+  // An instance's supervise gets its name (issue 16), with or without this pipe.
+  std::vector<std::string> env = supervise_environment(dir).value_or(current_environment());
   env.push_back(stderr_fd_assignment(kStderrChildFd));
   spec.env = &env;
   add_diag_fd(spec, &env);

@@ -103,7 +103,7 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Service& s = slots_[i];
     if (!s.in_use || s.removed) continue;
-    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt});
+    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt, s.instance});
     known_slot.push_back(i);
   }
   const ScanDiff diff = diff_scan(known, listing);
@@ -121,6 +121,24 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (const size_t e : diff.added)
     if (!add_service(listing[e])) skipped.push_back(listing[e].name);
   note_skipped(std::move(skipped));
+  note_duplicates(listing, diff);
+}
+
+void Tree::note_duplicates(std::span<const ScanEntry> listing, const ScanDiff& diff) {
+  // `ln -s worker worker-1` is one service under two names, not two (issue 16): said once
+  // per pair, again only after the pair was gone from a scan.
+  std::vector<std::string> pairs;
+  for (const auto& [entry, first] : diff.duplicates) {
+    std::string pair = listing[first].name + "\n" + listing[entry].name;
+    if (!std::binary_search(duplicates_said_.begin(), duplicates_said_.end(), pair))
+      effects_.warn(listing[entry].name + " is the same directory as " + listing[first].name +
+                    ": supervising it once, as " + listing[first].name +
+                    " (for several copies of one service, make it a template: name the"
+                    " directory NAME@ and link NAME@1, NAME@2 to it)");
+    pairs.push_back(std::move(pair));
+  }
+  std::sort(pairs.begin(), pairs.end());
+  duplicates_said_ = std::move(pairs);
 }
 
 void Tree::note_skipped(std::vector<std::string> skipped) {
@@ -153,6 +171,7 @@ bool Tree::add_service(const ScanEntry& entry) {
   s.in_use = true;
   s.name = entry.name;
   s.id = entry.id;
+  s.instance = entry.instance;
   s.watch = effects_.watch_service(entry.name);
   if (entry.log) {
     s.logged = true;

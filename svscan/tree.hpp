@@ -157,6 +157,7 @@ class Tree {
     bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
     std::string name;
     FileId id;
+    std::string instance;  // issue 16: an instance of a template (its id is the template's)
     std::optional<FileId> log_id;
     Supervisor main;
     Supervisor logger;
@@ -180,6 +181,8 @@ class Tree {
   /// False when no slot is free (-c): the caller lists the name for note_skipped.
   bool add_service(const ScanEntry& entry);
   void note_skipped(std::vector<std::string> skipped);
+  /// One warning per pair of entries that are the same directory (issue 16).
+  void note_duplicates(std::span<const ScanEntry> listing, const ScanDiff& diff);
   void remove_service(size_t slot);
   void add_log(size_t slot, const FileId& log_id);
   void remove_log(size_t slot);
@@ -218,6 +221,7 @@ class Tree {
   std::unordered_map<pid_t, PidRef> by_pid_;
   bool shutting_down_ = false;
   std::vector<std::string> skipped_;  // names the last sync could not give a slot, sorted
+  std::vector<std::string> duplicates_said_;  // "first\nsecond" pairs warned about, sorted
   std::optional<int> essential_status_;
 };
 

@@ -79,7 +79,44 @@ TEST(ScanDiff, TwoNamesForOneDirectoryCountOnce) {
   const std::vector<ScanEntry> listing = {entry("a", 10), entry("link-to-a", 10)};
   const ScanDiff diff = diff_scan({}, listing);
   EXPECT_EQ(diff.added, (std::vector<size_t>{0}));
-  EXPECT_EQ(diff.duplicates, (std::vector<size_t>{1}));
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 1u);
+  EXPECT_EQ(diff.duplicates[0].first, 0u);
+}
+
+TEST(ScanDiff, TwoNamesForOneDirectoryKeepTheKnownNameElseTheFirstInOrder) {
+  // Whatever readdir's order: the first name in sorted order for a new service...
+  const std::vector<ScanEntry> listing = {entry("web-1", 10), entry("web", 10)};
+  ScanDiff diff = diff_scan({}, listing);
+  EXPECT_EQ(diff.added, (std::vector<size_t>{1}));
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 0u);
+  EXPECT_EQ(diff.duplicates[0].first, 1u);
+  // ...and the name a running service has: never a rename between the two.
+  const std::vector<KnownService> have = {known("web-1", 10)};
+  diff = diff_scan(have, listing);
+  EXPECT_TRUE(diff.empty());
+  EXPECT_TRUE(diff.renamed.empty());
+  ASSERT_EQ(diff.duplicates.size(), 1u);
+  EXPECT_EQ(diff.duplicates[0].entry, 1u);
+}
+
+TEST(ScanDiff, InstancesOfOneTemplateAreServicesOfTheirOwn) {
+  // Built, not assigned from a literal: GCC 12 -O3's bogus -Wrestrict (bug 105329).
+  std::vector<ScanEntry> listing = {entry("worker@1", 10), entry("worker@2", 10)};
+  listing[0].instance = std::string(1, '1');
+  listing[1].instance = std::string(1, '2');
+  ScanDiff diff = diff_scan({}, listing);
+  EXPECT_EQ(diff.added, (std::vector<size_t>{0, 1}));
+  EXPECT_TRUE(diff.duplicates.empty());
+  // One removed: the other stays, untouched.
+  std::vector<KnownService> have = {known("worker@1", 10), known("worker@2", 10)};
+  have[0].instance = listing[0].instance;
+  have[1].instance = listing[1].instance;
+  diff = diff_scan(have, std::span(listing).subspan(1));
+  EXPECT_EQ(diff.removed, (std::vector<size_t>{0}));
+  EXPECT_TRUE(diff.renamed.empty());
+  EXPECT_TRUE(diff.added.empty());
 }
 
 TEST(ScanDiff, SameInodeOnAnotherDeviceIsAnotherService) {

@@ -183,6 +183,35 @@ TEST_F(TreeTest, PairSharesOnePipeHeldByTheTree) {
   EXPECT_EQ(c, 'x');
 }
 
+TEST_F(TreeTest, TwoNamesForOneDirectoryWarnOnceAndStartOnce) {
+  // ln -s worker worker-1 (issue 16): one service, one warning naming both, not repeated.
+  const std::vector<ScanEntry> listing = {entry("worker", 10), entry("worker-1", 10)};
+  tree.sync(listing);
+  tree.sync(listing);
+  ASSERT_EQ(effects.started.size(), 1u);
+  EXPECT_EQ(effects.started[0].dir, "worker");
+  ASSERT_EQ(effects.warnings.size(), 1u);
+  EXPECT_NE(effects.warnings[0].find("worker-1 is the same directory as worker"),
+            std::string::npos);
+  // Gone, then back: said again.
+  tree.sync(std::vector<ScanEntry>{entry("worker", 10)});
+  tree.sync(listing);
+  EXPECT_EQ(effects.warnings.size(), 2u);
+}
+
+TEST_F(TreeTest, InstancesOfOneTemplateAreStartedEach) {
+  std::vector<ScanEntry> listing = {entry("worker@1", 10), entry("worker@2", 10)};
+  listing[0].instance = "1";
+  listing[1].instance = "2";
+  tree.sync(listing);
+  ASSERT_EQ(effects.started.size(), 2u);
+  EXPECT_TRUE(effects.warnings.empty());
+  const pid_t second = tree.service_pid("worker@2");
+  tree.sync(std::span(listing).first(1));
+  EXPECT_TRUE(effects.signalled(second, SIGTERM));
+  EXPECT_FALSE(effects.signalled(tree.service_pid("worker@1"), SIGTERM));
+}
+
 TEST_F(TreeTest, RescanWithoutChangeStartsNothing) {
   const std::vector<ScanEntry> listing = {entry("a", 10, 20)};
   tree.sync(listing);

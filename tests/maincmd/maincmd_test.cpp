@@ -69,8 +69,11 @@ std::string print_signals() { return binary_from_env("SVTREE_PRINT_SIGNALS"); }
 /// One init (svscan, or a peer) running one main command. svscan gets its own scan dir
 /// (empty unless the test adds services) and its own state directory.
 // svscan's writer children (svscan(8), Output) lead sessions of their own (setsid right
-// after fork, so even before their exec); the main command stays in svscan's session.
+// after fork) and are named svscan-output, or still svscan (or exe) before their exec and
+// prctl; svscan's main command stays in its session (dumb-init's leads one, named as it is).
 bool is_svscan_writer(pid_t pid) {
+  const std::string comm = read_file("/proc/" + std::to_string(pid) + "/comm");
+  if (comm != "svscan-output\n" && comm != "svscan\n" && comm != "exe\n") return false;
   const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const size_t paren = stat.rfind(')');
   if (paren == std::string::npos) return false;

@@ -34,6 +34,8 @@ build() {
 supervisor_cmd() {
   case "$1" in
     svtree) echo "$BUILD/supervise/supervise" ;;
+    # An earlier static release build, for before/after in one run (SUPERVISE_BENCH_BASE).
+    svtree-base) echo "$SUPERVISE_BENCH_BASE/supervise/supervise" ;;
     runit) echo "runsv" ;;
     s6) echo "s6-supervise" ;;
   esac

@@ -9,6 +9,8 @@
 # Rounds alternate: round r runs every suite, without then with log/, so that load from
 # elsewhere falls on all alike; compare the ratios of one run, not times across runs.
 #   bench/svscan_coldstart.sh [SERVICES] [ROUNDS]
+# With SVSCAN_BENCH_BASE=DIR (a static release build of an earlier commit), that build runs
+# too, as svtree-base, in the same alternation: before/after from one run.
 # Prints, per variant: each suite's median and min-max (ms), then the ratios of medians.
 # shellcheck source=bench/svscan_lib.sh disable=SC2086
 # (word splitting of the "MS PID" reply is intended)
@@ -16,9 +18,11 @@
 N=${1:-1000}
 ROUNDS=${2:-3}
 SYSTEMS="svtree runit s6"
+[ -n "${SVSCAN_BENCH_BASE:-}" ] && SYSTEMS="svtree svtree-base runit s6"
 build
 sleep_run "$WORK/run"
 echo "cold start of $N services until every status record says up ($ROUNDS alternating rounds, ms)"
+echo "  $(date -u '+%d %b %Y %H:%M'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 r=0
 while [ "$r" -lt "$ROUNDS" ]; do
   for with_log in 0 1; do
@@ -57,4 +61,9 @@ for with_log in 0 1; do
   m_runit=$(median < "$WORK/times-runit-$with_log")
   m_s6=$(median < "$WORK/times-s6-$with_log")
   echo "    svtree/runit $(ratio "$m_svtree" "$m_runit")  svtree/s6 $(ratio "$m_svtree" "$m_s6")"
+  if [ -n "${SVSCAN_BENCH_BASE:-}" ]; then
+    m_base=$(median < "$WORK/times-svtree-base-$with_log")
+    echo "    svtree-base/runit $(ratio "$m_base" "$m_runit")  svtree/svtree-base $(ratio "$m_svtree" "$m_base")"
+  fi
 done
+echo "  $(date -u '+%H:%M'), load average $(cut -d' ' -f1-3 /proc/loadavg)"

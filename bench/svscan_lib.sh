@@ -64,6 +64,9 @@ status_format() { if [ "$1" = s6 ]; then echo s6; else echo runit; fi; }
 scanner_cmd() {
   case "$1" in
     svtree) echo "$BUILD/svscan/svscan $2" ;;
+    # An earlier build for before/after in one run ($SVSCAN_BENCH_BASE: a static release
+    # build dir); its svscan is told where its own supervise is.
+    svtree-base) echo "env SVTREE_SUPERVISE=$SVSCAN_BENCH_BASE/supervise/supervise $SVSCAN_BENCH_BASE/svscan/svscan $2" ;;
     runit) echo "runsvdir -P $2" ;;
     s6) echo "s6-svscan -c 4000 $2" ;;
   esac

@@ -10,6 +10,27 @@
 N=${1:-1000}
 build
 echo "memory with $N services (USS, kB; per service = (scanner + supervisors) / $N)"
+
+# smaps_breakdown PID: where the scanner's private memory is (issue #17): the binary's
+# text, its read-only-after-relocation and writable data (.data, .bss), the heap (brk),
+# anonymous mappings (large mallocs, libev's arrays), the stack; Private_Clean + Dirty, kB.
+smaps_breakdown() {
+  awk '
+    /^[0-9a-f]+-[0-9a-f]+ / {
+      perms = $2; path = $6
+      if (path == "[heap]") kind = "heap"
+      else if (path == "[stack]") kind = "stack"
+      else if (path ~ /^\[/) kind = "kernel " path
+      else if (path == "") kind = "anonymous"
+      else if (perms ~ /x/) kind = "text"
+      else if (perms ~ /w/) kind = "data+bss"
+      else kind = "read-only data (relro, rodata)"
+      next
+    }
+    /^Private_(Clean|Dirty):/ { priv[kind] += $2 }
+    END { for (k in priv) if (priv[k] > 0) printf "      svscan %-32s %6d kB\n", k, priv[k] }' \
+    "/proc/$1/smaps" | sort
+}
 for with_log in 0 1; do
   wanted=$N
   [ "$with_log" = 1 ] && wanted=$((2 * N))
@@ -22,6 +43,7 @@ for with_log in 0 1; do
     init=$(pid_ns_init "$unshare_pid")
     sleep 1  # let the last status writes land before reading smaps
     scanner=$(uss_kb "$init")
+    [ "$system" = svtree ] && smaps_breakdown "$init"
     total=$scanner
     for pid in $(descendants "$init"); do
       [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = run ] && continue

@@ -3,6 +3,7 @@
 #include "programs.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -58,5 +59,11 @@ int supervise_main(int argc, char** argv) {
   Loop& loop = Loop::default_loop();
   auto runner = supervise::ServiceRunner::open(dir, loop);
   if (!runner) diag::fatal(diag::kExitSystem, runner.error());
+  // svscan starts us with every signal blocked (its handlers are gone with exec, and it
+  // need not reset each one: issue #18). Our own are in place now, so a TERM or HUP sent
+  // since the fork reaches them. Our children get their own mask (spawner).
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   return (*runner)->run();
 }

@@ -78,6 +78,8 @@ Supervisor::Supervisor(std::string dir, Effects& effects, const Clock& clock)
 
 void Supervisor::start(const std::optional<Adoption>& adoption) {
   knobs_ = effects_.load_knobs();
+  // start_run below uses these: one read of the knob files per start (issue #18).
+  knobs_fresh_ = true;
   current_delay_ms_ = knobs_.restart_delay_ms;
   want_ = knobs_.down ? Want::kDown : Want::kUp;
   since_ = clock_.wall();
@@ -87,6 +89,8 @@ void Supervisor::start(const std::optional<Adoption>& adoption) {
     if (adoption) inherit_wishes(adoption->previous);
     if (want_ == Want::kUp && phase_ != Phase::kDone) start_run();
   }
+  // Any later start reads them again: a knob changed meanwhile applies to it.
+  knobs_fresh_ = false;
   announce();
 }
 
@@ -439,7 +443,7 @@ void Supervisor::stop_run(bool overridden) {
 void Supervisor::start_run() {
   effects_.cancel_timer(TimerKind::kRestart);
   next_start_ = Tai64n{};
-  knobs_ = effects_.load_knobs();
+  if (!std::exchange(knobs_fresh_, false)) knobs_ = effects_.load_knobs();
   if (hold_for_dependencies()) return;
   auto pid = effects_.start_run(knobs_);
   last_start_ms_ = clock_.monotonic_ms();

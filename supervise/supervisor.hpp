@@ -232,6 +232,7 @@ class Supervisor {
   Effects& effects_;
   const Clock& clock_;
   ServiceKnobs knobs_;
+  bool knobs_fresh_ = false;  // knobs_ were read by start() for the start it makes
 
   Phase phase_ = Phase::kDown;
   Want want_ = Want::kUp;

@@ -226,6 +226,7 @@ void Scanner::catch_signals() {
       continue;
     if (terminal && (signo == SIGTTIN || signo == SIGTTOU)) {
       ::signal(signo, SIG_IGN);
+      note_signal_disposition(signo, true);
       continue;
     }
     signals_.push_back(
@@ -529,6 +530,10 @@ Result<pid_t> Scanner::spawn_supervise(const std::string& dir, int stdin_fd, int
   spec.path = options_.supervise;
   spec.argv = {"supervise", dir};
   spec.group = SpawnSpec::Group::kNewSession;
+  // Blocked through exec: exec drops our handlers, so the child need not reset the ~55
+  // signals svscan catches (issue #18); supervise unblocks them once its own are in place,
+  // and a signal sent meanwhile waits for it instead of being lost.
+  ::sigfillset(&spec.signals.mask);
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
   if (stderr_fd >= 0) spec.fds.emplace_back(2, stderr_fd);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "svtree/diag.hpp"
+#include "svtree/spawner.hpp"
 
 namespace svtree {
 
@@ -32,7 +33,9 @@ Loop& Loop::default_loop() {
   // EVFLAG_NOENV: LIBEV_FLAGS in a service's environment must not change how we run.
   static Loop loop(ev_default_loop(EVFLAG_AUTO | EVFLAG_NOENV));
   if (loop.loop_ == nullptr) diag::fatal(diag::kExitSystem, "unable to initialise libev");
-  static const bool idle_ready = (stop_idle_wakeups(loop.loop_), true);
+  // libev caught SIGCHLD for its child watchers: our children must not run its handler.
+  static const bool idle_ready =
+      (stop_idle_wakeups(loop.loop_), note_signal_disposition(SIGCHLD, false), true);
   (void)idle_ready;
   return loop;
 }
@@ -88,6 +91,7 @@ SignalWatch::SignalWatch(Loop& loop, int signo, Callback callback)
   ev_signal_init(&watcher_, &SignalWatch::trampoline, signo);
   watcher_.data = this;
   ev_signal_start(loop_.raw(), &watcher_);
+  note_signal_disposition(signo, false);
 }
 SignalWatch::~SignalWatch() { ev_signal_stop(loop_.raw(), &watcher_); }
 void SignalWatch::trampoline(struct ev_loop*, ev_signal* watcher, int) noexcept {
@@ -115,6 +119,7 @@ void neutralise_sigpipe() {
   action.sa_handler = &ignore_signal;
   ::sigemptyset(&action.sa_mask);
   ::sigaction(SIGPIPE, &action, nullptr);
+  note_signal_disposition(SIGPIPE, false);
 }
 
 }  // namespace svtree

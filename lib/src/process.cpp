@@ -3,6 +3,7 @@
 #include "svtree/process.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -51,9 +52,16 @@ bool signal_process_group(pid_t leader, int signo) {
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
   if (pid <= 0) return std::nullopt;
-  auto text = read_small_file("/proc/" + std::to_string(pid) + "/stat", 4096);
-  if (!text) return std::nullopt;
-  return parse_proc_stat_start_time(*text);
+  // One read: /proc/PID/stat is one line (under 1 kB), produced whole by a read this
+  // large. read_small_file's fstat and its second read, for end of file, were two more
+  // system calls at every start of a run (issue #18).
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.valid()) return std::nullopt;
+  char buffer[4096];
+  const auto n = read_some(fd.get(), buffer);
+  if (!n || *n == 0 || *n == sizeof buffer) return std::nullopt;
+  return parse_proc_stat_start_time(std::string_view(buffer, *n));
 }
 
 pid_t find_process_in_session(pid_t session) {

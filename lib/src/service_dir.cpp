@@ -26,6 +26,23 @@ std::string ServicePaths::control_script(char letter) const {
   return file(name);
 }
 
+ServicePaths ServicePaths::with_entries() const {
+  ServicePaths listed = *this;
+  DIR* dir = ::opendir(dir_.empty() ? "." : dir_.c_str());
+  if (dir == nullptr) return listed;
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) names.emplace_back(entry->d_name);
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  listed.entries_ = std::move(names);
+  return listed;
+}
+
+bool ServicePaths::may_exist(std::string_view name) const {
+  if (!entries_ || name.find('/') != std::string_view::npos) return true;
+  return std::binary_search(entries_->begin(), entries_->end(), name);
+}
+
 std::string ServicePaths::shown(std::string_view name) const {
   std::string path = shown_;
   if (!path.empty() && path.back() != '/') path += '/';
@@ -56,6 +73,7 @@ namespace {
 /// The file's text, or nullopt when it does not exist (other errors are reported).
 std::optional<std::string> read_knob(const ServicePaths& paths, std::string_view name,
                                      std::vector<std::string>& warnings) {
+  if (!paths.may_exist(name)) return std::nullopt;
   auto text = read_small_file(paths.file(name), 256);
   if (text) return std::move(*text);
   if (text.error().code == EINVAL)
@@ -246,10 +264,13 @@ ServiceKnobs::StderrMode load_stderr_mode(const ServicePaths& paths,
   return ServiceKnobs::StderrMode::kInherit;
 }
 
-ServiceKnobs load_service_knobs(const ServicePaths& paths, std::vector<std::string>& warnings) {
+ServiceKnobs load_service_knobs(const ServicePaths& given, std::vector<std::string>& warnings) {
+  // One listing of DIR, then only the knobs it holds are read (issue #18). A knob made
+  // after the listing counts from the next start, as one made after its own read did.
+  const ServicePaths paths = given.with_entries();
   ServiceKnobs knobs;
-  knobs.down = path_exists(paths.file("down"));
-  knobs.essential = path_exists(paths.file("essential"));
+  knobs.down = paths.may_exist("down") && path_exists(paths.file("down"));
+  knobs.essential = paths.may_exist("essential") && path_exists(paths.file("essential"));
 
   const std::string signal_path = paths.shown("down-signal");
   if (const auto text = read_knob(paths, "down-signal", warnings)) {

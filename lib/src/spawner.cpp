@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstdint>
 
 extern char** environ;
 
@@ -38,6 +40,7 @@ struct ChildPlan {
   const SpawnSpec& spec;
   char* const* argv;
   char* const* envp;
+  const sigset_t& reset;                    // dispositions to set (signals_to_reset)
   std::vector<std::pair<int, int>>& moves;  // {child fd, parent fd}; sources rewritten
   std::vector<bool>& clashes;               // per move: goes through a spare copy first
   int report_fd;                            // write end, or -1
@@ -94,11 +97,12 @@ void wait_for_release(const ChildPlan& plan) {
 [[noreturn]] void run_child(ChildPlan& plan) {
   const SpawnSpec& spec = plan.spec;
   // Every signal is blocked (the parent did it before fork), so no handler of ours can run
-  // here; dispositions become what the program should start with.
+  // here; dispositions become what the program should start with. Only those exec would
+  // not get right are set (signals_to_reset): a handful, not 64 system calls.
   struct sigaction action {};
   ::sigemptyset(&action.sa_mask);
   for (int signo = 1; signo < NSIG; ++signo) {
-    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    if (::sigismember(&plan.reset, signo) != 1) continue;
     action.sa_handler = ::sigismember(&spec.signals.ignored, signo) == 1 ? SIG_IGN : SIG_DFL;
     ::sigaction(signo, &action, nullptr);
   }
@@ -149,7 +153,132 @@ void wait_for_release(const ChildPlan& plan) {
   fail(plan, errno);
 }
 
+/// What spawn knows of our dispositions (see spawner.hpp): read from /proc/self/status at
+/// the first spawn, then kept up to date by note_signal_disposition.
+struct KnownDispositions {
+  bool read = false;
+  sigset_t caught;
+  sigset_t ignored;
+};
+
+KnownDispositions& known_dispositions() {
+  static KnownDispositions known = [] {
+    KnownDispositions empty;
+    ::sigemptyset(&empty.caught);
+    ::sigemptyset(&empty.ignored);
+    return empty;
+  }();
+  return known;
+}
+
+/// Our SigIgn and SigCgt, in one read of /proc/self/status (three system calls, against
+/// 64 sigaction queries); false without /proc.
+bool read_own_dispositions(sigset_t& caught, sigset_t& ignored) {
+  const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return false;
+  std::array<char, 8192> buffer{};
+  size_t used = 0;
+  bool parsed = false;
+  while (!parsed && used < buffer.size()) {
+    const ssize_t n = ::read(fd, buffer.data() + used, buffer.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<size_t>(n);
+    parsed = parse_signal_dispositions(std::string_view(buffer.data(), used), caught, ignored);
+  }
+  ::close(fd);
+  return parsed;
+}
+
+/// The child's reset set for wanted: every signal until our dispositions are known.
+sigset_t child_resets(const SignalState& wanted) {
+  KnownDispositions& known = known_dispositions();
+  if (!known.read) {
+    sigset_t caught;
+    sigset_t ignored;
+    ::sigemptyset(&caught);
+    ::sigemptyset(&ignored);
+    if (!read_own_dispositions(caught, ignored)) {
+      sigset_t all;
+      ::sigfillset(&all);
+      return all;
+    }
+    known.read = true;
+    // What was noted before this first read stays: the read sees it too, but a union is
+    // what the ledger means.
+    for (int signo = 1; signo < NSIG; ++signo) {
+      if (::sigismember(&caught, signo) == 1) ::sigaddset(&known.caught, signo);
+      if (::sigismember(&ignored, signo) == 1) ::sigaddset(&known.ignored, signo);
+    }
+  }
+  return signals_to_reset(known.caught, known.ignored, wanted);
+}
+
+/// One hexadecimal mask of /proc/PID/status ("SigIgn:\t0000000000000800"), bit n-1 for
+/// signal n, into set.
+bool parse_signal_mask(std::string_view status, std::string_view key, sigset_t& set) {
+  const size_t at = status.find(key);
+  if (at == std::string_view::npos || (at != 0 && status[at - 1] != '\n')) return false;
+  size_t pos = at + key.size();
+  while (pos < status.size() && (status[pos] == '\t' || status[pos] == ' ')) ++pos;
+  uint64_t bits = 0;
+  size_t digits = 0;
+  for (; pos < status.size() && status[pos] != '\n'; ++pos, ++digits) {
+    const char c = status[pos];
+    int value = 0;
+    if (c >= '0' && c <= '9') value = c - '0';
+    else if (c >= 'a' && c <= 'f') value = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F') value = c - 'A' + 10;
+    else return false;
+    if (digits >= 16) return false;
+    bits = (bits << 4) | static_cast<uint64_t>(value);
+  }
+  // The line must be complete: a read that stopped inside it has not seen every digit.
+  if (digits == 0 || pos >= status.size()) return false;
+  ::sigemptyset(&set);
+  for (int signo = 1; signo < NSIG && signo <= 64; ++signo)
+    if ((bits >> (signo - 1)) & 1u) ::sigaddset(&set, signo);
+  return true;
+}
+
 }  // namespace
+
+void note_signal_disposition(int signo, bool ignored) noexcept {
+  if (signo <= 0 || signo >= NSIG) return;
+  KnownDispositions& known = known_dispositions();
+  // Kept once set: a signal set back to SIG_DFL costs its child one needless call, never
+  // a wrong disposition.
+  ::sigaddset(ignored ? &known.ignored : &known.caught, signo);
+}
+
+bool parse_signal_dispositions(std::string_view status, sigset_t& caught, sigset_t& ignored) {
+  sigset_t new_caught;
+  sigset_t new_ignored;
+  if (!parse_signal_mask(status, "SigIgn:", new_ignored) ||
+      !parse_signal_mask(status, "SigCgt:", new_caught))
+    return false;
+  caught = new_caught;
+  ignored = new_ignored;
+  return true;
+}
+
+sigset_t signals_to_reset(const sigset_t& caught, const sigset_t& ignored,
+                          const SignalState& wanted) {
+  sigset_t reset;
+  ::sigemptyset(&reset);
+  for (int signo = 1; signo < NSIG; ++signo) {
+    if (signo == SIGKILL || signo == SIGSTOP) continue;
+    const bool want_ignored = ::sigismember(&wanted.ignored, signo) == 1;
+    const bool is_ignored = ::sigismember(&ignored, signo) == 1;
+    const bool is_caught = ::sigismember(&caught, signo) == 1;
+    const bool blocked_through_exec = ::sigismember(&wanted.mask, signo) == 1;
+    // exec keeps SIG_IGN and turns a handler into SIG_DFL; before exec, a handler runs for
+    // a signal the child's mask lets in.
+    if (is_ignored != want_ignored || (is_caught && (want_ignored || !blocked_through_exec)))
+      ::sigaddset(&reset, signo);
+  }
+  return reset;
+}
 
 SignalState SignalState::clean() {
   SignalState state;
@@ -192,9 +321,11 @@ Result<Spawned> spawn(const SpawnSpec& spec) {
     return errno_error("make the exec gate pipe for " + spec.path);
   UniqueFd gate_read(gate[0]);
   UniqueFd gate_write(gate[1]);
+  const sigset_t reset = child_resets(spec.signals);
   ChildPlan plan{spec,           argv.data(),      spec.env != nullptr ? envp.data() : environ,
-                 moves,          clashes,          report_write.get(),
-                 gate_read.get(), gate_write.get(), lowest_spare};
+                 reset,          moves,            clashes,
+                 report_write.get(), gate_read.get(), gate_write.get(),
+                 lowest_spare};
 
   // No handler of ours may run in the child between fork and the reset.
   sigset_t all;

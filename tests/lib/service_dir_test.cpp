@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 
 #include "support/test_support.hpp"
 
@@ -33,6 +34,43 @@ TEST(ServiceKnobs, DefaultsReproduceRunit) {
   EXPECT_EQ(knobs.timeout_finish_ms, 5000u);
   EXPECT_EQ(knobs.timeout_kill_ms, 0u);
   EXPECT_FALSE(knobs.notification_fd.has_value());
+}
+
+// Issue #18: one listing per read of the knobs, and a knob made, changed or removed between
+// two reads counts at the second (supervise reads them at every start).
+TEST(ServiceKnobs, EveryReadListsDirAgainSoAChangeCountsAtTheNext) {
+  TempDir dir;
+  const ServicePaths paths(dir.path());
+  std::vector<std::string> warnings;
+  EXPECT_EQ(load_service_knobs(paths, warnings).timeout_kill_ms, 0u);
+  write_file(dir / "timeout-kill", "2500\n");
+  write_file(dir / "down", "");
+  ServiceKnobs knobs = load_service_knobs(paths, warnings);
+  EXPECT_EQ(knobs.timeout_kill_ms, 2500u);
+  EXPECT_TRUE(knobs.down);
+  write_file(dir / "timeout-kill", "700\n");
+  std::filesystem::remove(dir / "down");
+  knobs = load_service_knobs(paths, warnings);
+  EXPECT_EQ(knobs.timeout_kill_ms, 700u);
+  EXPECT_FALSE(knobs.down);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(ServicePaths, AListingTellsWhichNamesMayExist) {
+  TempDir dir;
+  write_file(dir / "down-signal", "INT\n");
+  const ServicePaths plain(dir.path());
+  EXPECT_TRUE(plain.may_exist("timeout-kill")) << "no listing: every name may exist";
+  const ServicePaths listed = plain.with_entries();
+  EXPECT_TRUE(listed.may_exist("down-signal"));
+  EXPECT_FALSE(listed.may_exist("timeout-kill"));
+  EXPECT_TRUE(listed.may_exist("control/t")) << "below DIR: not in the listing";
+  // A listing is a snapshot: a file made after it shows in the next one.
+  write_file(dir / "timeout-kill", "1\n");
+  EXPECT_FALSE(listed.may_exist("timeout-kill"));
+  EXPECT_TRUE(plain.with_entries().may_exist("timeout-kill"));
+  // An unreadable DIR gives no listing, never "nothing exists".
+  EXPECT_TRUE(ServicePaths(dir / "missing").with_entries().may_exist("down"));
 }
 
 TEST(ServiceKnobs, ReadsEveryFile) {

@@ -10,6 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <initializer_list>
+#include <vector>
+
 #include "support/test_support.hpp"
 #include "svtree/pipe.hpp"
 
@@ -164,6 +168,7 @@ TEST(Spawner, NewSessionAndNoHandlerOfOursSurvives) {
   struct sigaction action {};
   action.sa_handler = [](int) {};
   ::sigaction(SIGHUP, &action, nullptr);
+  note_signal_disposition(SIGHUP, false);
   SpawnSpec spec;
   spec.path = "/bin/sh";
   spec.argv = {"sh", "-c", "ps -o sid= -p $$ | tr -d ' '; grep SigCgt /proc/self/status"};
@@ -205,6 +210,9 @@ TEST(Spawner, ScriptStartsCleanWhateverOurSignalStateIs) {
   struct sigaction old_usr2 {};
   ::sigaction(SIGUSR1, &ignore, &old_usr1);
   ::sigaction(SIGUSR2, &handler, &old_usr2);
+  // As every disposition svtree sets (tests/check_signal_ledger.sh).
+  note_signal_disposition(SIGUSR1, true);
+  note_signal_disposition(SIGUSR2, false);
   sigset_t block;
   sigset_t old_mask;
   ::sigemptyset(&block);
@@ -293,6 +301,103 @@ TEST(SignalState, CurrentSeesMaskAndIgnoredSignals) {
   EXPECT_EQ(::sigismember(&state.mask, SIGUSR1), 1);
   EXPECT_EQ(::sigismember(&state.ignored, SIGUSR2), 1);
   EXPECT_EQ(::sigismember(&state.ignored, SIGUSR1), 0);
+}
+
+
+// --- which dispositions the child sets (issue #18)
+
+namespace {
+sigset_t signal_set(std::initializer_list<int> signals) {
+  sigset_t set;
+  ::sigemptyset(&set);
+  for (const int signo : signals) ::sigaddset(&set, signo);
+  return set;
+}
+std::vector<int> members(const sigset_t& set) {
+  std::vector<int> out;
+  for (int signo = 1; signo < NSIG; ++signo)
+    if (::sigismember(&set, signo) == 1) out.push_back(signo);
+  return out;
+}
+}  // namespace
+
+TEST(SignalDispositions, ParsesSigIgnAndSigCgtOfProcStatus) {
+  sigset_t caught = signal_set({});
+  sigset_t ignored = signal_set({});
+  // SIGPIPE (13, bit 12) ignored; SIGHUP (1), SIGCHLD (17) and SIGRTMIN+2 (36) caught.
+  const std::string status =
+      "Name:\tsupervise\nSigQ:\t0/62793\nSigPnd:\t0000000000000000\n"
+      "ShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n"
+      "SigIgn:\t0000000000001000\nSigCgt:\t0000000800010001\nCapInh:\t0000000000000000\n";
+  ASSERT_TRUE(parse_signal_dispositions(status, caught, ignored));
+  EXPECT_EQ(members(ignored), std::vector<int>{SIGPIPE});
+  EXPECT_EQ(members(caught), (std::vector<int>{SIGHUP, SIGCHLD, 36}));
+}
+
+TEST(SignalDispositions, RefusesAMissingOrCutLine) {
+  sigset_t caught = signal_set({SIGUSR1});
+  sigset_t ignored = signal_set({SIGUSR2});
+  // A read that stopped inside SigCgt has not seen every digit.
+  EXPECT_FALSE(parse_signal_dispositions("SigIgn:\t0000000000001000\nSigCgt:\t00000008", caught,
+                                         ignored));
+  EXPECT_FALSE(parse_signal_dispositions("SigIgn:\t0000000000001000\n", caught, ignored));
+  EXPECT_FALSE(parse_signal_dispositions("SigIgn:\tzz\nSigCgt:\t0\n", caught, ignored));
+  // XSigIgn is not SigIgn.
+  EXPECT_FALSE(parse_signal_dispositions("XSigIgn:\t1\nXSigCgt:\t1\n", caught, ignored));
+  // Unchanged on failure.
+  EXPECT_EQ(members(caught), std::vector<int>{SIGUSR1});
+  EXPECT_EQ(members(ignored), std::vector<int>{SIGUSR2});
+}
+
+TEST(SignalDispositions, ResetsOnlyWhatExecWouldGetWrong) {
+  SignalState wanted = SignalState::clean();
+  // Nothing caught, nothing ignored, nothing wanted ignored: not one call.
+  EXPECT_TRUE(members(signals_to_reset(signal_set({}), signal_set({}), wanted)).empty());
+  // A caught signal the child's mask lets in: its handler could run before exec.
+  EXPECT_EQ(members(signals_to_reset(signal_set({SIGTERM}), signal_set({}), wanted)),
+            std::vector<int>{SIGTERM});
+  // Ignored here, not wanted ignored: exec would keep SIG_IGN.
+  EXPECT_EQ(members(signals_to_reset(signal_set({}), signal_set({SIGINT}), wanted)),
+            std::vector<int>{SIGINT});
+  // Wanted ignored, not ignored here (caught or default): set SIG_IGN.
+  wanted.ignored = signal_set({SIGTTOU, SIGHUP});
+  EXPECT_EQ(members(signals_to_reset(signal_set({SIGHUP}), signal_set({}), wanted)),
+            (std::vector<int>{SIGHUP, SIGTTOU}));
+  // Ignored here and wanted ignored: exec keeps it, nothing to do.
+  EXPECT_TRUE(members(signals_to_reset(signal_set({}), wanted.ignored, wanted)).empty());
+  // Caught, but blocked through exec (svscan's supervise): exec drops the handler and the
+  // signal waits, pending, for the new program.
+  SignalState blocked = SignalState::clean();
+  ::sigfillset(&blocked.mask);
+  EXPECT_TRUE(
+      members(signals_to_reset(signal_set({SIGTERM, SIGHUP, SIGUSR1}), signal_set({}), blocked))
+          .empty());
+  // KILL and STOP cannot be set.
+  sigset_t all;
+  ::sigfillset(&all);
+  const std::vector<int> reset = members(signals_to_reset(all, signal_set({}), wanted));
+  EXPECT_EQ(std::count(reset.begin(), reset.end(), SIGKILL), 0);
+  EXPECT_EQ(std::count(reset.begin(), reset.end(), SIGSTOP), 0);
+}
+
+// Blocked through exec (svscan's supervise), a caught signal needs no reset: exec drops the
+// handler, and a signal sent meanwhile waits, pending, for the program.
+TEST(Spawner, ACaughtSignalBlockedThroughExecIsNotResetAndWaits) {
+  struct sigaction handler {};
+  handler.sa_handler = [](int) {};
+  struct sigaction old_usr1 {};
+  ::sigaction(SIGUSR1, &handler, &old_usr1);
+  note_signal_disposition(SIGUSR1, false);
+  SpawnSpec spec;
+  spec.path = "/bin/sh";
+  // Sent before the exec of cat, which finds it pending (bit 9) and has no handler.
+  spec.argv = {"sh", "-c", "kill -USR1 $$; exec cat /proc/self/status"};
+  ::sigfillset(&spec.signals.mask);
+  const auto [text, status] = output_of(spec);
+  ::sigaction(SIGUSR1, &old_usr1, nullptr);
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(text.find("ShdPnd:\t0000000000000200"), std::string::npos) << text;
+  EXPECT_NE(text.find("SigCgt:\t0000000000000000"), std::string::npos) << text;
 }
 
 }  // namespace

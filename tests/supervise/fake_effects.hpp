@@ -30,7 +30,10 @@ inline int killed(int signo) { return signo; }
 /// Records every effect; spawns succeed with increasing pids unless told otherwise.
 class FakeEffects final : public Effects {
  public:
-  ServiceKnobs load_knobs() override { return knobs; }
+  ServiceKnobs load_knobs() override {
+    ++knob_loads;
+    return knobs;
+  }
   Result<pid_t> start_run(const ServiceKnobs&) override {
     if (run_error != 0) return SysError{run_error, "spawn ./run"};
     runs.push_back(++next_pid);
@@ -87,6 +90,7 @@ class FakeEffects final : public Effects {
   }
 
   ServiceKnobs knobs;
+  int knob_loads = 0;  // load_knobs calls: one per start (issue #18)
   int run_error = 0;
   pid_t session_survivor = 0;  // what process_in_session answers
   bool have_finish = false;

@@ -188,6 +188,44 @@ TEST_F(SupervisorTest, DownSendsDownSignalThenContAndArmsTimeoutKill) {
   EXPECT_EQ(effects.stat, "down\n");
 }
 
+// Issue #18: the knob files are read once per start (they were read twice at the first),
+// and a knob changed while the supervisor runs applies at the next start.
+TEST_F(SupervisorTest, KnobsAreReadOncePerStartAndAChangeAppliesAtTheNext) {
+  start();
+  EXPECT_EQ(effects.knob_loads, 1);
+  const pid_t first = effects.runs[0];
+  send("d");
+  EXPECT_EQ(effects.signals_to(first), (std::vector<int>{SIGTERM, SIGCONT}));
+  supervisor.on_run_exit(killed(SIGTERM));
+  effects.knobs.down_signal = SIGINT;
+  send("u");
+  EXPECT_EQ(effects.knob_loads, 2);
+  ASSERT_EQ(effects.runs.size(), 2u);
+  send("d");
+  EXPECT_EQ(effects.signals_to(effects.runs[1]), (std::vector<int>{SIGINT, SIGCONT}));
+  // And again at every later start.
+  supervisor.on_run_exit(killed(SIGINT));
+  effects.knobs.down_signal = SIGQUIT;
+  send("u");
+  EXPECT_EQ(effects.knob_loads, 3);
+  send("d");
+  EXPECT_EQ(effects.signals_to(effects.runs[2]), (std::vector<int>{SIGQUIT, SIGCONT}));
+}
+
+// Wanted down at the start: the first `u` reads the knobs again, not the start's copy.
+TEST_F(SupervisorTest, KnobsReadAtADownStartAreReadAgainAtTheFirstUp) {
+  effects.knobs.down = true;
+  start();
+  EXPECT_EQ(effects.knob_loads, 1);
+  effects.knobs.down = false;
+  effects.knobs.down_signal = SIGHUP;
+  send("u");
+  EXPECT_EQ(effects.knob_loads, 2);
+  ASSERT_EQ(effects.runs.size(), 1u);
+  send("d");
+  EXPECT_EQ(effects.signals_to(effects.runs[0]), (std::vector<int>{SIGHUP, SIGCONT}));
+}
+
 TEST_F(SupervisorTest, DownStampIsSetWhenTheServiceGoesDownNotOnWantChanges) {
   start();
   const Tai64n started = effects.last().since;

@@ -30,10 +30,19 @@ class ServicePaths {
   [[nodiscard]] std::string log_dir() const { return file("log"); }
   [[nodiscard]] std::string env_dir() const { return file("env"); }
   [[nodiscard]] std::string control_script(char letter) const;
+  /// A copy that knows DIR's entries from one listing, so that reading the knobs skips
+  /// the names DIR does not hold: a start looked up some twenty files, most of them
+  /// absent, one system call each (issue #18). Without a listing (DIR unreadable) every
+  /// name may exist.
+  [[nodiscard]] ServicePaths with_entries() const;
+  /// False only when the listing was taken and has no entry name (a name with a '/' is
+  /// below DIR and may exist).
+  [[nodiscard]] bool may_exist(std::string_view name) const;
 
  private:
   std::string dir_;
   std::string shown_;
+  std::optional<std::vector<std::string>> entries_;  // sorted; set by with_entries
 };
 
 /// `restart`: whether a run that ended unasked starts again (DESIGN.md §2).

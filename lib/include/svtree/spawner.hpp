@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -91,5 +92,29 @@ std::optional<int> read_exec_report(int report_fd);
 
 /// Shell-style status of a failed exec: 127 for ENOENT (and ENOTDIR), 126 otherwise.
 int exec_failure_status(int error);
+
+// --- The signal dispositions a child has to change (issue #18)
+// Resetting all 64 dispositions in every child cost 62 system calls per spawn, more than
+// half of a cold start's. exec itself resets a handler; what it keeps is SIG_IGN, and until
+// exec a handler of ours could run in the child for a signal its mask lets in. So the child
+// changes only: a signal whose SIG_IGN must go or come, and a signal we catch that the
+// child's mask does not block. spawn learns our dispositions once, from /proc/self/status
+// at the first spawn (what we inherited, what was installed before), then from
+// note_signal_disposition, which every later change in svtree goes through (SignalWatch,
+// neutralise_sigpipe; tests/check_signal_ledger.sh finds any other). Without /proc the
+// child resets every signal, as before.
+
+/// Records that this process gave signo a handler (ignored false) or SIG_IGN (true).
+/// Call it with every sigaction/signal of svtree's own, right after it.
+void note_signal_disposition(int signo, bool ignored) noexcept;
+
+/// Pure: the SigIgn and SigCgt sets of a /proc/PID/status text; false when either line is
+/// missing or malformed (the sets are then unchanged).
+bool parse_signal_dispositions(std::string_view status, sigset_t& caught, sigset_t& ignored);
+
+/// Pure: the signals a child must set before exec to start with wanted (SIG_IGN for
+/// wanted.ignored, SIG_DFL otherwise), given the caught and ignored sets of its parent.
+sigset_t signals_to_reset(const sigset_t& caught, const sigset_t& ignored,
+                          const SignalState& wanted);
 
 }  // namespace svtree

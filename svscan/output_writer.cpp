@@ -17,6 +17,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "svtree/spawner.hpp"
+
 namespace {
 
 // Waits until fd can take more: someone may have set O_NONBLOCK on the file description
@@ -50,6 +52,7 @@ int svscan_output_main(int /*argc*/, char** /*argv*/) {
   // A reader that went away is a failed write, not our death (svscan would only start us
   // again to die again).
   (void)::signal(SIGPIPE, SIG_IGN);
+  svtree::note_signal_disposition(SIGPIPE, true);
   // Into a pipe shared with other writers (the main command, the loggers), a write of at
   // most PIPE_BUF bytes is atomic: each write ends at a newline and stays within it when
   // the lines allow, so another writer's line never lands in the middle of one of ours.

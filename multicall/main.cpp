@@ -27,6 +27,8 @@ constexpr Program kPrograms[] = {
     {"svscan", svscan_main},
     {"svctl", svctl_main},
     {"svlog", svlog_main},
+    // Internal: svscan's writer child (svscan(8), OUTPUT), started as /proc/self/exe.
+    {"svscan-output", svscan_output_main},
 };
 
 constexpr std::string_view kUsage =

@@ -7,3 +7,5 @@ int supervise_main(int argc, char** argv);
 int svscan_main(int argc, char** argv);
 int svctl_main(int argc, char** argv);
 int svlog_main(int argc, char** argv);
+/// svscan's writer child (issue 15, svscan(8)): copies fd 0 to fd 1 until end of file.
+int svscan_output_main(int argc, char** argv);

@@ -12,6 +12,7 @@
 
 #include "svtree/escape.hpp"
 #include "svtree/health_check.hpp"
+#include "svtree/json.hpp"
 #include "svtree/signal_name.hpp"
 
 namespace svtree::svctl {
@@ -29,43 +30,6 @@ const char* state_word(RunState state) {
 bool exists(const std::string& path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
-}
-
-// JSON text must be UTF-8 (RFC 8259 §8.1), and a name is whatever bytes the directory
-// entry holds: each byte that does not belong to a well-formed UTF-8 sequence becomes
-// U+FFFD, as Go's encoding/json and jq do (issue 12, item 11). svctl(8) documents it; the
-// table and sv lines print such a name with \xHH escapes instead, which keep the bytes.
-void append_json_string(std::string& out, const std::string& text) {
-  out += '"';
-  for (size_t at = 0; at < text.size(); ++at) {
-    const char c = text[at];
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x80) {
-      const size_t length = utf8_sequence_length(text, at);
-      if (length == 0) {
-        out += "\\ufffd";
-      } else {
-        out.append(text, at, length);
-        at += length - 1;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20) {
-          std::array<char, 8> escaped{};
-          std::snprintf(escaped.data(), escaped.size(), "\\u%04x", byte);
-          out += escaped.data();
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 const char* json_bool(bool value) { return value ? "true" : "false"; }

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,7 @@
 
 namespace {
 
-constexpr std::string_view kUsage = "svscan [-q] [-g grace_ms] [-c max_services] [-t rescan_ms] "
+constexpr std::string_view kUsage = "svscan [-q] [-j] [-g grace_ms] [-c max_services] [-t rescan_ms] "
                                     "[-W wait_ms] [dir] [-- command args...]";
 
 uint32_t number_option(std::string_view option, const char* value) {
@@ -32,15 +33,18 @@ uint32_t number_option(std::string_view option, const char* value) {
 }
 
 constexpr std::string_view kHelp =
-    "usage: svscan [-q] [-g grace_ms] [-c max_services] [-t rescan_ms] [-W wait_ms] [dir]\n"
+    "usage: svscan [-q] [-j] [-g grace_ms] [-c max_services] [-t rescan_ms] [-W wait_ms]\n"
+    "              [dir]\n"
     "              [-- command args...]\n"
     "  dir          the scan directory (default /etc/service)\n"
     "  -q           quiet: no notices of svscan's own (warnings remain)\n"
+    "  -j           JSON lines for everything svscan prints (SVTREE_LOG_FORMAT=json)\n"
     "  -g MS        SIGKILL what is left this long after shutdown began (default 7000)\n"
     "  -c MAX       supervise at most MAX services (default 1000)\n"
     "  -t MS        fallback rescan period when inotify cannot watch (default 5000)\n"
     "  -W MS        start CMD once every service is up and ready; past MS, exit 111\n"
     "  -- CMD ...   run CMD as the main command (tini-style); the tree ends with it\n"
+    "  SVTREE_LOG_FORMAT: plain (default) or json, as -j.\n"
     "  SVTREE_STATE_DIR: where the state directories are (default /run/svtree).\n"
     "  SVTREE_SUPERVISE: the supervise to run (default: svscan's own executable, as\n"
     "                    supervise). See svscan(8).\n";
@@ -59,6 +63,13 @@ int svscan_main(int argc, char** argv) {
   svtree::diag::set_program("svscan");
   svtree::answer_help_and_version(argc, argv, kHelp);
   svtree::sanitize_standard_fds();
+  if (const char* format = std::getenv(svtree::kLogFormatEnv); format != nullptr && *format) {
+    const auto parsed = svtree::parse_log_format(format);
+    if (!parsed)
+      svtree::diag::usage(std::string(kUsage) + " (" + svtree::kLogFormatEnv +
+                          " is plain or json)");
+    options.log_format = *parsed;
+  }
   int i = 1;
   bool have_dir = false;
   for (; i < argc; ++i) {
@@ -70,6 +81,8 @@ int svscan_main(int argc, char** argv) {
     }
     if (arg == "-q") {
       options.quiet = true;
+    } else if (arg == "-j") {
+      options.log_format = svtree::LogFormat::kJson;
     } else if (arg == "-g" || arg == "-c" || arg == "-t" || arg == "-W") {
       const uint32_t value = number_option(arg, i + 1 < argc ? argv[i + 1] : nullptr);
       ++i;
@@ -97,6 +110,7 @@ int svscan_main(int argc, char** argv) {
   if (options.main_command_mode)
     options.cwd_fd = ::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   options.supervise = svtree::svscan::locate_supervise();
+  svtree::diag::set_format(options.log_format);
   svtree::svscan::Scanner scanner(std::move(options));
   return scanner.run();
 }

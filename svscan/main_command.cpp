@@ -88,6 +88,10 @@ bool MainCommand::forward(int signo) {
 }
 
 void MainCommand::on_exit(int wait_status) {
+  // The exec report is readable by now (the command exec'd or failed to): said before the
+  // exit, so the reason is never cut off by the shutdown that the exit begins (issue 15:
+  // svscan's last lines go out before its writers end).
+  if (report_.valid()) on_report();
   pid_ = 0;
   write_record(wait_status);
   if (options_.terminal_fd >= 0 && ::isatty(options_.terminal_fd) == 1) {

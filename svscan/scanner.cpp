@@ -28,18 +28,23 @@
 namespace svtree::svscan {
 namespace {
 
+// The descriptor supervise finds svscan's pipe for its own lines at ($SVTREE_DIAG_FD);
+// 3 is the `stderr separate` pipe's (svtree/stderr_pipe.hpp).
+constexpr int kDiagFd = 4;
+
 std::string describe_status(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) return "signal " + std::to_string(WTERMSIG(wait_status));
   return "status " + std::to_string(wait_status);
 }
 
-// Two descriptors per log pair: make sure 1000 pairs fit without touching what children
-// inherit more than needed.
+// Two descriptors per log pair, up to four per catch-all (issue 15): make sure 1000
+// services fit without touching what children inherit more than needed.
 void raise_fd_limit(size_t max_services) {
   struct rlimit limit {};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const rlim_t needed = static_cast<rlim_t>(2 * max_services + 64);
+  // Issue 15: up to four more for a service without log/ (its catch-all pipes in JSON mode).
+  const rlim_t needed = static_cast<rlim_t>(4 * max_services + 64);
   if (limit.rlim_cur >= needed) return;
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
   ::setrlimit(RLIMIT_NOFILE, &limit);
@@ -132,6 +137,16 @@ int Scanner::run() {
   children_ = std::make_unique<ChildWatch>(
       loop_, 0, [this](pid_t pid, int status) { on_child(pid, status); });
   catch_signals();
+  // Issue 15: from here on every line svscan prints is queued, never a blocking write.
+  catch_all_ = std::make_unique<CatchAll>(loop_, options_.log_format);
+  catch_all_->start();
+  ::setenv(kLogFormatEnv, options_.log_format == LogFormat::kJson ? "json" : "plain", 1);
+  // Only supervise gets $SVTREE_DIAG_FD (and removes it): the main command must not take
+  // a descriptor 3 of its own for svscan's pipe.
+  if (catch_all_->diag_write_fd() >= 0) {
+    for (char** entry = environ; *entry != nullptr; ++entry) supervise_env_.emplace_back(*entry);
+    supervise_env_.push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
+  }
   restart_timer_ = std::make_unique<TimerWatch>(loop_, [this] {
     tree_->on_timer();
     rearm_timers();
@@ -155,9 +170,7 @@ int Scanner::run() {
   if (options_.main_command_mode) hold_or_start_command();
   advance_shutdown();
   if (!shutting_down_ || have_children()) loop_.run();
-  if (auto summary = orphan_report_.flush()) note(*summary);
-  orphan_timer_->stop();
-  note("no child left: exiting with status " + std::to_string(exit_status_));
+  finish_output();
   command_.reset();
   state_.reset();
   return exit_status_;
@@ -371,6 +384,10 @@ void Scanner::start_command() {
 }
 
 void Scanner::on_child(pid_t pid, int wait_status) {
+  if (catch_all_->on_child_exit(pid)) {
+    advance_shutdown();
+    return;
+  }
   if (command_ && pid == command_->pid() && pid > 0) {
     command_->on_exit(wait_status);
     const int status = describe_wait_status(wait_status).shell_status;
@@ -417,22 +434,45 @@ void Scanner::advance_shutdown() {
     for (const std::string& dir : tree_->logger_dirs())
       if (const auto record = read_service_status(home_of(dir)); record && record->pid > 0)
         loggers.push_back(record->pid);
+    for (const pid_t writer : catch_all_->writer_pids()) loggers.push_back(writer);
     const int n = signal_descendants(pid1_, SIGTERM, loggers);
     signal_descendants(pid1_, SIGCONT, loggers);
     if (n != 0)
       note("services down: sent TERM to " + (n < 0 ? std::string("every other process")
                                                    : std::to_string(n) + " other processes"));
   }
+  // The writers go last: once nothing else is left, what they hold is written and they
+  // exit at end of file (issue 15).
+  if (!catch_all_finished_ && others_termed_ && tree_->supervisors_alive() == 0 &&
+      list_descendants(::getpid(), catch_all_->writer_pids()).empty())
+    finish_output();
   if (!have_children()) loop_.break_loop();
 }
 
+void Scanner::finish_output() {
+  if (catch_all_finished_) return;
+  catch_all_finished_ = true;
+  if (auto summary = orphan_report_.flush()) note(*summary);
+  orphan_timer_->stop();
+  // The closing line goes out through the writer, before it ends: written by svscan
+  // itself after it, it could block an exiting PID 1 on a stalled reader.
+  note("no child left: exiting with status " + std::to_string(exit_status_));
+  catch_all_->finish();
+}
+
 void Scanner::on_grace_over() {
-  const int n = signal_descendants(pid1_, SIGKILL, {});
+  // The writers are spared until everything else is gone and they had their turn
+  // (finish_output); a writer still stuck on a stalled reader one round later is killed,
+  // with what it held.
+  std::vector<pid_t> spared;
+  if (!catch_all_finished_) spared = catch_all_->writer_pids();
+  const int n = signal_descendants(pid1_, SIGKILL, spared);
   if (!grace_over_ || n != 0)
     warn("grace time of " + std::to_string(options_.grace_ms) + " ms over: sent KILL to " +
          (n < 0 ? std::string("every process left") : std::to_string(n) + " processes"));
   grace_over_ = true;
   // Anything forked between the /proc walk and the kills gets the next round.
+  advance_shutdown();
   if (have_children()) grace_timer_->start_after(1.0);
   else loop_.break_loop();
 }
@@ -467,6 +507,25 @@ void Scanner::rearm_timers() {
 }
 
 Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) {
+  return spawn_supervise(dir, stdin_fd, stdout_fd, -1);
+}
+
+Result<pid_t> Scanner::start_supervise_caught(const std::string& dir, int stdout_fd,
+                                              int stderr_fd) {
+  return spawn_supervise(dir, -1, stdout_fd, stderr_fd);
+}
+
+void Scanner::add_diag_fd(SpawnSpec& spec, std::vector<std::string>* env) {
+  if (env != nullptr) spec.env = env;
+  // supervise's own lines go to svscan's queue, apart from run's stderr ($SVTREE_DIAG_FD).
+  if (catch_all_->diag_write_fd() < 0) return;
+  spec.fds.emplace_back(kDiagFd, catch_all_->diag_write_fd());
+  if (env == nullptr) spec.env = &supervise_env_;
+  else env->push_back("SVTREE_DIAG_FD=" + std::to_string(kDiagFd));
+}
+
+Result<pid_t> Scanner::spawn_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+                                       int stderr_fd) {
   SpawnSpec spec;
   spec.path = options_.supervise;
   spec.argv = {"supervise", dir};
@@ -477,9 +536,10 @@ Result<pid_t> Scanner::start_supervise(const std::string& dir, int stdin_fd, int
   ::sigfillset(&spec.signals.mask);
   if (stdin_fd >= 0) spec.fds.emplace_back(0, stdin_fd);
   if (stdout_fd >= 0) spec.fds.emplace_back(1, stdout_fd);
+  if (stderr_fd >= 0) spec.fds.emplace_back(2, stderr_fd);
   // An instance's supervise and its logger's get its name (issue 16).
-  const auto instance_env = supervise_environment(dir);
-  if (instance_env) spec.env = &*instance_env;
+  auto instance_env = supervise_environment(dir);
+  add_diag_fd(spec, instance_env ? &*instance_env : nullptr);
   // No exec report: svscan goes on to the next service while the kernel loads this one,
   // which is most of a cold start's time (supervise was checked at start-up). A failed
   // exec shows as that supervise exiting 111 with its line, then restarted.
@@ -498,28 +558,15 @@ void Scanner::send_signal(pid_t pid, int signo) {
 
 Result<Pipe> Scanner::make_log_pipe() { return make_pipe(); }
 
-void Scanner::forward_to_stdout(UniqueFd read_end) {
-  std::erase_if(forwards_, [](const auto& f) { return !f->fd.valid(); });
-  if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
-  auto forward = std::make_unique<Forward>();
-  Forward* raw = forward.get();
-  forward->fd = std::move(read_end);
-  forward->watch = std::make_unique<IoWatch>(loop_, raw->fd.get(), EV_READ, [this, raw](int) {
-    char buffer[4096];
-    const auto n = read_some(raw->fd.get(), buffer);
-    if (n && *n > 0) {
-      (void)write_all(STDOUT_FILENO, std::string_view(buffer, *n));
-      return;
-    }
-    if (!n && n.error().code == EAGAIN) return;
-    // End of file: the last writer is gone. Freed at the next call, not from inside
-    // its own callback.
-    raw->watch->stop();
-    raw->fd.reset();
-  });
-  forward->watch->start();
-  forwards_.push_back(std::move(forward));
+void Scanner::forward_to_stdout(UniqueFd read_end, const std::string& name) {
+  catch_all_->adopt(std::move(read_end), name);
 }
+
+Result<CatchPipes> Scanner::open_catch_all(const std::string& name) {
+  return catch_all_->open(name);
+}
+
+void Scanner::rename_catch_all(int id, const std::string& name) { catch_all_->rename(id, name); }
 
 std::string Scanner::home_of(const std::string& dir) const {
   return supervise_location::client_home(".", dir, state_ ? state_->dir() : std::string());

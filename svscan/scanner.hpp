@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catch_all.hpp"
 #include "main_command.hpp"
 #include "orphan_report.hpp"
 #include "ready_wait.hpp"
@@ -36,6 +37,7 @@ struct Options {
   SignalState inherited_signals = SignalState::clean();  // what our caller gave us
   std::optional<int64_t> wait_ready_ms;  // -W: hold CMD until the services are ready
   bool quiet = false;                // -q: no notices of our own (warnings stay)
+  LogFormat log_format = LogFormat::kPlain;  // -j or $SVTREE_LOG_FORMAT (issue 15)
 };
 
 /// Exit status when -W's deadline passes before every service is ready (svscan(8)).
@@ -65,9 +67,18 @@ class Scanner final : private TreeEffects {
  private:
   // TreeEffects
   Result<pid_t> start_supervise(const std::string& dir, int stdin_fd, int stdout_fd) override;
+  Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                       int stderr_fd) override;
+  /// Issue 15: every supervise gets svscan's pipe for its own lines, and SVTREE_DIAG_FD in
+  /// env (a copy of ours when nullptr).
+  void add_diag_fd(SpawnSpec& spec, std::vector<std::string>* env);
+  Result<pid_t> spawn_supervise(const std::string& dir, int stdin_fd, int stdout_fd,
+                                int stderr_fd);
   void send_signal(pid_t pid, int signo) override;
   Result<Pipe> make_log_pipe() override;
-  void forward_to_stdout(UniqueFd read_end) override;
+  void forward_to_stdout(UniqueFd read_end, const std::string& name) override;
+  Result<CatchPipes> open_catch_all(const std::string& name) override;
+  void rename_catch_all(int id, const std::string& name) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
   std::vector<std::string> dependencies_of(const std::string& dir) override;
   // The `stderr separate` path (issue 15), in scanner_stderr.cpp.
@@ -100,6 +111,8 @@ class Scanner final : private TreeEffects {
   void begin_shutdown(int exit_status, std::string_view why, bool signal_command = true);
   void advance_shutdown();
   void on_grace_over();
+  /// The last lines (orphan summary, "no child left"), then the writers may end.
+  void finish_output();
   void rearm_timers();
   /// Says what orphan_report_ has to say now, and keeps its timer armed while a window is open.
   void report_orphans(std::vector<std::string> lines);
@@ -125,12 +138,11 @@ class Scanner final : private TreeEffects {
   std::unique_ptr<TimerWatch> grace_timer_;
   OrphanReport orphan_report_;
   std::unique_ptr<TimerWatch> orphan_timer_;  // armed only while a window is open
-  /// Read ends of retired log pipes, copied to our stdout until end of file.
-  struct Forward {
-    UniqueFd fd;
-    std::unique_ptr<IoWatch> watch;
-  };
-  std::vector<std::unique_ptr<Forward>> forwards_;
+  /// Everything svscan prints, and the output of services without log/ (issue 15).
+  std::unique_ptr<CatchAll> catch_all_;
+  bool catch_all_finished_ = false;
+  /// Our environment plus SVTREE_DIAG_FD, for supervise only (built once at start).
+  std::vector<std::string> supervise_env_;
   std::string canonical_scan_dir_;
   std::unique_ptr<TreeState> state_;
   std::unique_ptr<MainCommand> command_;

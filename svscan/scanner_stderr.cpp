@@ -36,6 +36,7 @@ Result<pid_t> Scanner::start_supervise_with_stderr(const std::string& dir, int s
   std::vector<std::string> env = supervise_environment(dir).value_or(current_environment());
   env.push_back(stderr_fd_assignment(kStderrChildFd));
   spec.env = &env;
+  add_diag_fd(spec, &env);
   spec.exec_failure_prefix = "svscan: fatal: unable to start supervise for " + escape_name(dir);
   spec.failure_exit_code = diag::kExitSystem;
   auto spawned = spawn(spec);

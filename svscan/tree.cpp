@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <utility>
 
@@ -22,6 +23,15 @@ std::string describe_exit(int wait_status) {
 }
 
 }  // namespace
+
+Result<CatchPipes> TreeEffects::open_catch_all(const std::string& name) {
+  return SysError{ENOSYS, "open the catch-all pipe of " + name};
+}
+void TreeEffects::rename_catch_all(int /*id*/, const std::string& /*name*/) {}
+Result<pid_t> TreeEffects::start_supervise_caught(const std::string& dir, int stdout_fd,
+                                                  int /*stderr_fd*/) {
+  return start_supervise(dir, -1, stdout_fd);
+}
 
 Tree::Tree(TreeEffects& effects, const Clock& clock, size_t max_services)
     : effects_(effects), clock_(clock), max_services_(max_services) {
@@ -102,6 +112,7 @@ void Tree::sync(std::span<const ScanEntry> listing) {
     Service& s = slots_[known_slot[k]];
     effects_.note(s.name + " renamed to " + listing[e].name + ": same service, not restarted");
     s.name = listing[e].name;
+    if (s.catch_all.id >= 0) effects_.rename_catch_all(s.catch_all.id, s.name);
   }
   for (const auto& [k, e] : diff.log_added) add_log(known_slot[k], *listing[e].log);
   for (const auto& [k, e] : diff.log_removed) remove_log(known_slot[k]);
@@ -180,6 +191,7 @@ bool Tree::add_service(const ScanEntry& entry) {
       s.log_unpaired = true;
     }
   }
+  if (!s.logged) open_catch_all(slot);
   start(slot, Role::kService);
   return true;
 }
@@ -209,6 +221,9 @@ void Tree::add_log(size_t slot, const FileId& log_id) {
     return;
   }
   s.log_unpaired = false;
+  // A run adopted across the change keeps the catch-all pipe it has: svscan reads it
+  // until that run ends, so nothing it writes is lost.
+  close_catch_all(slot);
   // A logger still leaving from an earlier log/ removal keeps its own pipe copy; ours
   // is new, so the two never share lines.
   s.pipe_read = std::move(pipe->read_end);
@@ -238,6 +253,7 @@ void Tree::remove_log(size_t slot) {
   s.log_id.reset();
   effects_.note(s.name + ": log/ removed: stopping its logger and restarting its supervise "
                 "so that run writes to svscan's output");
+  open_catch_all(slot);
   s.logger.restart_at_ms = -1;
   if (s.logger.pid > 0) {
     s.logger.stopping = true;
@@ -255,8 +271,24 @@ void Tree::remove_log(size_t slot) {
 void Tree::retire_pipe(size_t slot) {
   Service& s = slots_[slot];
   s.pipe_write.reset();
-  if (s.pipe_read.valid()) effects_.forward_to_stdout(std::move(s.pipe_read));
+  if (s.pipe_read.valid()) effects_.forward_to_stdout(std::move(s.pipe_read), s.name);
 }
+
+void Tree::open_catch_all(size_t slot) {
+  Service& s = slots_[slot];
+  if (s.catch_all.out.valid()) return;
+  auto pipes = effects_.open_catch_all(s.name);
+  if (pipes) {
+    s.catch_all = std::move(*pipes);
+    return;
+  }
+  // Without it the service writes to our stdout itself, as before issue 15.
+  if (pipes.error().code != ENOSYS)
+    effects_.warn(pipes.error().message() + ": " + s.name +
+                  " writes to svscan's stdout unlabelled until its supervise restarts");
+}
+
+void Tree::close_catch_all(size_t slot) { slots_[slot].catch_all = CatchPipes{}; }
 
 void Tree::replace_log(size_t slot, const FileId& log_id) {
   Service& s = slots_[slot];
@@ -312,13 +344,19 @@ void Tree::start(size_t slot, Role role) {
   sup.replacing = false;
   const std::string dir = dir_of(s, role);
   const int stdin_fd = role == Role::kLogger ? s.pipe_read.get() : -1;
-  const int stdout_fd = role == Role::kService && s.logged ? s.pipe_write.get() : -1;
+  int stdout_fd = role == Role::kService && s.logged ? s.pipe_write.get() : -1;
+  int stderr_fd = -1;
+  if (role == Role::kService && !s.logged) {
+    stdout_fd = s.catch_all.out.valid() ? s.catch_all.out.get() : -1;
+    stderr_fd = s.catch_all.err.valid() ? s.catch_all.err.get() : -1;
+  }
   sup.started_ms = clock_.monotonic_ms();
   auto pid = role == Role::kStderrLogger ? effects_.start_stderr_logger(s.name, s.stderr_read.get())
              : role == Role::kService && s.stderr_write.valid()
                  ? effects_.start_supervise_with_stderr(dir, stdin_fd, stdout_fd,
                                                         s.stderr_write.get())
-                 : effects_.start_supervise(dir, stdin_fd, stdout_fd);
+             : stderr_fd >= 0 ? effects_.start_supervise_caught(dir, stdout_fd, stderr_fd)
+                              : effects_.start_supervise(dir, stdin_fd, stdout_fd);
   if (!pid) {
     effects_.warn(pid.error().message() + "; retrying");
     sup.pid = 0;
@@ -459,6 +497,7 @@ void Tree::release_pair(size_t slot) {
   drop_stderr_pipe(slot);
   s.pipe_read.reset();
   s.pipe_write.reset();
+  close_catch_all(slot);
   s.logger.restart_at_ms = -1;
   if (s.logger.pid > 0 && !s.logger.stopping) {
     // DESIGN.md §3: HUP = exit once the logger ended on its own, which it does at the EOF

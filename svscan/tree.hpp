@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "catch_pipes.hpp"
 #include "scan_diff.hpp"
 #include "svtree/clock.hpp"
 #include "svtree/pipe.hpp"
@@ -34,8 +35,16 @@ class TreeEffects {
   virtual Result<Pipe> make_log_pipe() = 0;
   /// Takes the read end of a pipe whose logger is gone for good (log/ removed) while a run
   /// adopted across the change may still write into it: copies what comes to our stdout
-  /// until end of file, so that run neither blocks nor dies of SIGPIPE.
-  virtual void forward_to_stdout(UniqueFd read_end) = 0;
+  /// until end of file, so that run neither blocks nor dies of SIGPIPE; labelled NAME.
+  virtual void forward_to_stdout(UniqueFd read_end, const std::string& name) = 0;
+  /// Issue 15: pipes whose lines reach our stdout labelled NAME, for a service without
+  /// log/ (svscan/catch_all.hpp). An error (ENOSYS by default): its output is inherited.
+  virtual Result<CatchPipes> open_catch_all(const std::string& name);
+  /// The service behind catch-all pipe `id` is called NAME now.
+  virtual void rename_catch_all(int id, const std::string& name);
+  /// JSON mode's catch-all: start_supervise with stderr_fd as supervise's (and run's) fd 2.
+  virtual Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                               int stderr_fd);
   /// The wait status supervise recorded for DIR's last run (status bytes 33-36), for an
   /// `essential` service whose supervise exited 99. nullopt when unreadable or unknown.
   virtual std::optional<int> last_run_wait_status(const std::string& dir) = 0;
@@ -154,6 +163,7 @@ class Tree {
     Supervisor logger;
     UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
     UniqueFd pipe_write;
+    CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
     // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
     // pipe above, so neither a restart of run nor one of that svlog loses a line.
     Supervisor stderr_logger;
@@ -183,6 +193,8 @@ class Tree {
   void on_logger_exit(size_t slot, int wait_status);
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
   void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
+  void open_catch_all(size_t slot);   // no log/: its output labelled on our stdout
+  void close_catch_all(size_t slot);  // our write ends only: the read side drains to EOF
   void maybe_free(size_t slot);
   // Issue 15, the stderr pipe and its svlog, each beside its stdout counterpart.
   void add_stderr_pipe(size_t slot);   // the knob says separate: pipe + svlog

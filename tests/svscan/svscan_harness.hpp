@@ -56,9 +56,10 @@ class ScanTree {
 
   /// Starts svscan on scan() with args before the directory and after it.
   /// With in_pid_namespace, svscan runs as PID 1 under `unshare --pid --fork --mount-proc`.
+  /// output_fd >= 0: svscan's stdout and stderr (issue 15's stalled-reader tests), else files.
   void start(const std::vector<std::string>& options = {},
              const std::vector<std::string>& after = {}, bool in_pid_namespace = false,
-             const std::vector<std::string>& extra_env = {}) {
+             const std::vector<std::string>& extra_env = {}, int output_fd = -1) {
     const std::string svscan = binary_from_env("SVTREE_SVSCAN");
     ASSERT_FALSE(svscan.empty()) << "SVTREE_SVSCAN is not set: run through meson test";
     in_pid_namespace_ = in_pid_namespace;
@@ -74,7 +75,10 @@ class ScanTree {
       with_env.insert(with_env.end(), extra_env.begin(), extra_env.end());
       argv.insert(argv.begin(), with_env.begin(), with_env.end());
     }
-    process_ = std::make_unique<Process>(argv);
+    Process::Options process_options;
+    process_options.stdout_fd = output_fd;
+    process_options.stderr_fd = output_fd;
+    process_ = std::make_unique<Process>(argv, process_options);
   }
 
   /// The process the test started (unshare in a PID namespace, else svscan itself).

@@ -10,8 +10,10 @@
 
 #include "svscan/tree.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +21,7 @@
 #include <set>
 
 #include "svtree/diag.hpp"
+#include "svtree/pipe.hpp"
 
 namespace svtree::svscan {
 namespace {
@@ -56,7 +59,9 @@ class FakeEffects final : public TreeEffects {
     }
     return make_pipe();
   }
-  void forward_to_stdout(UniqueFd read_end) override { forwarded.push_back(std::move(read_end)); }
+  void forward_to_stdout(UniqueFd read_end, const std::string& /*name*/) override {
+    forwarded.push_back(std::move(read_end));
+  }
   std::optional<int> last_run_wait_status(const std::string& dir) override {
     const auto found = run_status.find(dir);
     if (found == run_status.end()) return std::nullopt;
@@ -514,6 +519,109 @@ TEST_F(TreeTest, LogRemovedLetsTheStderrLoggerLeaveAtEndOfFile) {
   clock.now += 60'000;
   tree.on_timer();
   EXPECT_EQ(effects.last_start_of("svlog a")->pid, svlog);  // not restarted
+}
+
+}  // namespace
+}  // namespace svtree::svscan
+
+namespace svtree::svscan {
+namespace {
+
+// Issue 15: a tree whose effects give catch-all pipes (real pipes, so the fds are real).
+class CatchAllEffects final : public TreeEffects {
+ public:
+  Result<pid_t> start_supervise(const std::string& dir, int, int stdout_fd) override {
+    starts.push_back({dir, stdout_fd, -1});
+    return next_pid++;
+  }
+  Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
+                                       int stderr_fd) override {
+    starts.push_back({dir, stdout_fd, stderr_fd});
+    return next_pid++;
+  }
+  void send_signal(pid_t, int) override {}
+  Result<Pipe> make_log_pipe() override { return make_pipe(); }
+  void forward_to_stdout(UniqueFd, const std::string& name) override { forwarded.push_back(name); }
+  Result<CatchPipes> open_catch_all(const std::string& name) override {
+    auto out = make_pipe();
+    if (!out) return out.error();
+    opened.push_back(name);
+    CatchPipes pipes;
+    pipes.id = next_id;
+    next_id += 2;
+    pipes.out = std::move(out->write_end);
+    read_ends.push_back(std::move(out->read_end));
+    return pipes;
+  }
+  void rename_catch_all(int id, const std::string& name) override {
+    renamed.emplace_back(id, name);
+  }
+  std::optional<int> last_run_wait_status(const std::string&) override { return std::nullopt; }
+  int watch_service(const std::string&) override { return -1; }
+  void unwatch_service(int) override {}
+  std::vector<std::string> dependencies_of(const std::string&) override { return {}; }
+  void note(std::string_view) override {}
+  void warn(std::string_view text) override { warnings.emplace_back(text); }
+
+  struct Start {
+    std::string dir;
+    int stdout_fd;
+    int stderr_fd;
+  };
+  std::vector<Start> starts;
+  std::vector<std::string> opened;
+  std::vector<std::string> forwarded;
+  std::vector<std::pair<int, std::string>> renamed;
+  std::vector<UniqueFd> read_ends;
+  std::vector<std::string> warnings;
+  pid_t next_pid = 100;
+  int next_id = 0;
+};
+
+TEST(TreeCatchAll, ServiceWithoutLogGetsOneCatchAllPipeHeldAcrossRestarts) {
+  CatchAllEffects effects;
+  FakeClock clock;
+  Tree tree(effects, clock, 8);
+  tree.sync(std::vector<ScanEntry>{entry("a", 10), entry("b", 11, 12)});
+  ASSERT_EQ(effects.opened, std::vector<std::string>{"a"});  // b has log/: its logger's pipe
+  ASSERT_EQ(effects.starts.size(), 3u);
+  const auto start_of = [&](const std::string& dir) {
+    for (auto it = effects.starts.rbegin(); it != effects.starts.rend(); ++it)
+      if (it->dir == dir) return *it;
+    return CatchAllEffects::Start{};
+  };
+  const int first_fd = start_of("a").stdout_fd;
+  EXPECT_GE(first_fd, 0);
+  // The supervise dies: the new one gets the same pipe, no new one is opened.
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("a"), kKilled));
+  clock.now += Tree::kMaxRestartMs;
+  tree.on_timer();
+  EXPECT_EQ(start_of("a").stdout_fd, first_fd);
+  EXPECT_EQ(effects.opened.size(), 1u);
+  // Renamed: the catch-all labels it with the new name.
+  tree.sync(std::vector<ScanEntry>{entry("z", 10), entry("b", 11, 12)});
+  ASSERT_EQ(effects.renamed.size(), 1u);
+  EXPECT_EQ(effects.renamed[0].second, "z");
+}
+
+TEST(TreeCatchAll, LogAddedClosesTheCatchAllAndLogRemovedOpensOne) {
+  CatchAllEffects effects;
+  FakeClock clock;
+  Tree tree(effects, clock, 8);
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  ASSERT_EQ(effects.opened.size(), 1u);
+  tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  // The replaced supervise (SIGKILLed to re-wire) starts on the logger's pipe.
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("a"), kKilled));
+  EXPECT_NE(effects.starts.back().stdout_fd, -1);
+  EXPECT_TRUE(tree.has_pipe("a"));
+  // Our write end of the catch-all is closed: only its read end remains, at end of file
+  // once nothing else holds the write end.
+  char byte = 0;
+  ASSERT_EQ(::fcntl(effects.read_ends[0].get(), F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(::read(effects.read_ends[0].get(), &byte, 1), 0);
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  EXPECT_EQ(effects.opened.size(), 2u);
 }
 
 }  // namespace

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+// CatchAll: labelled lines of services without log/, and svscan's output in one format.
+#include "catch_all.hpp"
+
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "svtree/diag.hpp"
+#include "svtree/io.hpp"
+#include "svtree/pipe.hpp"
+
+namespace svtree::svscan {
+namespace {
+
+// A stalled reader holds the services' lines back (they wait in their pipes, and the
+// services block on a full pipe) this long; after it, svscan reads on and drops whole
+// lines, counted, so that services never hang on a stalled `docker logs`.
+constexpr double kStallSeconds = 1.0;
+
+constexpr std::string_view kPartial = ",\"partial\":true";
+
+int64_t now_unix_ms() {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+CatchAll::CatchAll(Loop& loop, LogFormat format)
+    : loop_(loop), format_(format),
+      out_(loop, STDOUT_FILENO, format, [this] { resume(out_); }),
+      err_(loop, STDERR_FILENO, format, [this] { resume(err_); }) {
+  stall_timer_ = std::make_unique<TimerWatch>(loop_, [this] { on_stall(); });
+}
+
+CatchAll::~CatchAll() { diag::set_sink(nullptr, nullptr); }
+
+void CatchAll::start() {
+  out_.start();
+  err_.start();
+  diag::set_sink(&CatchAll::own_line, this);
+  auto pipe = make_pipe();
+  if (!pipe) {
+    diag::warning(pipe.error().message() + " for supervise's lines: they go to svscan's "
+                  "stderr directly");
+    return;
+  }
+  if (!set_nonblocking(pipe->read_end.get(), true)) return;
+  diag_write_ = std::move(pipe->write_end);
+  add_source(next_id_++, Kind::kOwn, {}, std::move(pipe->read_end));
+}
+
+void CatchAll::own_line(std::string_view line, void* self) {
+  auto* catch_all = static_cast<CatchAll*>(self);
+  catch_all->err_.push({line}, {});
+  catch_all->err_.flush();
+}
+
+Result<CatchPipes> CatchAll::open(const std::string& name) {
+  collect_garbage();
+  auto out = make_pipe();
+  if (!out) return out.error();
+  if (!set_nonblocking(out->read_end.get(), true))
+    return errno_error("make the catch-all pipe of " + name + " non-blocking");
+  CatchPipes pipes;
+  pipes.id = next_id_;
+  next_id_ += 2;  // id: stdout, id + 1: stderr
+  pipes.out = std::move(out->write_end);
+  if (format_ == LogFormat::kJson) {
+    // Issue 15: in JSON mode a service's stderr is labelled too, so that one parser
+    // reads everything the container prints.
+    auto err = make_pipe();
+    if (!err) return err.error();
+    if (!set_nonblocking(err->read_end.get(), true))
+      return errno_error("make the catch-all pipe of " + name + " non-blocking");
+    pipes.err = std::move(err->write_end);
+    add_source(pipes.id + 1, Kind::kStderr, name, std::move(err->read_end));
+  }
+  add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end));
+  return pipes;
+}
+
+void CatchAll::rename(int id, const std::string& name) {
+  for (const int each : {id, id + 1})
+    if (const auto found = by_id_.find(each); found != by_id_.end()) found->second->label = name;
+}
+
+void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
+  collect_garbage();
+  if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
+  const int id = next_id_;
+  next_id_ += 2;
+  add_source(id, Kind::kStdout, name, std::move(read_end));
+}
+
+CatchAll::Source* CatchAll::add_source(int id, Kind kind, std::string label, UniqueFd fd) {
+  auto source = std::make_unique<Source>();
+  Source* raw = source.get();
+  raw->id = id;
+  raw->kind = kind;
+  raw->label = std::move(label);
+  raw->fd = std::move(fd);
+  raw->watch = std::make_unique<IoWatch>(loop_, raw->fd.get(), EV_READ,
+                                         [this, raw](int) { on_readable(*raw); });
+  raw->watch->start();
+  by_id_[id] = raw;
+  sources_.push_back(std::move(source));
+  return raw;
+}
+
+OutputChannel& CatchAll::channel_of(const Source& source) {
+  return source.kind == Kind::kStdout ? out_ : err_;
+}
+
+void CatchAll::on_readable(Source& source) noexcept {
+  OutputChannel& channel = channel_of(source);
+  // No room: leave the lines in the service's pipe (the service blocks, svscan does not)
+  // until the writer catches up, or until the stall lasts kStallSeconds.
+  if (source.kind != Kind::kOwn && !dropping_ && !channel.has_room(1)) {
+    source.watch->stop();
+    source.paused = true;
+    channel.wait_for_room();
+    if (!stall_timer_->active()) stall_timer_->start_after(kStallSeconds);
+    return;
+  }
+  if (read_once(source) == Read::kEnd) close_source(source);
+  channel.flush();
+}
+
+CatchAll::Read CatchAll::read_once(Source& source) {
+  const auto n = read_some(source.fd.get(), chunk_);
+  if (!n) return n.error().code == EAGAIN || n.error().code == EINTR ? Read::kEmpty : Read::kEnd;
+  if (*n == 0) return Read::kEnd;
+  OutputChannel& channel = channel_of(source);
+  if (dropping_ && source.kind != Kind::kOwn && !channel.has_room(1)) {
+    // A stalled reader and a full queue: the lines are counted, not formatted, so that a
+    // flooding service costs svscan as little as possible.
+    uint64_t lines = 0;
+    source.cutter.feed(std::string_view(chunk_.data(), *n),
+                       [&](std::string_view, bool continued) { lines += continued ? 0 : 1; });
+    channel.count_dropped(source.label, lines);
+    return Read::kData;
+  }
+  batch_unix_ms_ = format_ == LogFormat::kJson ? now_unix_ms() : 0;
+  source.cutter.feed(std::string_view(chunk_.data(), *n),
+                     [&](std::string_view line, bool continued) {
+                       emit(source, line, continued);
+                     });
+  return Read::kData;
+}
+
+void CatchAll::emit(Source& source, std::string_view line, bool continued) {
+  OutputChannel& channel = channel_of(source);
+  const bool may_exceed = source.kind != Kind::kOwn && !dropping_;
+  if (source.kind == Kind::kOwn) {
+    // supervise wrote it in the format already (it inherits $SVTREE_LOG_FORMAT).
+    channel.push({line, "\n"}, {}, may_exceed);
+    return;
+  }
+  if (format_ == LogFormat::kJson) {
+    const std::string json = format_json_log_line(
+        batch_unix_ms_, source.label, source.kind == Kind::kStdout ? "stdout" : "stderr", line,
+        continued ? kPartial : std::string_view{});
+    channel.push({json, "\n"}, source.label, may_exceed);
+    return;
+  }
+  // "NAME: line"; the pieces after a cut say "NAME+: " (svscan(8), OUTPUT).
+  channel.push({source.label, source.continuing ? "+: " : ": ", line, "\n"}, source.label,
+               may_exceed);
+  source.continuing = continued;
+}
+
+void CatchAll::close_source(Source& source) {
+  source.cutter.finish([&](std::string_view line, bool continued) {
+    emit(source, line, continued);
+  });
+  source.watch->stop();
+  source.fd.reset();
+  by_id_.erase(source.id);
+  // Freed later: this may run inside the source's own callback.
+  has_done_ = true;
+}
+
+void CatchAll::collect_garbage() {
+  if (!has_done_) return;
+  has_done_ = false;
+  std::erase_if(sources_, [](const auto& s) { return !s->fd.valid(); });
+}
+
+void CatchAll::resume(OutputChannel& channel) {
+  dropping_ = false;
+  bool still_paused = false;
+  for (const auto& source : sources_) {
+    if (!source->paused) continue;
+    if (&channel_of(*source) != &channel) {
+      still_paused = true;
+      continue;
+    }
+    source->paused = false;
+    if (source->fd.valid()) source->watch->start();
+  }
+  if (!still_paused) stall_timer_->stop();
+}
+
+void CatchAll::on_stall() noexcept {
+  // The reader has not moved for kStallSeconds: read on and drop what does not fit.
+  dropping_ = true;
+  for (const auto& source : sources_) {
+    if (!source->paused) continue;
+    source->paused = false;
+    if (source->fd.valid()) source->watch->start();
+  }
+}
+
+std::vector<pid_t> CatchAll::writer_pids() const {
+  std::vector<pid_t> pids;
+  for (const pid_t pid : {out_.writer_pid(), err_.writer_pid()})
+    if (pid > 0) pids.push_back(pid);
+  return pids;
+}
+
+bool CatchAll::on_child_exit(pid_t pid) {
+  return out_.on_child_exit(pid) || err_.on_child_exit(pid);
+}
+
+void CatchAll::finish() {
+  // Every writer of the pipes is gone (or killed at the grace time): what they hold is
+  // read now, without waiting, and the unfinished lines go out as lines.
+  diag_write_.reset();
+  dropping_ = true;
+  for (const auto& source : sources_) {
+    if (!source->fd.valid()) continue;
+    while (read_once(*source) == Read::kData) {
+    }
+    close_source(*source);
+  }
+  out_.finish();
+  err_.finish();
+}
+
+}  // namespace svtree::svscan

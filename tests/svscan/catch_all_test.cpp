@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: MIT
+// Issue 15: the labelled catch-all of services without log/, svscan's writer child, the
+// stalled reader, and the JSON format, with the real svscan and supervise.
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "svscan_harness.hpp"
+
+namespace svtree::svscan::testing {
+namespace {
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// Each line goes out in three writes (the label-less pieces "NAME-N-", padding, newline),
+// so that a catch-all that did not put lines together again would interleave them.
+std::string piecewise_writer(const std::string& name, int lines, int pad) {
+  return "i=0\nwhile [ $i -lt " + std::to_string(lines) + " ]; do\n"
+         "  printf '" + name + "-%d-' $i\n"
+         "  printf '%0" + std::to_string(pad) + "d' 0\n"
+         "  printf '\\n'\n"
+         "  i=$((i+1))\ndone\nexec sleep 1000\n";
+}
+
+TEST(CatchAll, ConcurrentServicesLinesComeOutWholeAndLabelled) {
+  ScanTree tree;
+  constexpr int kLines = 400;
+  const std::map<std::string, int> pads = {{"a", 10}, {"b", 300}, {"c", 5000}};
+  for (const auto& [name, pad] : pads) tree.add_service(name, piecewise_writer(name, kLines, pad));
+  tree.start();
+  const auto out = [&] { return tree.svscan().stdout_text(); };
+  ASSERT_TRUE(wait_until([&] {
+    const std::string text = out();
+    return count_lines(text, "a-399-") == 1 && count_lines(text, "b-399-") == 1 &&
+           count_lines(text, "c-399-") == 1;
+  })) << tree.log();
+  // c's lines (5000 bytes of padding) are longer than the 4096-byte bound: cut in two
+  // pieces, the second labelled "c+: ".
+  std::map<std::string, int> next = {{"a", 0}, {"b", 0}, {"c", 0}};
+  const std::regex whole("^([abc]): ([abc])-([0-9]+)-(0*)$");
+  const std::regex continuation("^c\\+: (0+)$");
+  bool expect_continuation = false;  // of c's last line: other services' may come between
+  size_t c_length = 0;
+  for (const std::string& line : split_lines(out())) {
+    std::smatch m;
+    if (line.rfind("c+: ", 0) == 0) {
+      ASSERT_TRUE(expect_continuation) << "unexpected continuation";
+      ASSERT_TRUE(std::regex_match(line, m, continuation)) << line.substr(0, 80);
+      EXPECT_EQ(c_length + static_cast<size_t>(m[1].length()), 5000u);
+      expect_continuation = false;
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, m, whole)) << "split or interleaved: " << line.substr(0, 80);
+    const std::string name = m[1];
+    ASSERT_EQ(name, m[2].str()) << line.substr(0, 80);
+    EXPECT_EQ(std::stoi(m[3]), next[name]) << "lost or reordered line of " << name;
+    ++next[name];
+    if (name == "c") {
+      ASSERT_FALSE(expect_continuation) << "c's line before lost its continuation";
+      // "c: c-N-" plus padding fills the 4096-byte bound exactly.
+      EXPECT_EQ(line.size() - 3, 4096u);
+      c_length = static_cast<size_t>(m[4].length());
+      expect_continuation = true;
+    } else {
+      EXPECT_EQ(static_cast<int>(m[4].length()), pads.at(name));
+    }
+  }
+  EXPECT_EQ(next["a"], kLines);
+  EXPECT_EQ(next["b"], kLines);
+  EXPECT_EQ(next["c"], kLines);
+}
+
+TEST(CatchAll, LineWrittenJustBeforeARestartIsNotLost) {
+  ScanTree tree;
+  // Each run says its last words and exits at once; svscan holds the pipe across the
+  // restarts (restart-delay 0: the backoff still spaces them, 0, 100, 200 ms...).
+  tree.add_service("a", "echo $$ >> " + tree.out("a.starts") + "\necho \"last words of $$\"\nexit 1\n", "", false);
+  write_file(tree.staging() + "/a/restart-delay", "0\n");
+  tree.move_in_service("a");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") >= 4; })) << tree.log();
+  // Killing the supervise itself loses nothing either: svscan keeps the pipe.
+  const pid_t supervise = tree.supervise_pid("a");
+  ASSERT_GT(supervise, 0);
+  ::kill(supervise, SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervising a (") >= 2; })) << tree.log();
+  const size_t before = starts(tree, "a");
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "a") >= before + 2; })) << tree.log();
+  tree.signal_svscan(SIGTERM);
+  ASSERT_TRUE(tree.svscan().wait().has_value());
+  const std::string out = tree.svscan().stdout_text();
+  for (const std::string& pid : split_lines(read_file(tree.out("a.starts"))))
+    EXPECT_EQ(count_lines(out, "a: last words of " + pid + "\n"), 1u) << out;
+}
+
+// A pipe the test holds: svscan's stdout and stderr, read only when the test says so.
+class StalledOutput {
+ public:
+  StalledOutput() {
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    read_end_ = fds[0];
+    write_end_ = fds[1];
+  }
+  ~StalledOutput() {
+    if (read_end_ >= 0) ::close(read_end_);
+    if (write_end_ >= 0) ::close(write_end_);
+  }
+  [[nodiscard]] int write_end() const { return write_end_; }
+  void close_write_end() {
+    ::close(write_end_);
+    write_end_ = -1;
+  }
+  /// Starts a reader (cat, appending to path) on the pipe.
+  std::unique_ptr<Process> start_reader(const std::string& path) {
+    Process::Options options;
+    options.stdin_fd = read_end_;
+    return std::make_unique<Process>(
+        std::vector<std::string>{"/bin/sh", "-c", "exec cat >> " + path}, options);
+  }
+
+ private:
+  int read_end_ = -1;
+  int write_end_ = -1;
+};
+
+// DESIGN.md §1 and §5: PID 1 never blocks on a stalled reader of its output. A service
+// floods stdout while nobody reads svscan's stdout and stderr (a pipe nobody reads, then a
+// reader that is SIGSTOPped): svscan still reaps, restarts and starts new services, and
+// once the reader resumes, it announces what it dropped.
+TEST(CatchAll, StalledReaderNeverStopsSvscanAndDropsAreAnnounced) {
+  ScanTree tree;
+  // Bursts of 20000 lines (~0.5 MB), each counted in out/noisy.bursts: ten of them are more
+  // than the pipes and svscan's queue hold, so once ten more have gone out while nobody
+  // read, svscan has dropped lines (it makes the service wait at most a second), and
+  // the reader's file stays small.
+  tree.add_service("noisy", "while :; do seq -f 'noisy line %g of a burst' 1 20000\n"
+                            "echo >> " + tree.out("noisy.bursts") + "\nsleep 0.1\ndone\n");
+  const auto bursts = [&] { return count_lines(read_file(tree.out("noisy.bursts")), "\n"); };
+  tree.add_service("crashy", "echo $$ >> " + tree.out("crashy.starts") + "\nexec sleep 1000\n");
+  StalledOutput output;
+  tree.start({}, {}, false, {}, output.write_end());
+  output.close_write_end();
+  // Nobody reads: the pipe and svscan's queue fill within moments; then svscan drops.
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "crashy") == 1; }));
+  // Reaping and restarting: the run killed, its supervise restarts it; its supervise
+  // killed, svscan starts a new one.
+  const pid_t first = pid_from_file(tree.scan() + "/crashy/supervise/pid");
+  ASSERT_GT(first, 0);
+  ::kill(first, SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "crashy") == 2; }));
+  // Starting a service added now is svscan's own work (scan, spawn, its lines queued).
+  tree.add_service("late", counting_run(tree, "late"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "late") == 1; }));
+  const size_t stalled_at = bursts();
+  ASSERT_TRUE(wait_until([&] { return bursts() >= stalled_at + 10; }));
+
+  // A reader comes, and is stopped (a stalled `docker logs`): the same again.
+  const std::string seen = tree.out("seen");
+  auto reader = output.start_reader(seen);
+  ASSERT_TRUE(wait_until([&] {
+    return count_lines(read_file(seen), "svscan: warning: dropped ") > 0;
+  })) << read_file(seen).substr(0, 2000);
+  EXPECT_NE(read_file(seen).find(" lines of noisy: the reader of svscan's output was too slow"),
+            std::string::npos);
+  reader->signal(SIGSTOP);
+  const pid_t second = pid_from_file(tree.scan() + "/crashy/supervise/pid");
+  ASSERT_GT(second, 0);
+  ::kill(second, SIGKILL);
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "crashy") == 3; }));
+  tree.add_service("later", counting_run(tree, "later"));
+  ASSERT_TRUE(wait_until([&] { return starts(tree, "later") == 1; }));
+  const size_t stopped_at = bursts();
+  ASSERT_TRUE(wait_until([&] { return bursts() >= stopped_at + 10; }));
+  const size_t announced = count_lines(read_file(seen), "svscan: warning: dropped ");
+  reader->signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] {
+    return count_lines(read_file(seen), "svscan: warning: dropped ") > announced;
+  }));
+  // Whatever was dropped, what came out is whole lines.
+  for (const std::string& line : split_lines(read_file(seen)))
+    ASSERT_TRUE(line.rfind("noisy: noisy line ", 0) == 0 || line.rfind("svscan: ", 0) == 0 ||
+                line.rfind("supervise: ", 0) == 0)
+        << line;
+}
+
+TEST(CatchAll, JsonLinesParseEvenWithInvalidUtf8) {
+  if (find_program("python3") == "python3") GTEST_SKIP() << "python3 is not installed";
+  ScanTree tree;
+  tree.add_service("a", "printf 'bad \\377\\300 bytes \\001 and \"quotes\" \\\\ done\\n'\n"
+                        "printf 'to stderr \\376\\n' >&2\n"
+                        "echo started >> " + tree.out("a.starts") + "\nexec sleep 1000\n");
+  tree.start({"-j"});
+  ASSERT_TRUE(wait_until([&] {
+    return tree.svscan().stdout_text().find("bad ") != std::string::npos &&
+           tree.log().find("to stderr") != std::string::npos;
+  })) << tree.log();
+  tree.signal_svscan(SIGTERM);
+  ASSERT_TRUE(tree.svscan().wait().has_value());
+  const std::string all = tree.out("all.jsonl");
+  write_file(all, tree.svscan().stdout_text() + tree.log());
+  // Every line is one JSON object with the four fields; the service's two lines are there.
+  const auto checked = run_command(
+      {find_program("python3"), "-c",
+       "import json, sys\n"
+       "seen = set()\n"
+       "for raw in open(sys.argv[1], 'rb'):\n"
+       "    line = json.loads(raw.decode('utf-8'))\n"
+       "    assert set(line) >= {'time', 'service', 'stream', 'line'}, line\n"
+       "    seen.add((line['service'], line['stream'], line['line']))\n"
+       "assert ('a', 'stdout', 'bad \\ufffd\\ufffd bytes \\x01 and \"quotes\" \\\\ done') in seen, seen\n"
+       "assert ('a', 'stderr', 'to stderr \\ufffd') in seen, seen\n"
+       "assert any(s == 'svscan' for _, s, _ in seen), seen\n"
+       "assert any(s == 'supervise' for _, s, _ in seen), seen\n",
+       all});
+  EXPECT_EQ(checked.exit_code, 0) << checked.err << "\n" << read_file(all);
+}
+
+}  // namespace
+}  // namespace svtree::svscan::testing

@@ -173,7 +173,10 @@ TEST(Dependencies, StoppedDependencyIsNotStartedAndARunningDependentKeepsRunning
   EXPECT_EQ(tree.read("db.starts"), "");
   EXPECT_EQ(tree.status("db")->state, RunState::kDown);
 
-  ASSERT_TRUE(send_control(tree.dir("db"), "u"));
+  // Once in a fresh clone under ASan this send found no reader on db's control (db's
+  // supervise had published its record); wait for one, and say so if db's supervise died.
+  ASSERT_TRUE(wait_until([&] { return send_control(tree.dir("db"), "u"); }))
+      << tree.stderr_of("db");
   ASSERT_TRUE(tree.wait_running("app"));
   ASSERT_TRUE(wait_until([&] { return tree.read("app.starts") == "app\n"; }));
   const pid_t app = tree.status("app")->pid;

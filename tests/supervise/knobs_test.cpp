@@ -30,7 +30,8 @@ std::vector<long long> numbers_in(const std::string& text) {
 TEST(SuperviseKnobs, TimeoutFinishKillsAHangingFinishAndRestartsRun) {
   ServiceFixture service;
   write_file(service.file("timeout-finish"), "200\n");
-  write_script(service.file("finish"), "echo $$ > finish.pid\nexec sleep 1000\n");
+  // Appended, not truncated: the second finish may be opening the file while we read it.
+  write_script(service.file("finish"), "echo $$ >> finish.pid\nexec sleep 1000\n");
   service.write_run("echo x >> starts\nexit 1\n");
   auto supervise = service.start();
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("starts")) == "x\nx\n"; }))

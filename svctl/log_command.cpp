@@ -135,6 +135,26 @@ dev_t inode_of(int fd, ino_t& inode) {
   return st.st_dev;
 }
 
+/// The rotated files made after the one with inode `old` and before the one with inode
+/// `stop`, oldest first: rotations that happened between two wake-ups (with a small `s`,
+/// several can), whose lines neither the old descriptor nor the new current holds. Empty
+/// when the old file is gone (a processor replaced it): nothing tells where to resume.
+std::vector<std::string> rotated_between(const std::string& dir, ino_t old, ino_t stop) {
+  std::vector<std::string> between;
+  bool after_old = false;
+  for (const std::string& name : rotated_files(dir)) {
+    struct stat st {};
+    if (::stat((dir + "/" + name).c_str(), &st) != 0) continue;
+    if (!after_old) {
+      after_old = st.st_ino == old;
+      continue;
+    }
+    if (st.st_ino == stop) break;
+    between.push_back(name);
+  }
+  return between;
+}
+
 /// Prints the last n lines of dir; with follow, goes on printing what is appended, across
 /// rotations, until stdout goes away. Idle, it sleeps in poll() on an inotify descriptor.
 int show_log(const std::string& dir, const LogRequest& request) {
@@ -199,6 +219,13 @@ int show_log(const std::string& dir, const LogRequest& request) {
       drain(current.get(), partial);
       if (!partial.empty()) partial += '\n';  // the old file's unfinished last line
       if (!print_complete_lines(partial)) return 0;
+      for (const std::string& name : rotated_between(dir, inode, now_inode)) {
+        auto text = read_small_file(dir + "/" + name, size_t{1} << 30);
+        if (!text) continue;
+        partial = std::move(*text);
+        if (!partial.empty() && partial.back() != '\n') partial += '\n';
+        if (!print_complete_lines(partial)) return 0;
+      }
     }
     current = std::move(now);
     inode = now_inode;

@@ -168,8 +168,16 @@ TEST_F(SvctlLog, FollowSeesLinesAppendedAfterARotation) {
   ASSERT_TRUE(wait_until([&] { return follower.stdout_text().find("before 0\n") != std::string::npos; }))
       << follower.stderr_text();
   constexpr int kLines = 60;  // ~40 bytes each with the stamp: about twenty rotations
+  // The follower is stopped while all of them are written and rotated: it wakes to find
+  // many rotations at once, whose files it must read between the old one and current.
+  follower.signal(SIGSTOP);
   for (int i = 1; i <= kLines; ++i)
     ASSERT_TRUE(write_all(pipe->write_end.get(), "after " + std::to_string(i) + "\n"));
+  ASSERT_TRUE(wait_until([&] {
+    return read_file(main + "/current").find("after " + std::to_string(kLines) + "\n") !=
+           std::string::npos;
+  }));
+  follower.signal(SIGCONT);
   ASSERT_TRUE(wait_until([&] {
     return follower.stdout_text().find("after " + std::to_string(kLines) + "\n") != std::string::npos;
   })) << follower.stdout_text() << follower.stderr_text();

@@ -110,6 +110,12 @@ class ScanTree {
       ++count;
     return count;
   }
+  /// count_in_log once needle has shown up (or 20 s passed): svscan's own lines reach its
+  /// stderr through its writer child, a moment after the event that made them.
+  [[nodiscard]] size_t count_in_log_once_seen(const std::string& needle) const {
+    (void)wait_until([&] { return count_in_log(needle) > 0; });
+    return count_in_log(needle);
+  }
 
   /// Leaves no process behind, whatever the test did: TERM svscan and give the tree time
   /// to stop; then KILL every descendant that is left.

@@ -343,7 +343,8 @@ pid_t ServiceEffects::process_in_session(pid_t session) {
   return find_process_in_session(session);
 }
 
-// "supervise: event=…": one write, on the stderr every supervise shares with svscan.
+// "supervise: event=…": one write, through diag: the pipe svscan reads ($SVTREE_DIAG_FD)
+// under svscan, else our own stderr.
 void ServiceEffects::event(std::string_view line) { diag::info(line); }
 void ServiceEffects::start_check(const ServiceKnobs& knobs) {
   switch (knobs.check) {

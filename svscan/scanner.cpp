@@ -271,7 +271,7 @@ void Scanner::rescan() {
   // between the listing and the watch. Each round adds watches only for directories not
   // watched before, so this ends (a few rounds at most, one per level of mkdir -p).
   for (int round = 0; round < 8; ++round) {
-    const auto listed = read_listing(scan_dir_, listing_, &dangling_);
+    const auto listed = list_scan_dir();
     if (!listed) {
       // Keep what runs; try again later.
       warn(listed.error().message() + "; keeping the services as they are");
@@ -282,6 +282,7 @@ void Scanner::rescan() {
     if (!follow_dangling()) break;
   }
   rearm_timers();
+  release_scan_memory();
 }
 
 void Scanner::hold_or_start_command() {

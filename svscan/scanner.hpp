@@ -92,6 +92,11 @@ class Scanner final : private TreeEffects {
   void warn(std::string_view text) override;
 
   void rescan();
+  // Issue 17, in scanner_memory.cpp: a scan's memory is not kept between scans.
+  /// One pass over the scan directory into listing_ and dangling_ (read_listing).
+  Result<void> list_scan_dir();
+  /// The scan is applied: its listing and the heap's free pages go back.
+  void release_scan_memory();
   /// The directory whose supervise/ is the record of dir ("NAME", "NAME/log"): lib
   /// supervise_location's rule (issue 16: instances and read-only services keep it in
   /// our state directory).

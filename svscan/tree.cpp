@@ -569,6 +569,7 @@ void Tree::count_dependents() {
   // Each live service's depends/, resolved once to slots: a service exiting then tells its
   // dependencies in O(its entries), not a scan of the whole tree (1000 services).
   std::unordered_map<std::string_view, size_t> slot_of;
+  dependency_slots_.assign(slots_.size(), {});
   for (size_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].in_use && slots_[i].main.pid > 0) slot_of.emplace(slots_[i].name, i);
   for (size_t i = 0; i < slots_.size(); ++i) {
@@ -580,7 +581,7 @@ void Tree::count_dependents() {
     for (const std::string& name : names) {
       const auto found = slot_of.find(name);
       if (found == slot_of.end() || found->second == i) continue;
-      s.dependency_slots.push_back(found->second);
+      dependency_slots_[i].push_back(found->second);
       ++slots_[found->second].live_dependents;
     }
   }
@@ -596,7 +597,10 @@ void Tree::stop_when_free(size_t slot) {
 }
 
 void Tree::on_dependent_gone(size_t slot) {
-  for (const size_t dependency : std::exchange(slots_[slot].dependency_slots, {})) {
+  // count_dependents sized the table at the shutdown's start (no slot is added after it).
+  std::vector<size_t> dependencies;
+  if (slot < dependency_slots_.size()) dependencies = std::exchange(dependency_slots_[slot], {});
+  for (const size_t dependency : dependencies) {
     Service& d = slots_[dependency];
     if (d.live_dependents > 0) --d.live_dependents;
     stop_when_free(dependency);

@@ -141,37 +141,38 @@ class Tree {
 
  private:
   enum class Role : uint8_t { kService, kLogger, kStderrLogger };
+  // Supervisor and Service are ordered widest first, leaving no padding: the table holds
+  // max_services of them, touched as services come (issue 17: svscan's own memory).
   struct Supervisor {
-    pid_t pid = 0;
     int64_t started_ms = 0;
     int64_t restart_at_ms = -1;  // -1: no restart pending
     int64_t backoff_ms = kMinRestartMs;
+    pid_t pid = 0;
     bool stopping = false;   // sent TERM/HUP on purpose: do not restart
     bool replacing = false;  // SIGKILLed to re-wire its stdio: start again at once
     bool awaiting_dependents = false;  // shutdown: TERM once its dependents are gone
   };
   struct Service {
+    std::string name;
+    std::string instance;  // issue 16: an instance of a template (its id is the template's)
+    FileId id;
+    std::optional<FileId> log_id;
+    Supervisor main;
+    Supervisor logger;
+    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
+    // pipe below, so neither a restart of run nor one of that svlog loses a line.
+    Supervisor stderr_logger;
+    UniqueFd stderr_read;
+    UniqueFd stderr_write;
+    UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
+    UniqueFd pipe_write;
+    CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
+    int watch = -1;
+    uint32_t live_dependents = 0;  // shutdown: live services depending on it
     bool in_use = false;
     bool removed = false;  // gone from the scan directory; slot freed when both are gone
     bool logged = false;   // has a log/ that is wanted
     bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
-    std::string name;
-    FileId id;
-    std::string instance;  // issue 16: an instance of a template (its id is the template's)
-    std::optional<FileId> log_id;
-    Supervisor main;
-    Supervisor logger;
-    UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
-    UniqueFd pipe_write;
-    CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
-    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
-    // pipe above, so neither a restart of run nor one of that svlog loses a line.
-    Supervisor stderr_logger;
-    UniqueFd stderr_read;
-    UniqueFd stderr_write;
-    int watch = -1;
-    std::vector<size_t> dependency_slots;  // shutdown: the live services it depends on
-    size_t live_dependents = 0;  // shutdown: live services depending on it
   };
   struct PidRef {
     size_t slot;
@@ -219,6 +220,8 @@ class Tree {
   std::vector<size_t> free_slots_;
   size_t in_use_ = 0;
   std::unordered_map<pid_t, PidRef> by_pid_;
+  /// Shutdown only (count_dependents): per slot, the live services it depends on.
+  std::vector<std::vector<size_t>> dependency_slots_;
   bool shutting_down_ = false;
   std::vector<std::string> skipped_;  // names the last sync could not give a slot, sorted
   std::vector<std::string> duplicates_said_;  // "first\nsecond" pairs warned about, sorted

@@ -208,14 +208,24 @@ Result<int> Watcher::acquire(const std::string& path) {
   // One mask for all: adding a watch to an inode already watched replaces its mask.
   auto watch =
       inotify_->add_watch(path, IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR);
-  if (watch) ++refs_[*watch];
+  if (watch) {
+    const auto ref = find_ref(*watch);
+    if (ref != refs_.end() && ref->first == *watch) ++ref->second;
+    else refs_.insert(ref, {*watch, 1});
+  }
   return watch;
+}
+
+std::vector<Watcher::Ref>::iterator Watcher::find_ref(int watch) {
+  return std::lower_bound(refs_.begin(), refs_.end(), Ref{watch, 0},
+                          [](const Ref& a, const Ref& b) { return a.first < b.first; });
 }
 
 void Watcher::release(int watch) {
   if (!inotify_ || watch < 0) return;
-  const auto found = refs_.find(watch);
-  if (found == refs_.end()) return;  // the kernel dropped it already (IN_IGNORED)
+  const auto found = find_ref(watch);
+  if (found == refs_.end() || found->first != watch)
+    return;  // the kernel dropped it already (IN_IGNORED)
   if (--found->second > 0) return;
   refs_.erase(found);
   inotify_->remove_watch(watch);
@@ -243,7 +253,8 @@ void Watcher::on_readable() {
       // the same number, so it must not be counted or removed on its behalf. A watched
       // place for a link went with it: forget it, and look again (the next
       // watch_targets watches what exists now).
-      refs_.erase(event.watch);
+      if (const auto ref = find_ref(event.watch); ref != refs_.end() && ref->first == event.watch)
+        refs_.erase(ref);
       if (std::erase_if(target_watches_,
                         [&](const auto& entry) { return entry.second == event.watch; }) != 0)
         relevant = true;

@@ -11,7 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "scan_diff.hpp"
@@ -92,7 +92,12 @@ class Watcher {
   std::optional<Inotify> inotify_;
   std::unique_ptr<IoWatch> io_;
   int scan_watch_ = -1;
-  std::unordered_map<int, int> refs_;  // watch descriptor -> holders
+  /// Watch descriptor -> holders, sorted by descriptor: 8 bytes a watch where a hash
+  /// map's node took 32 and its bucket 8 (one watch per service, issue 17).
+  using Ref = std::pair<int, int>;
+  std::vector<Ref> refs_;
+  /// The entry of watch in refs_, or where it would go.
+  std::vector<Ref>::iterator find_ref(int watch);
   std::map<std::string, int> target_watches_;  // dangling links' watched dirs -> descriptor
   bool target_missing_ = false;
   int failures_ = 0;

@@ -112,7 +112,7 @@ TEST(SuperviseKnobs, ControlScriptExitingZeroSuppressesTheSignal) {
   service.write_run(
       "trap 'echo TERM >> got' TERM\ntrap 'echo HUP >> got' HUP\n"
       "echo > ready\n"
-      "while :; do sleep 0.05; done\n");
+      "while :; do sleep 0.05; echo >> beats; done\n");
   auto supervise = service.start();
   const pid_t pid = service.wait_running();
   ASSERT_NE(pid, 0);
@@ -124,6 +124,10 @@ TEST(SuperviseKnobs, ControlScriptExitingZeroSuppressesTheSignal) {
   ASSERT_TRUE(send_control(service.dir(), "d"));
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("scripts")) == "h\nt\nd\n"; }))
       << read_file(service.file("scripts"));
+  // A barrier for "no TERM": one sent would have been pending before control/d ran, and
+  // the shell runs a pending trap before its loop goes round twice more.
+  const size_t beats = read_file(service.file("beats")).size();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("beats")).size() >= beats + 2; }));
   const auto record = read_status(service.dir());
   EXPECT_EQ(record->pid, pid);
   EXPECT_FALSE(record->want_up);

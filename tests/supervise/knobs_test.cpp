@@ -29,7 +29,9 @@ std::vector<long long> numbers_in(const std::string& text) {
 
 TEST(SuperviseKnobs, TimeoutFinishKillsAHangingFinishAndRestartsRun) {
   ServiceFixture service;
-  write_file(service.file("timeout-finish"), "200\n");
+  // Long enough for a shell to start and write its pid on a loaded machine under ASan (200 ms
+  // was not always), short enough that the two finishes cost a few seconds.
+  write_file(service.file("timeout-finish"), "1500\n");
   // Appended, not truncated: the second finish may be opening the file while we read it.
   write_script(service.file("finish"), "echo $$ >> finish.pid\nexec sleep 1000\n");
   service.write_run("echo x >> starts\nexit 1\n");

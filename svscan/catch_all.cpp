@@ -21,6 +21,9 @@ namespace {
 constexpr double kStallSeconds = 1.0;
 
 constexpr std::string_view kPartial = ",\"partial\":true";
+// Views, not a choice of two char pointers (a strlen per line).
+constexpr std::string_view kSeparator = ": ";
+constexpr std::string_view kContinued = "+: ";
 
 int64_t now_unix_ms() {
   struct timespec now {};
@@ -172,7 +175,7 @@ void CatchAll::emit(Source& source, std::string_view line, bool continued) {
     return;
   }
   // "NAME: line"; the pieces after a cut say "NAME+: " (svscan(8), OUTPUT).
-  channel.push_line(source.label, source.continuing ? "+: " : ": ", line, may_exceed);
+  channel.push_line(source.label, source.continuing ? kContinued : kSeparator, line, may_exceed);
   source.continuing = continued;
 }
 

@@ -21,11 +21,6 @@
 
 namespace {
 
-// What one read of svscan's pipe takes: at 10 million lines a second, reads of 64 KiB were
-// 16000 system calls per second. (Untouched until a flood fills it.)
-constexpr size_t kReadBytes = 256 * 1024;
-constexpr int kStdoutPipeBytes = 1024 * 1024;
-
 // Waits until fd can take more: someone may have set O_NONBLOCK on the file description
 // we share with the rest of the container.
 void wait_writable(int fd) {
@@ -65,11 +60,7 @@ int svscan_output_main(int /*argc*/, char** /*argv*/) {
   // file shared with the services without the lock write(2) takes, and lines got lost.)
   struct stat st {};
   const bool shared_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode);
-  // A larger pipe to the reader (docker's, a terminal's `| less`) lets us write on while
-  // it reads, instead of the two waking each other every 64 KiB; a refusal (the per-user
-  // budget of pipe pages spent) leaves it as it was. Its size is no contract of anyone's.
-  if (shared_pipe) (void)::fcntl(STDOUT_FILENO, F_SETPIPE_SZ, kStdoutPipeBytes);
-  static char buffer[kReadBytes];
+  static char buffer[1 << 16];
   size_t held = 0;  // bytes of an unfinished line kept from the last read
   for (;;) {
     const ssize_t n = ::read(STDIN_FILENO, buffer + held, sizeof buffer - held);

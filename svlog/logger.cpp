@@ -3,7 +3,6 @@
 // write(2) before the next read, so a SIGKILL loses at most one read buffer.
 #include "logger.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -129,11 +128,6 @@ bool Logger::read_once() {
     if (n > 0) {
       input_size_ = static_cast<size_t>(n);
       consumed_ = 0;
-      // A flood: a larger pipe means fewer reads and wake-ups of svlog and its writer. The
-      // pipe is svscan's (lines in it survive svlog), so nothing is at risk; a refusal
-      // (not a pipe, the per-user pipe budget spent) keeps the pipe as it is.
-      if (pipe_growth_.on_read(input_size_))
-        (void)::fcntl(STDIN_FILENO, F_SETPIPE_SZ, static_cast<int>(InputPipeGrowth::kGrownPipe));
       // One stamp per read: every line of this read arrived by now (svlogd stamps each line
       // as it takes it from its buffer; the difference is the time to copy a buffer).
       stamp_.assign(stamper_.now());

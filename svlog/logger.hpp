@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "input_pipe.hpp"
 #include "options.hpp"
 #include "stamp.hpp"
 #include "syslog_socket.hpp"
@@ -68,7 +67,6 @@ class Logger {
   size_t input_size_ = 0;
   size_t consumed_ = 0;
   std::string stamp_;       // the stamp of the last read, taken when it returned
-  InputPipeGrowth pipe_growth_;  // stdin a pipe that floods: made larger once
   bool mid_line_ = false;   // the last line begun has not ended yet
   bool hold_partial_ = false;  // some target matches patterns: keep a short partial line
   std::string held_;        // start of a line shorter than line_max, newline not yet read

@@ -76,11 +76,55 @@ ServiceRef ServiceRef::logger() const {
   return ref;
 }
 
+namespace {
+
+/// A path such as /etc/service/worker@1 or /etc/service/worker@1/log (sv's path form) names
+/// an entry of a scan directory that a live svscan runs: that directory and the entry's
+/// name, so that an instance's state is found where a name would find it. The path is split
+/// as written (worker@1 is a link to its template, which must not be followed). Empty
+/// scan_dir when no live svscan runs the directory above.
+struct ScanEntry {
+  std::string scan_dir;
+  std::string name;
+  std::string tree_dir;
+};
+ScanEntry scan_entry_of_path(const std::string& path) {
+  const std::string absolute = state_dir::absolute_path(path);
+  const size_t slash = absolute.rfind('/');
+  if (slash == std::string::npos || slash == 0) return {};
+  std::string parent = absolute.substr(0, slash);
+  std::string name = absolute.substr(slash + 1);
+  if (name == "log") {  // NAME/log: the scan directory is one further up
+    const size_t above = parent.rfind('/');
+    if (above == std::string::npos || above == 0) return {};
+    name = parent.substr(above + 1) + "/log";
+    parent.resize(above);
+  }
+  std::string tree = state_dir::live_tree_dir_for(parent);
+  if (tree.empty()) return {};
+  return {std::move(parent), std::move(name), std::move(tree)};
+}
+
+}  // namespace
+
 ServiceRef make_service_ref(const std::string& name, const std::string& svdir,
                             const std::string& tree_dir) {
   ServiceRef ref{name, resolve_service_dir(name, svdir), {}, {}};
-  // Only a name svscan listed has a place in its state directory: a path is used as is.
-  if (tree_dir.empty() || ref.dir != join(svdir, name.c_str())) return ref;
+  if (ref.dir != join(svdir, name.c_str())) {
+    // A path: an entry of a directory a live svscan runs has its state where the rule puts
+    // it for a name (an instance's, or a read-only service's, in the state directory);
+    // anything else is used as is, as sv does.
+    const ScanEntry entry = scan_entry_of_path(ref.dir);
+    const std::string_view service = std::string_view(entry.name).substr(0, entry.name.find('/'));
+    if (entry.scan_dir.empty() || supervise_location::classify_entry(entry.scan_dir, service) ==
+                                      supervise_location::EntryKind::kTemplate)
+      return ref;
+    ServiceRef found = make_service_ref(std::string(service), entry.scan_dir, entry.tree_dir);
+    if (entry.name.size() > service.size()) found = found.logger();
+    found.name = name;
+    return found;
+  }
+  if (tree_dir.empty()) return ref;
   ref.home = supervise_location::client_home(svdir, name, tree_dir);
   ref.log_home = supervise_location::client_home(svdir, name + "/log", tree_dir);
   if (supervise_location::classify_entry(svdir, name) ==

@@ -48,7 +48,8 @@ std::optional<int64_t> OrphanReport::deadline_ms() const {
 
 std::optional<std::string> OrphanReport::flush() {
   if (counted_ == 0) return std::nullopt;
-  std::string line = "reaped " + std::to_string(counted_) + " more orphans in the last " +
+  std::string line = "reaped " + std::to_string(counted_) +
+                     (counted_ == 1 ? " more orphan" : " more orphans") + " in the last " +
                      std::to_string(kWindowMs / 1000) + " s (last: pid " +
                      std::to_string(last_pid_) + ", " + last_status_ + ")";
   counted_ = 0;

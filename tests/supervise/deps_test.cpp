@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -23,6 +24,10 @@ namespace {
 class Siblings {
  public:
   ~Siblings() {
+    // Two failures under ASan in fresh clones (issue 19) looked as if a sibling's
+    // supervise had died or stalled; what each one said and where its processes wait
+    // is what tells which.
+    if (::testing::Test::HasFailure()) std::cerr << describe();
     for (auto& [name, process] : supervisors_) process->signal(SIGTERM);
     for (auto& [name, process] : supervisors_) (void)process->wait(10s);
     kill_processes_under(temp_.path());
@@ -68,6 +73,28 @@ class Siblings {
     return supervisors_.at(name)->stderr_text();
   }
   [[nodiscard]] std::string read(const std::string& file) const { return read_file(path(file)); }
+
+  /// Every supervisor (alive or its wait status, its record, its stderr) and every process
+  /// under the scan directory with its state and wait channel.
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream out;
+    for (const auto& [name, process] : supervisors_) {
+      out << "--- supervise " << name << " (pid " << process->pid() << "): ";
+      if (const auto ended = process->wait(0ms))
+        out << "ended, wait status " << *ended;
+      else
+        out << "alive";
+      if (const auto record = status(name))
+        out << "; record: " << (record->state == RunState::kRun ? "run" : "not run")
+            << " pid " << record->pid << (record->want_up ? " want up" : " want down")
+            << " phase " << phase_name(phase(name));
+      else
+        out << "; no record";
+      out << "\n" << process->stderr_text();
+    }
+    out << "--- processes under " << temp_.path() << ":\n" << processes_under(temp_.path());
+    return out.str();
+  }
 
  private:
   TempDir temp_;

@@ -71,6 +71,32 @@ void kill_processes_under(const std::string& path) {
   ::closedir(proc);
 }
 
+std::string processes_under(const std::string& path) {
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) return "";
+  const std::string prefix = real;
+  std::string lines;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return "";
+  while (const dirent* entry = ::readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 1) continue;
+    const std::string base = "/proc/" + std::string(entry->d_name);
+    char cwd[PATH_MAX];
+    const ssize_t n = ::readlink((base + "/cwd").c_str(), cwd, sizeof cwd - 1);
+    if (n <= 0 || std::string(cwd, static_cast<size_t>(n)).rfind(prefix, 0) != 0) continue;
+    // stat: "PID (COMM) STATE ..."; COMM may hold spaces, so the state follows the last ')'.
+    const std::string stat = read_file(base + "/stat");
+    const size_t close = stat.rfind(')');
+    const size_t open = stat.find('(');
+    if (close == std::string::npos || open == std::string::npos) continue;
+    lines += std::string(entry->d_name) + " " + stat.substr(open, close - open + 1) + " " +
+             stat.substr(close + 2, 1) + " wchan " + read_file(base + "/wchan") + "\n";
+  }
+  ::closedir(proc);
+  return lines;
+}
+
 void ServiceFixture::write_run(const std::string& body) const { write_script(file("run"), body); }
 
 std::unique_ptr<Process> ServiceFixture::start(Process::Options options) const {

@@ -31,6 +31,9 @@ std::string program_path(const std::string& name);
 /// SIGKILLs every process whose cwd is path or below it (a removed cwd reads
 /// "PATH (deleted)", which still starts with path).
 void kill_processes_under(const std::string& path);
+/// One line per process whose cwd is under path: pid, name, state and wait channel (what a
+/// failed test prints to show what was stuck where).
+std::string processes_under(const std::string& path);
 
 /// A service dir under a TempDir, plus helpers to start supervise on it.
 class ServiceFixture {

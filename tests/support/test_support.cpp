@@ -89,7 +89,7 @@ size_t orphans_reaped(const std::string& log) {
   for (size_t at = log.find(many); at != std::string::npos; at = log.find(many, at + 1)) {
     char* end = nullptr;
     const unsigned long n = std::strtoul(log.c_str() + at + many.size(), &end, 10);
-    if (end != log.c_str() + at + many.size() && std::string_view(end).starts_with(" more orphans"))
+    if (end != log.c_str() + at + many.size() && std::string_view(end).starts_with(" more orphan"))
       count += n;
   }
   return count;

@@ -68,6 +68,11 @@ TEST(Instances, EachInstanceIsAServiceOfItsOwn) {
   status = svctl_without_svdir({"status", "worker@1", "worker@blue"});
   EXPECT_NE(status.out.find("down: worker@1:"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("run: worker@blue:"), std::string::npos) << status.out;
+  // sv's path form names the same instance, not its template (which has no supervise/).
+  const std::string path = tree.scan() + "/worker@1";
+  status = svctl_without_svdir({"status", path, path + "/log"});
+  EXPECT_NE(status.out.find("down: " + path + ":"), std::string::npos) << status.out << status.err;
+  EXPECT_NE(status.out.find("run: " + path + "/log:"), std::string::npos) << status.out;
   CommandResult up = svctl_without_svdir({"-w", "15", "up", "worker@1"});
   EXPECT_EQ(up.exit_code, 0) << up.out << up.err;
   EXPECT_TRUE(wait_until([&] {

@@ -30,7 +30,7 @@ TEST(OrphanReport, FurtherOrphansAreCountedThenSummedUpAtTheWindowsEnd) {
   // The storm goes on: the next window counts everything, one line per window.
   EXPECT_EQ(report.deadline_ms(), 20000);
   EXPECT_TRUE(report.on_orphan(200, "exit code 1", 12000).empty());
-  EXPECT_EQ(report.on_time(20000), "reaped 1 more orphans in the last 10 s (last: pid 200, exit code 1)");
+  EXPECT_EQ(report.on_time(20000), "reaped 1 more orphan in the last 10 s (last: pid 200, exit code 1)");
 }
 
 TEST(OrphanReport, QuietWindowClosesAndNeedsNoTimer) {

@@ -21,6 +21,9 @@ namespace {
 constexpr double kStallSeconds = 1.0;
 
 constexpr std::string_view kPartial = ",\"partial\":true";
+// Views, not a choice of two char pointers (a strlen per line).
+constexpr std::string_view kSeparator = ": ";
+constexpr std::string_view kContinued = "+: ";
 
 int64_t now_unix_ms() {
   struct timespec now {};
@@ -146,6 +149,9 @@ CatchAll::Read CatchAll::read_once(Source& source) {
     return Read::kData;
   }
   batch_unix_ms_ = format_ == LogFormat::kJson ? now_unix_ms() : 0;
+  // Labelled, the read grows by its label per line: room for lines of 32 bytes or more.
+  if (format_ == LogFormat::kPlain)
+    channel.reserve(*n + *n / 32 * (source.label.size() + 3));
   source.cutter.feed(std::string_view(chunk_.data(), *n),
                      [&](std::string_view line, bool continued) {
                        emit(source, line, continued);
@@ -169,8 +175,7 @@ void CatchAll::emit(Source& source, std::string_view line, bool continued) {
     return;
   }
   // "NAME: line"; the pieces after a cut say "NAME+: " (svscan(8), OUTPUT).
-  channel.push({source.label, source.continuing ? "+: " : ": ", line, "\n"}, source.label,
-               may_exceed);
+  channel.push_line(source.label, source.continuing ? kContinued : kSeparator, line, may_exceed);
   source.continuing = continued;
 }
 

@@ -137,6 +137,28 @@ bool OutputChannel::push(std::initializer_list<std::string_view> parts,
   return true;
 }
 
+bool OutputChannel::push_line(std::string_view label, std::string_view separator,
+                              std::string_view text, bool may_exceed) {
+  if (!queueing()) return push({label, separator, text, "\n"}, label, may_exceed);
+  const size_t size = label.size() + separator.size() + text.size() + 1;
+  if (!may_exceed && queued() + size > capacity_) {
+    count_dropped(label, 1);
+    return false;
+  }
+  buffer_.append(label).append(separator).append(text).push_back('\n');
+  return true;
+}
+
+void OutputChannel::reserve(size_t bytes) {
+  if (!queueing()) return;
+  // Written bytes at the front go first: the move is of what is queued, not of the lot.
+  if (head_ > 0) {
+    buffer_.erase(0, head_);
+    head_ = 0;
+  }
+  buffer_.reserve(buffer_.size() + bytes);
+}
+
 void OutputChannel::count_dropped(std::string_view source, uint64_t n) {
   if (auto found = dropped_.find(source); found != dropped_.end()) found->second += n;
   else dropped_.emplace(std::string(source), n);
@@ -161,8 +183,10 @@ void OutputChannel::flush() {
   if (queued() == 0) {
     buffer_.clear();
     head_ = 0;
-    // A queue that held lines for a long stall gives its memory back.
-    if (buffer_.capacity() > capacity_ / 4) std::string().swap(buffer_);
+    // A queue that held lines for a long stall gives its memory back. (Not the room one
+    // labelled read takes, kept from one read to the next: giving that back each time made
+    // every read allocate, fault in and copy its buffer again.)
+    if (buffer_.capacity() > capacity_ / 2) std::string().swap(buffer_);
   }
   if (queued() <= capacity_ / 2) {
     announce_drops();

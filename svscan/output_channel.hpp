@@ -50,6 +50,13 @@ class OutputChannel {
   /// batch.
   bool push(std::initializer_list<std::string_view> parts, std::string_view source,
             bool may_exceed = false);
+  /// push() for the hot path, one labelled line: label, separator, text and a newline,
+  /// with no list to walk (issue 15's throughput figure: 10 million lines a second).
+  bool push_line(std::string_view label, std::string_view separator, std::string_view text,
+                 bool may_exceed);
+  /// About `bytes` are to be pushed now: one allocation for them instead of a few
+  /// doublings, each copying what is queued.
+  void reserve(size_t bytes);
   /// Counts n lines of source as dropped without looking at them (a full queue).
   void count_dropped(std::string_view source, uint64_t n);
   /// A source paused for want of room: on_room is called once the queue is half empty.
@@ -69,6 +76,9 @@ class OutputChannel {
 
  private:
   [[nodiscard]] size_t queued() const { return buffer_.size() - head_; }
+  /// False when nothing may be queued any more (after the last line) or there is no
+  /// writer; then push() takes the slow way.
+  [[nodiscard]] bool queueing() const { return !direct_ && write_end_.valid(); }
   void spawn_writer();
   void announce_drops();
   void close_when_drained();

@@ -182,9 +182,10 @@ TEST_F(HealthCheck, HungScriptCheckIsKilledWithItsGroupAtCheckTimeout) {
                        &child) == 2;
   }));
   EXPECT_TRUE(wait_until([&] { return !process_alive(check) && !process_alive(child); }));
-  const auto record = read_status(service.dir());
-  ASSERT_TRUE(record);
-  EXPECT_EQ(health_of(*record), Health::kFailing);
+  // supervise kills the check, says so, then publishes: the record is waited for.
+  EXPECT_TRUE(service.wait_status([](const StatusRecord& r) {
+    return health_of(r) == Health::kFailing;
+  })) << supervise->stderr_text();
 }
 
 TEST_F(HealthCheck, SvctlWaitedStartWaitsForTheFirstPassingCheck) {

@@ -29,7 +29,9 @@ std::vector<long long> numbers_in(const std::string& text) {
 
 TEST(SuperviseKnobs, TimeoutFinishKillsAHangingFinishAndRestartsRun) {
   ServiceFixture service;
-  write_file(service.file("timeout-finish"), "200\n");
+  // Long enough for a shell to start and write its pid on a loaded machine under ASan (200 ms
+  // was not always), short enough that the two finishes cost a few seconds.
+  write_file(service.file("timeout-finish"), "1500\n");
   // Appended, not truncated: the second finish may be opening the file while we read it.
   write_script(service.file("finish"), "echo $$ >> finish.pid\nexec sleep 1000\n");
   service.write_run("echo x >> starts\nexit 1\n");
@@ -112,7 +114,7 @@ TEST(SuperviseKnobs, ControlScriptExitingZeroSuppressesTheSignal) {
   service.write_run(
       "trap 'echo TERM >> got' TERM\ntrap 'echo HUP >> got' HUP\n"
       "echo > ready\n"
-      "while :; do sleep 0.05; done\n");
+      "while :; do sleep 0.05; echo >> beats; done\n");
   auto supervise = service.start();
   const pid_t pid = service.wait_running();
   ASSERT_NE(pid, 0);
@@ -124,6 +126,10 @@ TEST(SuperviseKnobs, ControlScriptExitingZeroSuppressesTheSignal) {
   ASSERT_TRUE(send_control(service.dir(), "d"));
   ASSERT_TRUE(wait_until([&] { return read_file(service.file("scripts")) == "h\nt\nd\n"; }))
       << read_file(service.file("scripts"));
+  // A barrier for "no TERM": one sent would have been pending before control/d ran, and
+  // the shell runs a pending trap before its loop goes round twice more.
+  const size_t beats = read_file(service.file("beats")).size();
+  ASSERT_TRUE(wait_until([&] { return read_file(service.file("beats")).size() >= beats + 2; }));
   const auto record = read_status(service.dir());
   EXPECT_EQ(record->pid, pid);
   EXPECT_FALSE(record->want_up);

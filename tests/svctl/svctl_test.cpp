@@ -326,6 +326,7 @@ TEST_P(SvctlTest, SignalVerbsReachTheService) {
   wait_running("sig");
   // A signal that arrives before the traps are set kills the shell: wait for them.
   ASSERT_TRUE(wait_until([&] { return file_exists(dir("sig/trapped")); }));
+  const pid_t first = running_pid(dir("sig"));
   const std::vector<std::pair<std::string, std::string>> verbs = {
       {"hup", "HUP"}, {"alarm", "ALRM"}, {"interrupt", "INT"}, {"quit", "QUIT"},
       {"1", "USR1"},  {"2", "USR2"},     {"term", "TERM"}};
@@ -336,9 +337,13 @@ TEST_P(SvctlTest, SignalVerbsReachTheService) {
     EXPECT_TRUE(wait_until([&] { return read_file(dir("sig/got")) == expected; }))
         << verb << ": got " << read_file(dir("sig/got"));
   }
-  // term makes it exit; want is still up, so the supervisor restarts it.
-  wait_running("sig");
-  const pid_t before = running_pid(dir("sig"));
+  // term makes it exit; want is still up, so the supervisor restarts it. The trap's line
+  // comes before the exit: until supervise has reaped it, the record names the first run.
+  pid_t before = 0;
+  ASSERT_TRUE(wait_until([&] {
+    before = running_pid(dir("sig"));
+    return before != 0 && before != first;
+  }));
   EXPECT_EQ(svctl({"kill", "sig"}).exit_code, 0);
   EXPECT_TRUE(wait_until([&] {
     const pid_t now = running_pid(dir("sig"));

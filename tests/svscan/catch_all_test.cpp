@@ -92,8 +92,8 @@ TEST(CatchAll, LineWrittenJustBeforeARestartIsNotLost) {
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") >= 4; })) << tree.log();
   // Killing the supervise itself loses nothing either: svscan keeps the pipe.
-  const pid_t supervise = tree.supervise_pid("a");
-  ASSERT_GT(supervise, 0);
+  const pid_t supervise = tree.wait_supervise_pid("a");
+  ASSERT_GT(supervise, 0) << tree.log();
   ::kill(supervise, SIGKILL);
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervising a (") >= 2; })) << tree.log();
   const size_t before = starts(tree, "a");

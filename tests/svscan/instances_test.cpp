@@ -131,7 +131,7 @@ TEST(Instances, TwoNamesForOneDirectoryAreOneWarning) {
   // Under the first name in sorted order, whatever readdir's order; svctl lists it once,
   // under that name.
   EXPECT_NE(text.find("web-1 is the same directory as web:"), std::string::npos) << text;
-  EXPECT_GT(tree.supervise_pid("web"), 0);
+  EXPECT_GT(tree.wait_supervise_pid("web"), 0) << tree.log();
   EXPECT_EQ(tree.supervise_pid("web-1"), 0);
   const CommandResult status = svctl_without_svdir({"status"});
   EXPECT_TRUE(has_row(status.out, "web")) << status.out;

@@ -67,7 +67,8 @@ TEST(SvscanFaults, ReEnabledWhileStoppingStillSeesLogChanges) {
   ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0);
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
-  const pid_t first = tree.supervise_pid("a");
+  const pid_t first = tree.wait_supervise_pid("a");
+  ASSERT_GT(first, 0) << tree.log();
 
   ASSERT_EQ(::unlink(link.c_str()), 0);
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("a removed") == 1; })) << tree.log();
@@ -188,7 +189,8 @@ TEST(SvscanFaults, RunlevelSwitchIsFollowed) {
   tree.start({"-t", "0"});
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1 && starts(tree, "b") == 1; }))
       << tree.log();
-  const pid_t b_supervise = tree.supervise_pid("b");
+  const pid_t b_supervise = tree.wait_supervise_pid("b");
+  ASSERT_GT(b_supervise, 0) << tree.log();
   const std::string a_run = read_file(tree.out("a.starts"));
 
   // runsvchdir single: a new link, renamed over `current`.

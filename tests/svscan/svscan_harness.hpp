@@ -103,6 +103,17 @@ class ScanTree {
     if (at == std::string::npos) return 0;
     return static_cast<pid_t>(std::atoi(text.c_str() + at + needle.size()));
   }
+  /// supervise_pid once a line for dir other than not_pid has shown up (0 after 20 s).
+  /// svscan prints "supervising" as it starts supervise, but the line reaches its stderr
+  /// through its writer child, which can be after the service's run has shown signs of life.
+  [[nodiscard]] pid_t wait_supervise_pid(const std::string& dir, pid_t not_pid = 0) const {
+    pid_t pid = 0;
+    const bool seen = wait_until([&] {
+      pid = supervise_pid(dir);
+      return pid != 0 && pid != not_pid;
+    });
+    return seen ? pid : 0;
+  }
   [[nodiscard]] size_t count_in_log(const std::string& needle) const {
     const std::string text = log();
     size_t count = 0;

@@ -155,8 +155,10 @@ TEST(SvscanStderr, SeparateStreamLosesNoLineAcrossRestartsAndSigkills) {
     return wait_until([&] { return total_written(out) >= beyond + 300; }, 60s);
   };
   ASSERT_TRUE(more_lines(0)) << tree.log();
-  const pid_t first_stderr_logger = stderr_logger_pid(tree, "a");
-  ASSERT_GT(first_stderr_logger, 0) << tree.log();
+  // svscan's line naming the logger can lag the lines the logger already wrote.
+  pid_t first_stderr_logger = 0;
+  ASSERT_TRUE(wait_until([&] { return (first_stderr_logger = stderr_logger_pid(tree, "a")) > 0; }))
+      << tree.log();
 
   // 1. Restart the service (svctl t): its new run writes into the same pipes.
   ASSERT_TRUE(write_into(a + "/supervise/control", "t"));
@@ -184,8 +186,10 @@ TEST(SvscanStderr, SeparateStreamLosesNoLineAcrossRestartsAndSigkills) {
   ASSERT_TRUE(more_lines(total_written(out))) << tree.log();
 
   // 4. SIGKILL both supervise processes: their successors adopt run and logger.
-  const pid_t service_supervise = tree.supervise_pid("a");
-  const pid_t log_supervise = tree.supervise_pid("a/log");
+  const pid_t service_supervise = tree.wait_supervise_pid("a");
+  const pid_t log_supervise = tree.wait_supervise_pid("a/log");
+  ASSERT_GT(service_supervise, 0) << tree.log();  // 0 would kill(0, ...) our own group
+  ASSERT_GT(log_supervise, 0) << tree.log();
   ASSERT_EQ(::kill(service_supervise, SIGKILL), 0);
   ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
   ASSERT_TRUE(wait_until([&] {

@@ -36,6 +36,9 @@ TEST(Svscan, StartsExistingServicesAndSkipsDotNamesAndFiles) {
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1 && starts(tree, "linked") == 1; }))
       << tree.log();
   EXPECT_EQ(starts(tree, "hidden"), 0u);
+  // The lines lag the runs (they go through svscan's writer child): waited for, then
+  // nothing more.
+  EXPECT_TRUE(wait_until([&] { return tree.count_in_log("supervising ") >= 2; })) << tree.log();
   EXPECT_EQ(tree.count_in_log("supervising "), 2u) << tree.log();
   EXPECT_EQ(tree.log().find("not-a-dir"), std::string::npos);
 }
@@ -52,7 +55,7 @@ TEST(Svscan, StartsItsOwnExecutableAsSuperviseNeverOneOnPath) {
   tree.start({}, {}, false,
              {"-u", "SVTREE_SUPERVISE", "PATH=" + decoy_dir + ":/usr/bin:/bin"});
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
-  const pid_t supervise = tree.supervise_pid("a");
+  const pid_t supervise = tree.wait_supervise_pid("a");
   ASSERT_GT(supervise, 0) << tree.log();
   const auto exe_of = [](pid_t pid) {
     char target[4096];
@@ -74,7 +77,8 @@ TEST(Svscan, AddThenRemove) {
   tree.add_service("a", counting_run(tree, "a"));
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
   const pid_t run = last_start_pid(tree, "a");
-  const pid_t supervise = tree.supervise_pid("a");
+  const pid_t supervise = tree.wait_supervise_pid("a");
+  ASSERT_GT(supervise, 0) << tree.log();
   ASSERT_TRUE(pid_alive(run));
   // Removal: supervise brings run down and exits; svscan does not restart it.
   make_dirs(tree.staging() + "/trash");
@@ -95,7 +99,8 @@ TEST(Svscan, RenameIsNotARestart) {
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
   const pid_t run = last_start_pid(tree, "a");
-  const pid_t supervise = tree.supervise_pid("a");
+  const pid_t supervise = tree.wait_supervise_pid("a");
+  ASSERT_GT(supervise, 0) << tree.log();
   ASSERT_EQ(::rename((tree.scan() + "/a").c_str(), (tree.scan() + "/b").c_str()), 0);
   ASSERT_TRUE(wait_until([&] { return tree.count_in_log("a renamed to b") == 1; })) << tree.log();
   // Give a wrongly exiting supervise every chance to show up before checking.
@@ -105,6 +110,8 @@ TEST(Svscan, RenameIsNotARestart) {
                                     << tree.log();
   EXPECT_TRUE(pid_alive(run));
   EXPECT_EQ(starts(tree, "a"), 1u);
+  // A barrier: a "supervising b" would be in the log before marker's line.
+  EXPECT_GT(tree.wait_supervise_pid("marker"), 0) << tree.log();
   EXPECT_EQ(tree.count_in_log("supervising b"), 0u) << tree.log();
 }
 
@@ -113,7 +120,8 @@ TEST(Svscan, DeadSuperviseIsRestartedAndAdoptsTheRun) {
   tree.add_service("a", counting_run(tree, "a"));
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
-  const pid_t first = tree.supervise_pid("a");
+  const pid_t first = tree.wait_supervise_pid("a");
+  ASSERT_GT(first, 0) << tree.log();
   const pid_t run = last_start_pid(tree, "a");
   // run counting its start is no proof its supervise has published it: killed before that
   // (under load it was), the successor cannot know of it and starts a second one.
@@ -127,7 +135,8 @@ TEST(Svscan, DeadSuperviseIsRestartedAndAdoptsTheRun) {
     const pid_t now = tree.supervise_pid("a");
     return now != 0 && now != first && pid_alive(now);
   })) << tree.log();
-  EXPECT_EQ(tree.count_in_log("supervise a ended (signal 9); restarting"), 1u) << tree.log();
+  EXPECT_EQ(tree.count_in_log_once_seen("supervise a ended (signal 9); restarting"), 1u)
+      << tree.log();
   EXPECT_TRUE(pid_alive(run));
   EXPECT_EQ(starts(tree, "a"), 1u);  // adopted, not started twice
 }
@@ -145,8 +154,9 @@ TEST(Svscan, FailingSuperviseIsRestartedThrottled) {
       << tree.log();
   // Three starts need at least the 1 s and 2 s delays between them.
   EXPECT_GE(std::chrono::steady_clock::now() - began, std::chrono::milliseconds(2900));
-  EXPECT_GE(tree.count_in_log("supervise a ended (exit code 111); restarting it in"), 2u)
-      << tree.log();
+  EXPECT_TRUE(wait_until([&] {
+    return tree.count_in_log("supervise a ended (exit code 111); restarting it in") >= 2;
+  })) << tree.log();
   EXPECT_TRUE(tree.svscan().running());
 }
 
@@ -165,7 +175,8 @@ TEST(Svscan, DownSurvivesLogAdded) {
   })) << tree.log();
   struct stat before {};
   ASSERT_EQ(::stat((dir + "/supervise/status").c_str(), &before), 0);
-  const pid_t first_supervise = tree.supervise_pid("a");
+  const pid_t first_supervise = tree.wait_supervise_pid("a");
+  ASSERT_GT(first_supervise, 0) << tree.log();
 
   make_dirs(tree.staging() + "/log");
   write_script(tree.staging() + "/log/run", "exec cat >> " + tree.out("a.log") + "\n");
@@ -200,8 +211,8 @@ TEST(Svscan, AdoptedLoggerDrainsAtShutdown) {
   tree.start({"-g", "120000"});
   ASSERT_TRUE(wait_until([&] { return read_file(tree.out("a.log")) == "ready\n"; }))
       << tree.log();
-  const pid_t log_supervise = tree.supervise_pid("a/log");
-  ASSERT_GT(log_supervise, 0);
+  const pid_t log_supervise = tree.wait_supervise_pid("a/log");
+  ASSERT_GT(log_supervise, 0) << tree.log();
   const std::string log_dir = tree.scan() + "/a/log";
   // The logger printing is no proof its supervise has published it: killed before that
   // (under load it was), no successor could know of the orphan. Wait for the record.
@@ -232,7 +243,8 @@ TEST(Svscan, LogAddedThenRemoved) {
   tree.start();
   ASSERT_TRUE(wait_until([&] { return starts(tree, "a") == 1; })) << tree.log();
   const pid_t first_run = last_start_pid(tree, "a");
-  const pid_t first_supervise = tree.supervise_pid("a");
+  const pid_t first_supervise = tree.wait_supervise_pid("a");
+  ASSERT_GT(first_supervise, 0) << tree.log();
   ASSERT_TRUE(wait_until([&] {
     return tree.svscan().stdout_text().find("hello from " + std::to_string(first_run)) !=
            std::string::npos;
@@ -304,10 +316,12 @@ TEST(Svscan, LogPipeLosesNoLineAcrossSigkills) {
   // Kill everything on both sides of the pipe.
   const pid_t logger = pid_from_file(tree.out("logger.pid"));
   const pid_t run = pid_from_file(tree.out("run.pid"));
-  const pid_t log_supervise = tree.supervise_pid("a/log");
-  const pid_t service_supervise = tree.supervise_pid("a");
+  const pid_t log_supervise = tree.wait_supervise_pid("a/log");
+  const pid_t service_supervise = tree.wait_supervise_pid("a");
   ASSERT_GT(logger, 0);
   ASSERT_GT(run, 0);
+  ASSERT_GT(log_supervise, 0) << tree.log();  // 0 would kill(0, ...) our own group
+  ASSERT_GT(service_supervise, 0) << tree.log();
   ASSERT_EQ(::kill(logger, SIGKILL), 0);
   ASSERT_EQ(::kill(log_supervise, SIGKILL), 0);
   ASSERT_EQ(::kill(service_supervise, SIGKILL), 0);

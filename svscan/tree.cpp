@@ -430,12 +430,7 @@ void Tree::on_service_exit(size_t slot, int wait_status) {
     start(slot, Role::kService);
     return;
   }
-  schedule_restart(slot, Role::kService);
-  effects_.warn("supervise " + s.name + " ended (" + describe_exit(wait_status) +
-                "); restarting it in " +
-                std::to_string(std::max<int64_t>(0, s.main.restart_at_ms -
-                                                        clock_.monotonic_ms())) +
-                " ms");
+  restart_after_exit(slot, Role::kService, "supervise " + s.name, wait_status, "");
 }
 
 void Tree::on_logger_exit(size_t slot, int wait_status) {
@@ -461,12 +456,8 @@ void Tree::on_logger_exit(size_t slot, int wait_status) {
     start(slot, Role::kLogger);
     return;
   }
-  schedule_restart(slot, Role::kLogger);
-  effects_.warn("supervise " + dir + " ended (" + describe_exit(wait_status) +
-                "); restarting it in " +
-                std::to_string(std::max<int64_t>(0, s.logger.restart_at_ms -
-                                                        clock_.monotonic_ms())) +
-                " ms; its pipe keeps the lines meanwhile");
+  restart_after_exit(slot, Role::kLogger, "supervise " + dir, wait_status,
+                     "; its pipe keeps the lines meanwhile");
 }
 
 void Tree::on_stderr_logger_exit(size_t slot, int wait_status) {
@@ -485,11 +476,17 @@ void Tree::on_stderr_logger_exit(size_t slot, int wait_status) {
     start(slot, Role::kStderrLogger);
     return;
   }
-  schedule_restart(slot, Role::kStderrLogger);
-  effects_.warn("svlog " + dir + " ended (" + describe_exit(wait_status) + "); restarting it in " +
-                std::to_string(std::max<int64_t>(0, s.stderr_logger.restart_at_ms -
-                                                        clock_.monotonic_ms())) +
-                " ms; its pipe keeps the lines meanwhile");
+  restart_after_exit(slot, Role::kStderrLogger, "svlog " + dir, wait_status,
+                     "; its pipe keeps the lines meanwhile");
+}
+
+void Tree::restart_after_exit(size_t slot, Role role, const std::string& what, int wait_status,
+                              std::string_view tail) {
+  schedule_restart(slot, role);
+  const int64_t delay_ms =
+      std::max<int64_t>(0, supervisor_of(slot, role).restart_at_ms - clock_.monotonic_ms());
+  effects_.warn(what + " ended (" + describe_exit(wait_status) + "); restarting it in " +
+                std::to_string(delay_ms) + " ms" + std::string(tail));
 }
 
 void Tree::release_pair(size_t slot) {

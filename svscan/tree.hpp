@@ -190,6 +190,9 @@ class Tree {
   void replace_log(size_t slot, const FileId& log_id);
   void start(size_t slot, Role role);
   void schedule_restart(size_t slot, Role role);
+  /// schedule_restart, and the warning that says what ended, how, and when it starts again.
+  void restart_after_exit(size_t slot, Role role, const std::string& what, int wait_status,
+                          std::string_view tail);
   void on_service_exit(size_t slot, int wait_status);
   void on_logger_exit(size_t slot, int wait_status);
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger

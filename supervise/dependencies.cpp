@@ -31,6 +31,15 @@ bool is_directory(const std::string& path) {
 
 std::string sibling(const std::string& name) { return "../" + name; }
 
+// The deepest place of a dependency whose records are (or will be) in home/supervise that
+// exists now: its supervise/ (the records), else home (supervise/ to come), else ".." (the
+// service to come).
+std::string deepest_place(const std::string& home) {
+  if (std::string records = supervise_path(home); is_directory(records)) return records;
+  if (is_directory(home)) return home;
+  return "..";
+}
+
 // Where a sibling's records are (lib supervise_location, issue 16): its own supervise/, or
 // svscan's state directory for an instance or a read-only service.
 std::string sibling_home(const std::string& name) {
@@ -122,9 +131,14 @@ void Dependencies::rewatch(const std::vector<std::string>& names) {
     for (const std::string& name : names)
       homes.push_back(valid_name(name) ? sibling_home(name) : "");
     watch_homes(names, homes);
+    // A supervise/ (or the service) made between the look that chose a place and the
+    // watch set on it gave its event to nobody: the dependency's records would change
+    // unseen for good (a dependent held forever, seen under load). Now that the watches
+    // are in place, a deeper place that exists is watched instead.
     bool moved = false;
     for (size_t i = 0; i < names.size() && !moved; ++i)
-      moved = valid_name(names[i]) && sibling_home(names[i]) != homes[i];
+      moved = valid_name(names[i]) && (sibling_home(names[i]) != homes[i] ||
+                                        deepest_place(homes[i]) != watched_places_[i]);
     if (!moved) return;
   }
 }
@@ -141,6 +155,7 @@ void Dependencies::watch_homes(const std::vector<std::string>& names,
   if (auto own = DirNotify::watch("depends", kEntryEvents, signo_))
     watches_.push_back(std::move(*own));
   watched_names_ = names;
+  watched_places_.assign(names.size(), std::string());
   all_records_ = true;
   bool parent = false;
   bool state_watched = false;
@@ -148,10 +163,10 @@ void Dependencies::watch_homes(const std::vector<std::string>& names,
     const std::string& name = names[i];
     if (!valid_name(name)) continue;
     const std::string dir = sibling(name);
-    std::string where = supervise_path(homes[i]);
+    std::string where = deepest_place(homes[i]);
+    watched_places_[i] = where;
     unsigned long events = kRecordEvents;
-    if (!is_directory(where)) {
-      where = homes[i];
+    if (where != supervise_path(homes[i])) {
       events = kEntryEvents;
       all_records_ = false;
       if (homes[i] == dir && !state_watched) {
@@ -163,9 +178,8 @@ void Dependencies::watch_homes(const std::vector<std::string>& names,
             watches_.push_back(std::move(*state));
       }
     }
-    if (!is_directory(where)) {
+    if (where == "..") {
       if (parent) continue;
-      where = "..";
       parent = true;
     }
     auto notify = DirNotify::watch(where, events, signo_);

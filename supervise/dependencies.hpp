@@ -50,6 +50,9 @@ class Dependencies {
   std::vector<DirNotify> watches_;
   std::vector<std::string> watched_names_;  // depends/ as the watches were set up
   bool all_records_ = false;  // every dependency watched at its supervise/ (the records)
+  // Per dependency, the place watch_homes chose (deepest existing): a deeper one that
+  // exists once the watches are in place appeared meanwhile, unseen by them.
+  std::vector<std::string> watched_places_;
   std::set<std::string> warned_missing_;
   std::string warned_cycle_;
   std::string last_load_warnings_;

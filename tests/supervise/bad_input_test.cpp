@@ -268,21 +268,27 @@ TEST(SuperviseBadInput, NoexecMountHintDoesNotSayChmod) {
   ServiceFixture service;
   const std::string mount_point = service.temp() / "noexec";
   make_dirs(mount_point);
-  if (run_command({"mount", "-t", "tmpfs", "-o", "noexec", "tmpfs", mount_point}).exit_code != 0)
-    GTEST_SKIP() << "cannot mount a noexec tmpfs here";
+  // The tmpfs is mounted in a mount namespace of supervise's own: nothing is left mounted
+  // on the host if this test is killed before its clean-up.
+  const std::vector<std::string> private_mount{"unshare", "--mount", "--propagation", "private"};
+  std::vector<std::string> probe = private_mount;
+  probe.insert(probe.end(), {"mount", "-t", "tmpfs", "-o", "noexec", "tmpfs", mount_point});
+  if (run_command(probe).exit_code != 0) GTEST_SKIP() << "cannot mount a noexec tmpfs here";
   const std::string dir = mount_point + "/svc";
-  make_dirs(dir);
-  write_file(dir + "/run", "#!/bin/sh\nexec sleep 1000\n", 0755);
+  std::vector<std::string> argv = private_mount;
+  argv.insert(argv.end(),
+              {"/bin/sh", "-c",
+               "mount -t tmpfs -o noexec tmpfs " + mount_point + " && mkdir " + dir +
+                   " && printf '#!/bin/sh\\nexec sleep 1000\\n' > " + dir + "/run && chmod 0755 " +
+                   dir + "/run && exec " + supervise_binary() + " " + dir});
   Process::Options options;
-  auto supervise = std::make_unique<Process>(
-      std::vector<std::string>{supervise_binary(), dir}, options);
+  auto supervise = std::make_unique<Process>(argv, options);
   const bool said = wait_until([&] {
     return supervise->stderr_text().find("mounted noexec") != std::string::npos;
   });
   const std::string text = supervise->stderr_text();
   supervise->signal(SIGTERM);
   (void)supervise->wait();
-  (void)run_command({"umount", "-l", mount_point});
   EXPECT_TRUE(said) << text;
   EXPECT_EQ(text.find("chmod +x"), std::string::npos) << text;
 }

@@ -276,6 +276,28 @@ std::string describe_process(pid_t pid) {
   return std::to_string(pid) + " [" + state + "] " + argv;
 }
 
+/// describe_process plus where the kernel holds it: its wait channel and the first frames of
+/// its kernel stack (root only), so that a failure report tells a process blocked in the
+/// kernel (state D in a mount, an fsync) from one idle in its own loop.
+std::string describe_process_in_kernel(pid_t pid) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  std::string line = describe_process(pid);
+  const std::string wchan = read_file(base + "/wchan");
+  if (!wchan.empty() && wchan != "0") line += "  wchan " + wchan;
+  std::istringstream stack(read_file(base + "/stack"));
+  std::string frames;
+  int kept = 0;
+  for (std::string frame; kept < 5 && std::getline(stack, frame); ++kept) {
+    // "[<0>] do_epoll_wait+0x4a/0x60": keep the function name.
+    const size_t name = frame.find("] ");
+    frame = name == std::string::npos ? frame : frame.substr(name + 2);
+    frame = frame.substr(0, frame.find('+'));
+    frames += (frames.empty() ? "" : " < ") + frame;
+  }
+  if (!frames.empty()) line += "  kernel " + frames;
+  return line;
+}
+
 /// Has pid a SIGKILL pending (killed by the test's own clean-up, not dead yet)?
 bool kill_pending(pid_t pid) {
   std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
@@ -335,6 +357,18 @@ class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
     ::setenv(kTestTagVariable, tag_.c_str(), 1);
   }
 
+  // At a test's first failed assertion, before its clean-up kills anything: the load and
+  // where each of its processes is, so that a failure seen once in CI explains itself.
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.failed() || reported_tag_ == tag_) return;
+    reported_tag_ = tag_;
+    std::printf("[ support  ] at this failure: load %s[ support  ] processes of this test:\n",
+                read_file("/proc/loadavg").c_str());
+    for (const pid_t pid : pids_with_environment(kTestTagVariable, tag_))
+      std::printf("[ support  ]   %s\n", describe_process_in_kernel(pid).c_str());
+    std::fflush(stdout);
+  }
+
   void OnTestEnd(const ::testing::TestInfo& info) override {
     const std::vector<std::string> left = kill_tagged(tag_);
     ::setenv(kTestTagVariable, prefix_.c_str(), 1);
@@ -348,6 +382,7 @@ class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
  private:
   std::string prefix_;
   std::string tag_;
+  std::string reported_tag_;
   unsigned tests_ = 0;
 };
 

@@ -34,7 +34,10 @@ void Scanner::release_scan_memory() {
   // The scan's temporaries (listing, diff, the spawn arguments of every new supervise)
   // were freed into holes of the heap that glibc keeps: hand their pages back. Cheap
   // (a walk of the free lists), and a scan is rare.
+#ifdef __GLIBC__
   ::malloc_trim(0);
+#endif
+  // musl's allocator (Alpine) has no malloc_trim: it returns freed pages by itself.
 }
 
 }  // namespace svtree::svscan

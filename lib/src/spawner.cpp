@@ -63,7 +63,12 @@ struct ChildPlan {
     };
     append(plan.spec.exec_failure_prefix.c_str());
     append(": ");
+#ifdef __GLIBC__
     const char* reason = ::strerrordesc_np(error);
+#else
+    // musl (Alpine): strerror is a lookup in a constant table there, with no allocation.
+    const char* reason = ::strerror(error);
+#endif
     append(reason != nullptr ? reason : "unknown error");
     append("\n");
     (void)!::write(STDERR_FILENO, line, used);

@@ -3,6 +3,7 @@
 #include "output_channel.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,14 @@ int64_t now_unix_ms() {
 }
 
 }  // namespace
+
+size_t first_piece(std::string_view data, size_t limit) {
+  if (data.size() <= limit) return data.size();
+  const size_t last = data.substr(0, limit).rfind('\n');
+  if (last != std::string_view::npos) return last + 1;
+  const size_t end = data.find('\n', limit);
+  return end == std::string_view::npos ? data.size() : end + 1;
+}
 
 OutputChannel::OutputChannel(Loop& loop, int target_fd, LogFormat format,
                              std::function<void()> on_room, size_t capacity)
@@ -166,20 +175,7 @@ void OutputChannel::count_dropped(std::string_view source, uint64_t n) {
 
 void OutputChannel::flush() {
   if (direct_ || !write_end_.valid() || writable_->active()) return;
-  while (queued() > 0) {
-    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, queued());
-    if (n > 0) {
-      head_ += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      writable_->start();
-      break;
-    }
-    // Cannot happen while we hold the read end; drop what is queued rather than spin.
-    head_ = buffer_.size();
-  }
+  write_queued();
   if (queued() == 0) {
     buffer_.clear();
     head_ = 0;
@@ -196,6 +192,26 @@ void OutputChannel::flush() {
     }
   }
   if (finishing_) close_when_drained();
+}
+
+void OutputChannel::write_queued() {
+  while (queued() > 0) {
+    // A piece of at most PIPE_BUF bytes is written whole or not at all (EAGAIN).
+    const size_t piece =
+        first_piece(std::string_view(buffer_.data() + head_, queued()), PIPE_BUF);
+    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, piece);
+    if (n > 0) {
+      head_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      writable_->start();
+      return;
+    }
+    // Cannot happen while we hold the read end; drop what is queued rather than spin.
+    head_ = buffer_.size();
+  }
 }
 
 void OutputChannel::announce_drops() {
@@ -221,11 +237,7 @@ void OutputChannel::announce_drops() {
     dropped_.erase(first);
   }
   // The announcements themselves go out with the next write.
-  if (queued() > 0 && !writable_->active()) {
-    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, queued());
-    if (n > 0) head_ += static_cast<size_t>(n);
-    if (queued() > 0) writable_->start();
-  }
+  if (queued() > 0 && !writable_->active()) write_queued();
 }
 
 uint64_t OutputChannel::dropped_pending() const {

@@ -7,7 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "svtree/clock.hpp"
 #include "svtree/diag.hpp"
@@ -156,6 +158,22 @@ bool OutputChannel::push_line(std::string_view label, std::string_view separator
   }
   buffer_.append(label).append(separator).append(text).push_back('\n');
   return true;
+}
+
+size_t OutputChannel::push_lines(std::string_view prefix, std::string_view data,
+                                 size_t max_line) {
+  if (!queueing()) return 0;
+  size_t at = 0;
+  while (at < data.size()) {
+    // A newline within max_line + 1 bytes ends a line LineCutter would emit whole.
+    const size_t window = std::min(data.size() - at, max_line + 1);
+    const void* newline = std::memchr(data.data() + at, '\n', window);
+    if (newline == nullptr) break;
+    const size_t end = static_cast<size_t>(static_cast<const char*>(newline) - data.data()) + 1;
+    buffer_.append(prefix).append(data.data() + at, end - at);
+    at = end;
+  }
+  return at;
 }
 
 void OutputChannel::reserve(size_t bytes) {

@@ -59,6 +59,11 @@ class OutputChannel {
   /// with no list to walk (issue 15's throughput figure: 10 million lines a second).
   bool push_line(std::string_view label, std::string_view separator, std::string_view text,
                  bool may_exceed);
+  /// push_line(label, separator, line, true) for each whole line of data in order, from
+  /// its start up to the first line longer than max_line or the unfinished last one, with
+  /// prefix = label + separator: two appends a line, no call a line (issue 15's throughput).
+  /// Returns the bytes of data taken; the rest is the caller's (LineCutter).
+  size_t push_lines(std::string_view prefix, std::string_view data, size_t max_line);
   /// About `bytes` are to be pushed now: one allocation for them instead of a few
   /// doublings, each copying what is queued.
   void reserve(size_t bytes);

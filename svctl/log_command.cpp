@@ -340,9 +340,13 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
     return 1;
   }
   if (!is_directory(dir + "/log")) {
+    // svscan keeps no copy of these lines (it would be PID 1 writing files, on the path
+    // of every labelled line): say where they are and how to keep them.
     (void)write_all(STDERR_FILENO,
-                    request->name + " has no log/: its output goes to svscan's standard "
-                    "output (in a container: docker logs)\n");
+                    "fail: " + request->name + ": no log/: its lines go to svscan's standard "
+                    "output, labelled \"" + request->name + ": \" (in a container: docker logs); "
+                    "for a directory svctl log reads, give it a log/run such as "
+                    "'exec svlog -tt ./main'\n");
     return 1;
   }
   std::string log_dir;

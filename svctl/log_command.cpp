@@ -18,6 +18,7 @@
 #include "service.hpp"
 #include "svtree/inotify.hpp"
 #include "svtree/io.hpp"
+#include "svtree/state_dir.hpp"
 #include "svtree/supervise_protocol.hpp"
 #include "svtree/tai64n.hpp"
 #include "svtree/unique_fd.hpp"
@@ -339,15 +340,25 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
     return 1;
   }
   if (!is_directory(dir + "/log")) {
+    // svscan keeps no copy of these lines (it would be PID 1 writing files, on the path
+    // of every labelled line): say where they are and how to keep them.
     (void)write_all(STDERR_FILENO,
-                    request->name + " has no log/: its output goes to svscan's standard "
-                    "output (in a container: docker logs)\n");
+                    "fail: " + request->name + ": no log/: its lines go to svscan's standard "
+                    "output, labelled \"" + request->name + ": \" (in a container: docker logs); "
+                    "for a directory svctl log reads, give it a log/run such as "
+                    "'exec svlog -tt ./main'\n");
     return 1;
   }
   std::string log_dir;
+  // An instance keeps its supervise/ records and its stderr in svscan's state directory:
+  // its template's directory is its siblings' too.
+  const std::string tree = state_dir::live_tree_dir_for(svdir);
+  const ServiceRef ref = make_service_ref(request->name, svdir, tree);
   if (request->stderr_stream) {
-    // svscan's own svlog writes there for `stderr separate` (svtree-servicedir(5)).
-    log_dir = dir + "/log/err";
+    // svscan's own svlog writes there for `stderr separate` (svtree-servicedir(5)); an
+    // instance's is beside its logger's supervise/ (supervise_location::stderr_log_dir).
+    log_dir = !ref.instance.empty() && !ref.log_home.empty() ? ref.log_home + "/err"
+                                                             : dir + "/log/err";
     if (!is_directory(log_dir)) {
       (void)write_all(STDERR_FILENO, "fail: " + request->name + ": no " + log_dir +
                                          ": its stderr is not kept apart (echo separate > " +
@@ -358,7 +369,8 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
     // Where the running logger writes, as the kernel knows it; stopped, log/main, the
     // directory every example's log/run names.
     // The logger's pid from its supervise's record (the protocol module reads it).
-    if (const auto record = read_service_status(dir + "/log"); record && record->pid > 0) {
+    const std::string logger_home = ref.log_home.empty() ? dir + "/log" : ref.log_home;
+    if (const auto record = read_service_status(logger_home); record && record->pid > 0) {
       const auto dirs = logger_directories(static_cast<pid_t>(record->pid));
       if (!dirs.empty()) log_dir = dirs.front();
     }

@@ -152,10 +152,19 @@ CatchAll::Read CatchAll::read_once(Source& source) {
   // Labelled, the read grows by its label per line: room for lines of 32 bytes or more.
   if (format_ == LogFormat::kPlain)
     channel.reserve(*n + *n / 32 * (source.label.size() + 3));
-  source.cutter.feed(std::string_view(chunk_.data(), *n),
-                     [&](std::string_view line, bool continued) {
-                       emit(source, line, continued);
-                     });
+  std::string_view data(chunk_.data(), *n);
+  if (format_ == LogFormat::kPlain && source.kind != Kind::kOwn && !dropping_ &&
+      source.cutter.pending() == 0 && !source.continuing) {
+    // The common case, whole lines from the first byte: queued in one loop, the label and
+    // separator as one prefix; what is left (a long or unfinished line) goes the long way.
+    std::string prefix;
+    prefix.reserve(source.label.size() + kSeparator.size());
+    prefix.append(source.label).append(kSeparator);
+    data.remove_prefix(channel.push_lines(prefix, data, LineCutter::kMaxLine));
+  }
+  source.cutter.feed(data, [&](std::string_view line, bool continued) {
+    emit(source, line, continued);
+  });
   return Read::kData;
 }
 

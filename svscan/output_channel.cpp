@@ -3,10 +3,13 @@
 #include "output_channel.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include "svtree/clock.hpp"
 #include "svtree/diag.hpp"
@@ -33,6 +36,14 @@ int64_t now_unix_ms() {
 }
 
 }  // namespace
+
+size_t first_piece(std::string_view data, size_t limit) {
+  if (data.size() <= limit) return data.size();
+  const size_t last = data.substr(0, limit).rfind('\n');
+  if (last != std::string_view::npos) return last + 1;
+  const size_t end = data.find('\n', limit);
+  return end == std::string_view::npos ? data.size() : end + 1;
+}
 
 OutputChannel::OutputChannel(Loop& loop, int target_fd, LogFormat format,
                              std::function<void()> on_room, size_t capacity)
@@ -149,6 +160,22 @@ bool OutputChannel::push_line(std::string_view label, std::string_view separator
   return true;
 }
 
+size_t OutputChannel::push_lines(std::string_view prefix, std::string_view data,
+                                 size_t max_line) {
+  if (!queueing()) return 0;
+  size_t at = 0;
+  while (at < data.size()) {
+    // A newline within max_line + 1 bytes ends a line LineCutter would emit whole.
+    const size_t window = std::min(data.size() - at, max_line + 1);
+    const void* newline = std::memchr(data.data() + at, '\n', window);
+    if (newline == nullptr) break;
+    const size_t end = static_cast<size_t>(static_cast<const char*>(newline) - data.data()) + 1;
+    buffer_.append(prefix).append(data.data() + at, end - at);
+    at = end;
+  }
+  return at;
+}
+
 void OutputChannel::reserve(size_t bytes) {
   if (!queueing()) return;
   // Written bytes at the front go first: the move is of what is queued, not of the lot.
@@ -166,20 +193,7 @@ void OutputChannel::count_dropped(std::string_view source, uint64_t n) {
 
 void OutputChannel::flush() {
   if (direct_ || !write_end_.valid() || writable_->active()) return;
-  while (queued() > 0) {
-    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, queued());
-    if (n > 0) {
-      head_ += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      writable_->start();
-      break;
-    }
-    // Cannot happen while we hold the read end; drop what is queued rather than spin.
-    head_ = buffer_.size();
-  }
+  write_queued();
   if (queued() == 0) {
     buffer_.clear();
     head_ = 0;
@@ -196,6 +210,26 @@ void OutputChannel::flush() {
     }
   }
   if (finishing_) close_when_drained();
+}
+
+void OutputChannel::write_queued() {
+  while (queued() > 0) {
+    // A piece of at most PIPE_BUF bytes is written whole or not at all (EAGAIN).
+    const size_t piece =
+        first_piece(std::string_view(buffer_.data() + head_, queued()), PIPE_BUF);
+    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, piece);
+    if (n > 0) {
+      head_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      writable_->start();
+      return;
+    }
+    // Cannot happen while we hold the read end; drop what is queued rather than spin.
+    head_ = buffer_.size();
+  }
 }
 
 void OutputChannel::announce_drops() {
@@ -221,11 +255,7 @@ void OutputChannel::announce_drops() {
     dropped_.erase(first);
   }
   // The announcements themselves go out with the next write.
-  if (queued() > 0 && !writable_->active()) {
-    const ssize_t n = ::write(write_end_.get(), buffer_.data() + head_, queued());
-    if (n > 0) head_ += static_cast<size_t>(n);
-    if (queued() > 0) writable_->start();
-  }
+  if (queued() > 0 && !writable_->active()) write_queued();
 }
 
 uint64_t OutputChannel::dropped_pending() const {

@@ -9,8 +9,10 @@
 #include "svtree/diag.hpp"
 #include "svtree/envdir.hpp"
 #include "svtree/escape.hpp"
+#include "svtree/io.hpp"
 #include "svtree/service_dir.hpp"
 #include "svtree/stderr_pipe.hpp"
+#include "svtree/supervise_location.hpp"
 
 namespace svtree::svscan {
 
@@ -49,7 +51,14 @@ Result<pid_t> Scanner::start_stderr_logger(const std::string& dir, int stdin_fd)
   // svlog is this very binary (multicall/), chosen by argv[0]; -tt: UTC stamps, readable
   // without tai64nlocal (svctl log turns them into local time).
   spec.path = "/proc/self/exe";
-  spec.argv = {"svlog", "-tt", dir + "/log/err"};
+  // An instance's directory is its template's, shared by its siblings: its stderr goes
+  // beside its supervise/ in the state directory, whose log/ svlog does not make.
+  const std::string err_dir =
+      supervise_location::stderr_log_dir("", dir, state_ ? state_->dir() : std::string());
+  if (err_dir != dir + "/log/err")
+    if (auto made = make_directories(err_dir.substr(0, err_dir.rfind('/'))); !made)
+      return made.error();
+  spec.argv = {"svlog", "-tt", err_dir};
   // Its own session, as a supervise: a terminal's Ctrl-C reaches svscan alone.
   spec.group = SpawnSpec::Group::kNewSession;
   spec.fds.emplace_back(0, stdin_fd);

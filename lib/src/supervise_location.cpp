@@ -88,6 +88,14 @@ std::string client_home(const std::string& scan_dir, std::string_view name,
   return lexists(state) ? state : dir;
 }
 
+std::string stderr_log_dir(const std::string& scan_dir, std::string_view name,
+                           const std::string& tree_dir) {
+  const bool instance = classify_entry(scan_dir, name) == EntryKind::kInstance;
+  const std::string home = instance && !tree_dir.empty() ? state_home(tree_dir, name)
+                                                         : join(scan_dir, name);
+  return join(join(home, "log"), "err");
+}
+
 std::string tree_dir_from_environment(const std::string& scan_dir) {
   const char* svdir = std::getenv("SVDIR");
   if (svdir == nullptr || *svdir != '/') return {};

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <sstream>
 
@@ -116,6 +118,10 @@ TEST_F(SvctlLog, UnknownServiceAndServiceWithoutLog) {
   result = svctl({"log", "bare"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("svscan's standard output"), std::string::npos) << result.err;
+  // One line that says how to find its lines there, and how to keep them in a directory.
+  EXPECT_NE(result.err.find("labelled \"bare: \""), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("log/run"), std::string::npos) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
   result = svctl({"log", "web", "--stderr"});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("echo separate >"), std::string::npos) << result.err;

@@ -196,6 +196,53 @@ TEST(CatchAll, StalledReaderNeverStopsSvscanAndDropsAreAnnounced) {
         << line;
 }
 
+// Issue 15's throughput: into a piped stdout the writer splices whole pipe buffers, which
+// keeps lines whole only because svscan writes every piece of at most PIPE_BUF bytes
+// ending at a newline with a write of its own. The stdout here is a pipe shared with a
+// logger that writes its own lines into it (one write each) and with svscan's stderr
+// writer: every line must still come out whole.
+TEST(CatchAll, PipedStdoutSharedWithOtherWritersKeepsEveryLineWhole) {
+  ScanTree tree;
+  constexpr int kLines = 1500;
+  const std::map<std::string, int> pads = {{"a", 90}, {"b", 1500}};
+  for (const auto& [name, pad] : pads) tree.add_service(name, piecewise_writer(name, kLines, pad));
+  tree.add_service("w", "exec sleep 1000\n",
+                   "i=0\nwhile [ $i -lt " + std::to_string(kLines) + " ]; do\n"
+                   "  printf 'w-%d-%0700d\\n' $i 0\n  i=$((i+1))\ndone\nexec cat >/dev/null\n");
+  StalledOutput output;
+  tree.start({}, {}, false, {}, output.write_end());
+  output.close_write_end();
+  const std::string seen = tree.out("seen");
+  auto reader = output.start_reader(seen);
+  const std::string last = "-" + std::to_string(kLines - 1) + "-";
+  ASSERT_TRUE(wait_until([&] {
+    const std::string text = read_file(seen);
+    return count_lines(text, "a: a" + last) == 1 && count_lines(text, "b: b" + last) == 1 &&
+           count_lines(text, "w" + last) == 1;
+  })) << read_file(seen).substr(0, 2000);
+  std::map<std::string, int> next = {{"a", 0}, {"b", 0}, {"w", 0}};
+  const std::regex labelled("^([ab]): ([ab])-([0-9]+)-(0*)$");
+  const std::regex logger("^w-([0-9]+)-(0*)$");
+  for (const std::string& line : split_lines(read_file(seen))) {
+    if (line.rfind("svscan: ", 0) == 0 || line.rfind("supervise: ", 0) == 0) continue;
+    std::smatch m;
+    if (std::regex_match(line, m, logger)) {
+      EXPECT_EQ(std::stoi(m[1]), next["w"]++) << "lost or reordered line of w";
+      EXPECT_EQ(m[2].length(), 700);
+      continue;
+    }
+    ASSERT_TRUE(std::regex_match(line, m, labelled)) << "split or interleaved: "
+                                                     << line.substr(0, 120);
+    const std::string name = m[1];
+    ASSERT_EQ(name, m[2].str()) << line.substr(0, 120);
+    EXPECT_EQ(std::stoi(m[3]), next[name]++) << "lost or reordered line of " << name;
+    EXPECT_EQ(static_cast<int>(m[4].length()), pads.at(name));
+  }
+  EXPECT_EQ(next["a"], kLines);
+  EXPECT_EQ(next["b"], kLines);
+  EXPECT_EQ(next["w"], kLines);
+}
+
 TEST(CatchAll, JsonLinesParseEvenWithInvalidUtf8) {
   if (find_program("python3") == "python3") GTEST_SKIP() << "python3 is not installed";
   ScanTree tree;

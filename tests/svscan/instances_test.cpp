@@ -108,6 +108,41 @@ TEST(Instances, InstancesWithSeparateStderrAreInstancesToo) {
   EXPECT_FALSE(file_exists(tree.scan() + "/worker@/supervise"));
 }
 
+// Issue 15: with `stderr separate`, each instance's stderr has a log directory of its own
+// (beside its supervise/ in the state directory): the template's log/err would be one
+// directory for all of them, whose lock only one svlog can hold.
+TEST(Instances, EachInstanceKeepsItsStderrApartAndSvctlLogFindsBoth) {
+  ScanTree tree;
+  // Its logger's directory is named after the instance, as svtree-servicedir(5) advises.
+  tree.add_service("worker@",
+                   "echo \"stdout of $1\"\necho \"stderr of $1\" >&2\nexec sleep 1000\n",
+                   "exec " + binary_from_env("SVTREE_SVLOG") + " -tt ./main-$SVTREE_INSTANCE\n",
+                   false);
+  write_file(tree.staging() + "/worker@/stderr", "separate\n");
+  tree.move_in_service("worker@");
+  ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@1").c_str()), 0);
+  ASSERT_EQ(::symlink("worker@", (tree.scan() + "/worker@2").c_str()), 0);
+  tree.start();
+  const auto logged = [&](const std::string& name) {
+    return svctl_without_svdir({"log", name, "--stderr", "-n", "5"}).out;
+  };
+  EXPECT_TRUE(wait_until([&] {
+    return logged("worker@1").find(" stderr of 1\n") != std::string::npos &&
+           logged("worker@2").find(" stderr of 2\n") != std::string::npos;
+  })) << logged("worker@1") << logged("worker@2") << tree.log();
+  EXPECT_EQ(logged("worker@1").find("stderr of 2"), std::string::npos);
+  EXPECT_EQ(logged("worker@2").find("stderr of 1"), std::string::npos);
+  // Its stdout: the directory its running logger holds, found through the logger's
+  // supervise/ in the state directory (the template's log/ has none).
+  CommandResult out;
+  EXPECT_TRUE(wait_until([&] {
+    out = svctl_without_svdir({"log", "worker@2", "-n", "5"});
+    return out.exit_code == 0 && out.out.find(" stdout of 2\n") != std::string::npos;
+  })) << out.out << out.err;
+  // The template's directory is left as it was.
+  EXPECT_FALSE(file_exists(tree.scan() + "/worker@/log/err")) << tree.log();
+}
+
 TEST(Instances, TwoNamesForOneDirectoryAreOneWarning) {
   ScanTree tree;
   tree.add_service("web", counting_run(tree, "web"));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "svscan/catch_all.hpp"
+#include "svscan/output_channel.hpp"
 
 namespace svtree::svscan {
 namespace {
@@ -44,6 +45,28 @@ TEST(LineCutter, LongLinesGoOutInPiecesOfTheBound) {
   EXPECT_EQ(cut(cutter, {"abcd", "\n"}), (std::vector<Piece>{{"abcd", false}}));
   EXPECT_EQ(cut(cutter, {"ab", "cdef\n"}),
             (std::vector<Piece>{{"abcd", true}, {"ef", false}}));
+}
+
+}  // namespace
+}  // namespace svtree::svscan
+
+namespace svtree::svscan {
+namespace {
+
+// The writer's pipe gets one write per piece: at most the bound and ending at a newline,
+// so that every pipe buffer ends at a newline (issue 15's splice into a piped stdout).
+TEST(FirstPiece, EndsAtTheLastNewlineWithinTheBound) {
+  EXPECT_EQ(first_piece("", 10), 0u);
+  EXPECT_EQ(first_piece("abc\n", 10), 4u);
+  EXPECT_EQ(first_piece("abc\nde\n", 8), 7u);  // all of it fits
+  EXPECT_EQ(first_piece("abc\ndef\nghi\n", 10), 8u);
+  EXPECT_EQ(first_piece("abc\ndef\nghi\n", 8), 8u);
+  EXPECT_EQ(first_piece("abc\ndef\nghi\n", 7), 4u);
+}
+
+TEST(FirstPiece, ALineLongerThanTheBoundIsAPieceOfItsOwn) {
+  EXPECT_EQ(first_piece("abcdefghij\nk\n", 4), 11u);
+  EXPECT_EQ(first_piece("abcdefghij", 4), 10u);  // no newline at all: the lot
 }
 
 }  // namespace

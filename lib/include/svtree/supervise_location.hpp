@@ -60,6 +60,14 @@ std::string client_home(const std::string& scan_dir, std::string_view name,
 std::string client_home(const std::string& scan_dir, std::string_view name,
                         const std::function<std::string()>& tree_dir);
 
+/// Where svscan's svlog keeps the stderr of the entry `name` of scan_dir whose `stderr` knob
+/// says `separate` (issue 15): DIR/log/err; for an instance, whose template directory its
+/// siblings share, TREE/services/NAME/log/err, beside its supervise/ (tree_dir empty: no
+/// state directory, DIR/log/err). scan_dir empty: the current directory, and DIR/log/err
+/// relative to it.
+std::string stderr_log_dir(const std::string& scan_dir, std::string_view name,
+                           const std::string& tree_dir);
+
 /// The state directory of the live tree whose scan directory is scan_dir, as a process of
 /// that tree sees it: $SVDIR (which svscan sets) when it is the same directory as scan_dir
 /// and its svscan is alive; empty otherwise.

@@ -85,6 +85,7 @@ class Scanner final : private TreeEffects {
   bool wants_separate_stderr(const std::string& dir) override;
   Result<pid_t> start_supervise_with_stderr(const std::string& dir, int stdin_fd, int stdout_fd,
                                             int stderr_fd) override;
+  std::string stderr_log_dir(const std::string& dir) override;
   Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) override;
   int watch_service(const std::string& dir) override;
   void unwatch_service(int watch) override;

@@ -46,15 +46,18 @@ Result<pid_t> Scanner::start_supervise_with_stderr(const std::string& dir, int s
   return spawned->pid;
 }
 
+std::string Scanner::stderr_log_dir(const std::string& dir) {
+  // An instance's directory is its template's, shared by its siblings: its stderr goes
+  // beside its supervise/ in the state directory, whose log/ svlog does not make.
+  return supervise_location::stderr_log_dir("", dir, state_ ? state_->dir() : std::string());
+}
+
 Result<pid_t> Scanner::start_stderr_logger(const std::string& dir, int stdin_fd) {
   SpawnSpec spec;
   // svlog is this very binary (multicall/), chosen by argv[0]; -tt: UTC stamps, readable
   // without tai64nlocal (svctl log turns them into local time).
   spec.path = "/proc/self/exe";
-  // An instance's directory is its template's, shared by its siblings: its stderr goes
-  // beside its supervise/ in the state directory, whose log/ svlog does not make.
-  const std::string err_dir =
-      supervise_location::stderr_log_dir("", dir, state_ ? state_->dir() : std::string());
+  const std::string err_dir = stderr_log_dir(dir);
   if (err_dir != dir + "/log/err")
     if (auto made = make_directories(err_dir.substr(0, err_dir.rfind('/'))); !made)
       return made.error();

@@ -366,8 +366,8 @@ void Tree::start(size_t slot, Role role) {
   sup.pid = *pid;
   by_pid_.emplace(*pid, PidRef{slot, role});
   if (role == Role::kStderrLogger)
-    effects_.note("logging " + s.name + "'s stderr to " + dir + " (svlog pid " +
-                  std::to_string(*pid) + ")");
+    effects_.note("logging " + s.name + "'s stderr to " + effects_.stderr_log_dir(s.name) +
+                  " (svlog pid " + std::to_string(*pid) + ")");
   else
     effects_.note("supervising " + dir + " (supervise pid " + std::to_string(*pid) + ")");
 }

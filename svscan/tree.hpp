@@ -71,6 +71,9 @@ class TreeEffects {
     (void)stderr_fd;
     return start_supervise(dir, stdin_fd, stdout_fd);
   }
+  /// Where DIR's stderr logger keeps its files: DIR/log/err, an instance's own directory
+  /// in the state directory (supervise_location::stderr_log_dir).
+  virtual std::string stderr_log_dir(const std::string& dir) { return dir + "/log/err"; }
   /// Starts the stderr logger of DIR: `svlog -tt DIR/log/err` with stdin_fd as its fd 0,
   /// in a new session; svscan restarts it like a supervise.
   virtual Result<pid_t> start_stderr_logger(const std::string& dir, int stdin_fd) {

@@ -139,8 +139,11 @@ TEST(Instances, EachInstanceKeepsItsStderrApartAndSvctlLogFindsBoth) {
     out = svctl_without_svdir({"log", "worker@2", "-n", "5"});
     return out.exit_code == 0 && out.out.find(" stdout of 2\n") != std::string::npos;
   })) << out.out << out.err;
-  // The template's directory is left as it was.
+  // The template's directory is left as it was, and svscan names the directory it uses.
   EXPECT_FALSE(file_exists(tree.scan() + "/worker@/log/err")) << tree.log();
+  EXPECT_NE(tree.log().find("logging worker@1's stderr to /"), std::string::npos) << tree.log();
+  EXPECT_NE(tree.log().find("/services/worker@1/log/err (svlog pid "), std::string::npos)
+      << tree.log();
 }
 
 TEST(Instances, TwoNamesForOneDirectoryAreOneWarning) {

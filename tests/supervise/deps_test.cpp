@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -16,9 +17,22 @@
 #include "supervise_harness.hpp"
 #include "svtree/status_record.hpp"
 #include "svtree/supervise_protocol.hpp"
+#include "svtree/tai64n.hpp"
 
 namespace svtree::testing {
 namespace {
+
+/// How long ago stamp was, "12.345": when each sibling started or became ready tells a
+/// dependent woken late (a lost event) from a machine that stood still (issue 19).
+std::string seconds_since(const Tai64n& stamp) {
+  const Tai64n now = Tai64n::now();
+  const auto whole = static_cast<int64_t>(now.seconds) - static_cast<int64_t>(stamp.seconds);
+  const auto part = static_cast<int64_t>(now.nanoseconds) - static_cast<int64_t>(stamp.nanoseconds);
+  const int64_t ms = whole * 1000 + part / 1000000;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", static_cast<double>(ms) / 1000.0);
+  return text;
+}
 
 /// A scan directory of sibling services, each run by its own supervise.
 class Siblings {
@@ -90,7 +104,11 @@ class Siblings {
       if (const auto record = status(name))
         out << "; record: " << (record->state == RunState::kRun ? "run" : "not run")
             << " pid " << record->pid << (record->want_up ? " want up" : " want down")
-            << " phase " << phase_name(phase(name));
+            << " phase " << phase_name(phase(name)) << ", in it for "
+            << seconds_since(record->since) << " s"
+            << (record->extension && !record->extension->ready_since.is_zero()
+                    ? ", ready for " + seconds_since(record->extension->ready_since) + " s"
+                    : std::string());
       else
         out << "; no record";
       out << "\n" << process->stderr_text();

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -40,12 +41,45 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+namespace {
+
+// Stalls of this test process seen by wait_until in the current test (the listener below
+// reports them at a failure and clears them at each test's start).
+struct StallRecord {
+  int count = 0;
+  std::chrono::milliseconds total{0};
+  std::chrono::milliseconds longest{0};
+};
+StallRecord current_test_stalls;
+
+}  // namespace
+
+bool StallAwareDeadline::note_sleep(std::chrono::milliseconds slept) {
+  if (slept < kStallGap) return false;
+  if (allowance_ + slept <= kMostStallAllowance) {
+    allowance_ += slept;
+    deadline_ += slept;
+  }
+  return true;
+}
+
 bool wait_until(const std::function<bool()>& predicate, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  using Clock = std::chrono::steady_clock;
+  StallAwareDeadline deadline(Clock::now(), timeout);
   for (;;) {
     if (predicate()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (deadline.passed(Clock::now())) return false;
+    const auto before = Clock::now();
     std::this_thread::sleep_for(5ms);
+    const auto slept = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - before);
+    if (!deadline.note_sleep(slept)) continue;
+    current_test_stalls.count += 1;
+    current_test_stalls.total += slept;
+    current_test_stalls.longest = std::max(current_test_stalls.longest, slept);
+    std::fprintf(stderr,
+                 "[ support  ] this test process was not run for %lld ms (a 5 ms sleep took "
+                 "that long): the machine stalled; the wait's deadline moves as much\n",
+                 static_cast<long long>(slept.count()));
   }
 }
 
@@ -355,6 +389,7 @@ class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
   void OnTestStart(const ::testing::TestInfo& /*info*/) override {
     tag_ = prefix_ + "." + std::to_string(++tests_);
     ::setenv(kTestTagVariable, tag_.c_str(), 1);
+    current_test_stalls = {};
   }
 
   // At a test's first failed assertion, before its clean-up kills anything: the load and
@@ -366,6 +401,12 @@ class LeftoverProcessKiller final : public ::testing::EmptyTestEventListener {
                 read_file("/proc/loadavg").c_str());
     for (const pid_t pid : pids_with_environment(kTestTagVariable, tag_))
       std::printf("[ support  ]   %s\n", describe_process_in_kernel(pid).c_str());
+    if (current_test_stalls.count > 0)
+      std::printf("[ support  ] the machine stalled %d time(s) during this test: %lld ms in "
+                  "all, the longest %lld ms\n",
+                  current_test_stalls.count,
+                  static_cast<long long>(current_test_stalls.total.count()),
+                  static_cast<long long>(current_test_stalls.longest.count()));
     std::fflush(stdout);
   }
 

@@ -29,8 +29,35 @@ class TempDir {
   std::string path_;
 };
 
-/// Polls predicate every few ms until it holds or timeout passes. Tests use generous
-/// timeouts: this waits on a condition, it does not time anything.
+/// wait_until's deadline, which counts only time in which the waiting process ran. A
+/// whole-machine stall (seen in CI: two runs side by side failing in the same second; a
+/// chain of three services found 0.2 s into its second start at a 20 s deadline) stops the
+/// processes under test and the waiter alike: it is not time they had. A sleep of a few
+/// milliseconds that lasted kStallGap or more is such a stall (a loaded 2-core machine
+/// runs a sleeper again within tens of milliseconds): the deadline moves by it, up to
+/// kMostStallAllowance in all, past which the machine's stall fails the wait. Pure: the
+/// caller measures its sleeps.
+class StallAwareDeadline {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  static constexpr std::chrono::milliseconds kStallGap{1000};
+  static constexpr std::chrono::milliseconds kMostStallAllowance{120000};
+
+  StallAwareDeadline(TimePoint start, std::chrono::milliseconds timeout)
+      : deadline_(start + timeout) {}
+  [[nodiscard]] bool passed(TimePoint now) const { return now >= deadline_; }
+  /// A sleep of a few ms lasted `slept`: true when that was a stall (the deadline moved by
+  /// it, while the allowance lasts).
+  bool note_sleep(std::chrono::milliseconds slept);
+
+ private:
+  TimePoint deadline_;
+  std::chrono::milliseconds allowance_{0};
+};
+
+/// Polls predicate every few ms until it holds or timeout passes (StallAwareDeadline: a
+/// stall of the whole machine is not counted, and is reported on stderr and at a failure).
+/// Tests use generous timeouts: this waits on a condition, it does not time anything.
 bool wait_until(const std::function<bool()>& predicate,
                 std::chrono::milliseconds timeout = 20s);
 

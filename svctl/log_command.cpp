@@ -19,6 +19,7 @@
 #include "svtree/inotify.hpp"
 #include "svtree/io.hpp"
 #include "svtree/state_dir.hpp"
+#include "svtree/supervise_location.hpp"
 #include "svtree/supervise_protocol.hpp"
 #include "svtree/tai64n.hpp"
 #include "svtree/unique_fd.hpp"
@@ -357,8 +358,9 @@ int run_log_command(const std::vector<std::string>& args, const std::string& svd
   if (request->stderr_stream) {
     // svscan's own svlog writes there for `stderr separate` (svtree-servicedir(5)); an
     // instance's is beside its logger's supervise/ (supervise_location::stderr_log_dir).
-    log_dir = !ref.instance.empty() && !ref.log_home.empty() ? ref.log_home + "/err"
-                                                             : dir + "/log/err";
+    log_dir = ref.instance.empty()
+                  ? dir + "/log/err"
+                  : supervise_location::stderr_log_dir(svdir, request->name, tree);
     if (!is_directory(log_dir)) {
       (void)write_all(STDERR_FILENO, "fail: " + request->name + ": no " + log_dir +
                                          ": its stderr is not kept apart (echo separate > " +

@@ -436,6 +436,7 @@ t_kill_logger() {
   wait_until 20 "logger restarted" changed counter_pid n/log "$old" || return 1
   wait_until 10 "the log grows again" log_grows
 }
+adopted_run() { logs counter | grep -F "event=adopt" | grep -qF "pid=$1"; }
 t_kill_supervise() {
   # n's run has changed its cwd to /tmp: the new supervise must adopt it all the same.
   local sv run
@@ -445,7 +446,9 @@ t_kill_supervise() {
   record exec "$(ctr counter)" kill -9 "$sv" || { why="could not kill supervise n"; return 1; }
   wait_until 20 "a new supervise n" changed supervise_pid n "$sv" || return 1
   wait_until 10 "svctl status n answers" pm exec "$(ctr counter)" svctl status n || return 1
-  sleep 1 # what a second copy would need to show itself in the log
+  # The new supervise says it adopted the run (supervise(8), event=adopt) once its record
+  # names it: a second copy it started instead would name its own pid.
+  wait_until 10 "the new supervise n adopted run $run" adopted_run "$run" || return 1
   local now
   record exec "$(ctr counter)" svctl status n >/dev/null
   now=$(counter_pid n)

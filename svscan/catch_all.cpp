@@ -2,6 +2,7 @@
 // CatchAll: labelled lines of services without log/, and svscan's output in one format.
 #include "catch_all.hpp"
 
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,14 @@ int64_t now_unix_ms() {
 }
 
 }  // namespace
+
+size_t labelled_line_bound(LogFormat format, std::string_view label) {
+  if (format != LogFormat::kPlain) return LineCutter::kMaxLine;
+  const size_t frame = label.size() + kContinued.size() + 1;  // "LABEL+: " and the newline
+  // A name is a directory entry (at most 255 bytes): the text keeps more than 3800 bytes.
+  return frame < PIPE_BUF / 2 ? std::min(LineCutter::kMaxLine, PIPE_BUF - frame)
+                              : LineCutter::kMaxLine;
+}
 
 CatchAll::CatchAll(Loop& loop, LogFormat format)
     : loop_(loop), format_(format),
@@ -88,8 +97,12 @@ Result<CatchPipes> CatchAll::open(const std::string& name) {
 }
 
 void CatchAll::rename(int id, const std::string& name) {
-  for (const int each : {id, id + 1})
-    if (const auto found = by_id_.find(each); found != by_id_.end()) found->second->label = name;
+  for (const int each : {id, id + 1}) {
+    const auto found = by_id_.find(each);
+    if (found == by_id_.end()) continue;
+    found->second->label = name;
+    found->second->cutter.set_max_line(labelled_line_bound(format_, name));
+  }
 }
 
 void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
@@ -106,6 +119,8 @@ CatchAll::Source* CatchAll::add_source(int id, Kind kind, std::string label, Uni
   raw->id = id;
   raw->kind = kind;
   raw->label = std::move(label);
+  // supervise's own lines come formatted and are cut at the common bound.
+  if (kind != Kind::kOwn) raw->cutter.set_max_line(labelled_line_bound(format_, raw->label));
   raw->fd = std::move(fd);
   raw->watch = std::make_unique<IoWatch>(loop_, raw->fd.get(), EV_READ,
                                          [this, raw](int) { on_readable(*raw); });
@@ -160,7 +175,7 @@ CatchAll::Read CatchAll::read_once(Source& source) {
     std::string prefix;
     prefix.reserve(source.label.size() + kSeparator.size());
     prefix.append(source.label).append(kSeparator);
-    data.remove_prefix(channel.push_lines(prefix, data, LineCutter::kMaxLine));
+    data.remove_prefix(channel.push_lines(prefix, data, source.cutter.max_line()));
   }
   source.cutter.feed(data, [&](std::string_view line, bool continued) {
     emit(source, line, continued);

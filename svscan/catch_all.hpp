@@ -43,11 +43,20 @@ class LineCutter {
   template <typename Emit>
   void finish(Emit&& emit);
   [[nodiscard]] size_t pending() const { return partial_.size(); }
+  [[nodiscard]] size_t max_line() const { return max_line_; }
+  /// The label changed (labelled_line_bound): the next piece is cut at the new bound.
+  void set_max_line(size_t max_line) { max_line_ = max_line; }
 
  private:
   size_t max_line_;
   std::string partial_;
 };
+
+/// How many bytes of a line the catch-all writes in one piece for a service labelled
+/// label: in the plain format, "LABEL+: " + text + newline fits PIPE_BUF, so that every
+/// piece lands whole in a pipe that other writers share (a write of at most PIPE_BUF is
+/// atomic); LineCutter::kMaxLine in JSON, whose escapes make no bound exact. Pure.
+[[nodiscard]] size_t labelled_line_bound(LogFormat format, std::string_view label);
 
 class CatchAll {
  public:

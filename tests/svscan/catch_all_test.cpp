@@ -46,8 +46,8 @@ TEST(CatchAll, ConcurrentServicesLinesComeOutWholeAndLabelled) {
     return count_lines(text, "a-399-") == 1 && count_lines(text, "b-399-") == 1 &&
            count_lines(text, "c-399-") == 1;
   })) << tree.log();
-  // c's lines (5000 bytes of padding) are longer than the 4096-byte bound: cut in two
-  // pieces, the second labelled "c+: ".
+  // c's lines (5000 bytes of padding) are longer than the bound: cut in two pieces, the
+  // second labelled "c+: ", each piece with its newline at most PIPE_BUF (4096) bytes.
   std::map<std::string, int> next = {{"a", 0}, {"b", 0}, {"c", 0}};
   const std::regex whole("^([abc]): ([abc])-([0-9]+)-(0*)$");
   const std::regex continuation("^c\\+: (0+)$");
@@ -55,6 +55,7 @@ TEST(CatchAll, ConcurrentServicesLinesComeOutWholeAndLabelled) {
   size_t c_length = 0;
   for (const std::string& line : split_lines(out())) {
     std::smatch m;
+    EXPECT_LE(line.size() + 1, 4096u) << "a piece larger than PIPE_BUF: " << line.substr(0, 80);
     if (line.rfind("c+: ", 0) == 0) {
       ASSERT_TRUE(expect_continuation) << "unexpected continuation";
       ASSERT_TRUE(std::regex_match(line, m, continuation)) << line.substr(0, 80);
@@ -69,8 +70,8 @@ TEST(CatchAll, ConcurrentServicesLinesComeOutWholeAndLabelled) {
     ++next[name];
     if (name == "c") {
       ASSERT_FALSE(expect_continuation) << "c's line before lost its continuation";
-      // "c: c-N-" plus padding fills the 4096-byte bound exactly.
-      EXPECT_EQ(line.size() - 3, 4096u);
+      // "c: c-N-" plus padding fills the bound exactly: 4096 - len("c+: ") - newline.
+      EXPECT_EQ(line.size() - 3, 4091u);
       c_length = static_cast<size_t>(m[4].length());
       expect_continuation = true;
     } else {

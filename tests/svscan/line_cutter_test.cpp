@@ -69,5 +69,16 @@ TEST(FirstPiece, ALineLongerThanTheBoundIsAPieceOfItsOwn) {
   EXPECT_EQ(first_piece("abcdefghij", 4), 10u);  // no newline at all: the lot
 }
 
+// A labelled piece, "LABEL+: " + text + newline, fits PIPE_BUF: written in one write, it
+// lands whole in a stdout pipe that loggers share with svscan.
+TEST(LabelledLineBound, EveryLabelledPieceFitsPipeBuf) {
+  EXPECT_EQ(labelled_line_bound(LogFormat::kPlain, "c"), 4096u - 5);
+  EXPECT_EQ(labelled_line_bound(LogFormat::kPlain, "worker@12"), 4096u - 13);
+  const std::string longest_name(255, 'n');
+  EXPECT_EQ(longest_name.size() + 4 + labelled_line_bound(LogFormat::kPlain, longest_name), 4096u);
+  // JSON escapes make no bound exact: the common one.
+  EXPECT_EQ(labelled_line_bound(LogFormat::kJson, "c"), LineCutter::kMaxLine);
+}
+
 }  // namespace
 }  // namespace svtree::svscan

@@ -14,11 +14,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "catch_pipes.hpp"
 #include "output_channel.hpp"
+#include "ready_set.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/json.hpp"
 #include "svtree/result.hpp"
@@ -82,24 +82,35 @@ class CatchAll {
 
  private:
   enum class Kind : uint8_t { kStdout, kStderr, kOwn };
+  // Issue 17: one of these per service without log/ (1000 of them in svscan's own memory),
+  // kept small: no watcher (the pipe is an entry of ready_), and a LineCutter only while a
+  // line is unfinished.
   struct Source {
-    int id;
-    Kind kind;
     std::string label;
+    std::unique_ptr<LineCutter> cutter;  // null: no unfinished line (scratch_ serves)
+    int id = -1;
     UniqueFd fd;
-    std::unique_ptr<IoWatch> watch;
-    LineCutter cutter;
+    Kind kind = Kind::kStdout;
     bool paused = false;
     bool continuing = false;  // the last piece was cut: this one continues its line
   };
   enum class Read : uint8_t { kData, kEmpty, kEnd };
 
-  Source* add_source(int id, Kind kind, std::string label, UniqueFd fd);
+  Result<void> add_source(int id, Kind kind, std::string label, UniqueFd fd);
+  /// The source of id, or null. sources_ is sorted by id (ids only grow).
+  Source* find(int id);
+  void on_ready() noexcept;
   void on_readable(Source& source) noexcept;
   /// Reads once and emits the lines it completes; kEnd at end of file or on an error.
   Read read_once(Source& source);
+  /// Feeds data through the source's cutter (scratch_ when it has none) and keeps a
+  /// cutter for it only when a line is left unfinished.
+  template <typename Emit>
+  void cut(Source& source, std::string_view data, Emit&& out);
   void emit(Source& source, std::string_view line, bool continued);
   OutputChannel& channel_of(const Source& source);
+  /// Reads source again (after a pause); says so when the kernel refuses.
+  void watch(Source& source);
   void close_source(Source& source);
   void resume(OutputChannel& channel);
   void on_stall() noexcept;
@@ -111,8 +122,11 @@ class CatchAll {
   OutputChannel out_;
   OutputChannel err_;
   UniqueFd diag_write_;
-  std::vector<std::unique_ptr<Source>> sources_;
-  std::unordered_map<int, Source*> by_id_;
+  // Never grown inside a callback that holds a Source& (only open() and adopt() add).
+  std::vector<Source> sources_;
+  ReadySet ready_;
+  std::unique_ptr<IoWatch> ready_watch_;
+  LineCutter scratch_;
   int next_id_ = 0;
   bool dropping_ = false;  // a stall outlasted kStallMs: lines that do not fit are dropped
   bool has_done_ = false;  // some source ended: freed at the next add

@@ -364,7 +364,7 @@ void Tree::start(size_t slot, Role role) {
     return;
   }
   sup.pid = *pid;
-  by_pid_.emplace(*pid, PidRef{slot, role});
+  by_pid_.emplace(*pid, PidRef{static_cast<uint32_t>(slot), role});
   if (role == Role::kStderrLogger)
     effects_.note("logging " + s.name + "'s stderr to " + effects_.stderr_log_dir(s.name) +
                   " (svlog pid " + std::to_string(*pid) + ")");

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catch_pipes.hpp"
+#include "pid_map.hpp"
 #include "scan_diff.hpp"
 #include "svtree/clock.hpp"
 #include "svtree/pipe.hpp"
@@ -178,7 +179,7 @@ class Tree {
     bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
   };
   struct PidRef {
-    size_t slot;
+    uint32_t slot;  // < max_services (issue 17: an entry of by_pid_ is 12 bytes)
     Role role;
   };
 
@@ -225,7 +226,7 @@ class Tree {
   std::vector<Service> slots_;  // capacity max_services, reserved once: never reallocated
   std::vector<size_t> free_slots_;
   size_t in_use_ = 0;
-  std::unordered_map<pid_t, PidRef> by_pid_;
+  PidMap<PidRef> by_pid_;
   /// Shutdown only (count_dependents): per slot, the live services it depends on.
   std::vector<std::vector<size_t>> dependency_slots_;
   bool shutting_down_ = false;

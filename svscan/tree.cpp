@@ -382,7 +382,7 @@ void Tree::schedule_restart(size_t slot, Role role) {
     sup.restart_at_ms = std::max(now, sup.started_ms + kMinRestartMs);
   } else {
     sup.restart_at_ms = sup.started_ms + sup.backoff_ms;
-    sup.backoff_ms = std::min(sup.backoff_ms * 2, kMaxRestartMs);
+    sup.backoff_ms = static_cast<uint16_t>(std::min<int64_t>(sup.backoff_ms * 2, kMaxRestartMs));
   }
 }
 

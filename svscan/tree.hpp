@@ -147,15 +147,17 @@ class Tree {
   enum class Role : uint8_t { kService, kLogger, kStderrLogger };
   // Supervisor and Service are ordered widest first, leaving no padding: the table holds
   // max_services of them, touched as services come (issue 17: svscan's own memory).
+  // A Supervisor is 24 bytes, three a service: the throttle fits 16 bits, the flags one byte.
   struct Supervisor {
     int64_t started_ms = 0;
     int64_t restart_at_ms = -1;  // -1: no restart pending
-    int64_t backoff_ms = kMinRestartMs;
     pid_t pid = 0;
-    bool stopping = false;   // sent TERM/HUP on purpose: do not restart
-    bool replacing = false;  // SIGKILLed to re-wire its stdio: start again at once
-    bool awaiting_dependents = false;  // shutdown: TERM once its dependents are gone
+    uint16_t backoff_ms = kMinRestartMs;
+    bool stopping : 1 = false;   // sent TERM/HUP on purpose: do not restart
+    bool replacing : 1 = false;  // SIGKILLed to re-wire its stdio: start again at once
+    bool awaiting_dependents : 1 = false;  // shutdown: TERM once its dependents are gone
   };
+  static_assert(kMaxRestartMs <= UINT16_MAX && sizeof(Supervisor) == 24);
   struct Service {
     std::string name;
     std::string instance;  // issue 16: an instance of a template (its id is the template's)

@@ -35,8 +35,9 @@ size_t ReadySet::ready(std::span<uint64_t> keys) {
     n = ::epoll_wait(epoll_.get(), events.data(), max, 0);
   } while (n < 0 && errno == EINTR);
   if (n <= 0) return 0;
-  for (int i = 0; i < n; ++i) keys[static_cast<size_t>(i)] = events[static_cast<size_t>(i)].data.u64;
-  return static_cast<size_t>(n);
+  const auto count = static_cast<size_t>(n);
+  for (size_t i = 0; i < count; ++i) keys[i] = events[i].data.u64;
+  return count;
 }
 
 }  // namespace svtree::svscan

@@ -103,7 +103,8 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Service& s = slots_[i];
     if (!s.in_use || s.removed) continue;
-    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt, s.instance});
+    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt,
+                     s.instance ? *s.instance : std::string()});
     known_slot.push_back(i);
   }
   const ScanDiff diff = diff_scan(known, listing);
@@ -171,7 +172,7 @@ bool Tree::add_service(const ScanEntry& entry) {
   s.in_use = true;
   s.name = entry.name;
   s.id = entry.id;
-  s.instance = entry.instance;
+  if (!entry.instance.empty()) s.instance = std::make_unique<std::string>(entry.instance);
   s.watch = effects_.watch_service(entry.name);
   if (entry.log) {
     s.logged = true;

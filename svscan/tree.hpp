@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -160,7 +161,9 @@ class Tree {
   static_assert(kMaxRestartMs <= UINT16_MAX && sizeof(Supervisor) == 24);
   struct Service {
     std::string name;
-    std::string instance;  // issue 16: an instance of a template (its id is the template's)
+    // Issue 16: an instance of a template (its id is the template's); null for the others,
+    // most services: 8 bytes, not a string's 32 (issue 17).
+    std::unique_ptr<std::string> instance;
     FileId id;
     std::optional<FileId> log_id;
     Supervisor main;

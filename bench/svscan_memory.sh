@@ -43,7 +43,9 @@ for with_log in 0 1; do
     STARTED_PIDS="${STARTED_PIDS:-} $2"
     unshare_pid=$2
     init=$(pid_ns_init "$unshare_pid")
-    sleep 1  # let the last status writes land before reading smaps
+    # Let the last status writes land, and svscan give back its output queue's room (a second
+    # after it drained), before reading smaps; the same wait for each system.
+    sleep 3
     scanner=$(uss_kb "$init")
     case $system in svtree*) smaps_breakdown "$init" "$system" ;; esac
     total=$scanner

@@ -215,19 +215,22 @@ void OutputChannel::flush() {
 }
 
 void OutputChannel::release_when_idle() {
-  // A few KiB are kept: svscan's own lines come one at a time.
-  constexpr size_t kKeep = 4096;
   constexpr double kIdleSeconds = 1.0;
-  if (buffer_.capacity() <= kKeep) return;
   if (!idle_timer_) idle_timer_ = std::make_unique<TimerWatch>(loop_, [this] { on_idle(); });
   if (!idle_timer_->active()) idle_timer_->start_after(kIdleSeconds);
 }
 
 void OutputChannel::on_idle() noexcept {
   if (queued() > 0) return;  // busy again: the next drain starts the timer anew
-  std::string().swap(buffer_);
-  head_ = 0;
-  // Freed into the middle of the heap, the room would stay svscan's: hand its pages back.
+  // A few KiB are kept: svscan's own lines come one at a time.
+  constexpr size_t kKeep = 4096;
+  if (buffer_.capacity() > kKeep) {
+    std::string().swap(buffer_);
+    head_ = 0;
+  }
+  // What a burst freed (this room, and what the lines' services cost svscan meanwhile: a
+  // start of 1000 services left 80 kB of holes) stays in the middle of the heap, svscan's,
+  // until trimmed: hand those pages back once the burst is over.
 #ifdef __GLIBC__
   ::malloc_trim(0);
 #endif

@@ -97,9 +97,10 @@ class OutputChannel {
   void write_queued();
   void close_when_drained();
   /// The queue just drained: once it has stayed empty for kIdleSeconds, its room goes back
-  /// to the system (issue 17: a burst at start, such as 1000 services' first lines, left
-  /// up to 128 KiB in svscan for good). A steady flow keeps its room, so reads do not
-  /// allocate again and again (issue 15's throughput): at most one allocation a second.
+  /// to the system, and so do the heap's free pages (issue 17: a burst at start, such as
+  /// 1000 services' first lines, left up to 128 KiB in svscan for good). A steady flow
+  /// keeps its room, so reads do not allocate again and again (issue 15's throughput): at
+  /// most one allocation and one malloc_trim a second.
   void release_when_idle();
   void on_idle() noexcept;
 

@@ -51,7 +51,7 @@ void CatchAll::start() {
   err_.start();
   diag::set_sink(&CatchAll::own_line, this);
   if (!ready_watch_) {
-    diag::warning(errno_error("make the catch-all's epoll set").message() +
+    diag::warning(ready_.error().message() +
                   ": supervise's lines and services without log/ write to svscan's stdout "
                   "and stderr directly");
     return;
@@ -77,7 +77,7 @@ void CatchAll::own_line(std::string_view line, void* self) {
 
 Result<CatchPipes> CatchAll::open(const std::string& name) {
   collect_garbage();
-  if (!ready_watch_) return SysError{EMFILE, "make the catch-all pipe of " + name};
+  if (!ready_watch_) return ready_.error();
   auto out = make_pipe();
   if (!out) return out.error();
   if (!set_nonblocking(out->read_end.get(), true))
@@ -120,7 +120,9 @@ void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
   if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
   const int id = next_id_;
   next_id_ += 2;
-  (void)add_source(id, Kind::kStdout, name, std::move(read_end));  // refused: closed
+  if (auto added = add_source(id, Kind::kStdout, name, std::move(read_end)); !added)
+    diag::warning(added.error().message() + ": the old log pipe of " + name +
+                  " is closed; a run still writing into it gets SIGPIPE");
 }
 
 Result<void> CatchAll::add_source(int id, Kind kind, std::string label, UniqueFd fd) {

@@ -10,7 +10,9 @@
 
 namespace svtree::svscan {
 
-ReadySet::ReadySet() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {}
+ReadySet::ReadySet() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+  if (!epoll_.valid()) error_ = errno;
+}
 
 Result<void> ReadySet::add(int fd, uint64_t key) {
   struct epoll_event event {};

@@ -20,6 +20,8 @@ class ReadySet {
   /// An empty set; valid() is false when the kernel would not make one (descriptors out).
   ReadySet();
   [[nodiscard]] bool valid() const { return epoll_.valid(); }
+  /// Why the set could not be made (errno of epoll_create1), when !valid().
+  [[nodiscard]] SysError error() const { return {error_, "make the catch-all's epoll set"}; }
   /// The descriptor to watch for reading: readable while some entry is ready.
   [[nodiscard]] int fd() const { return epoll_.get(); }
 
@@ -36,6 +38,7 @@ class ReadySet {
 
  private:
   UniqueFd epoll_;
+  int error_ = 0;
 };
 
 }  // namespace svtree::svscan

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 #include "svtree/diag.hpp"
@@ -47,6 +48,9 @@ CatchAll::CatchAll(Loop& loop, LogFormat format)
       out_(loop, STDOUT_FILENO, format, [this] { resume(out_); }),
       err_(loop, STDERR_FILENO, format, [this] { resume(err_); }) {
   stall_timer_ = std::make_unique<TimerWatch>(loop_, [this] { on_stall(); });
+  if (ready_.valid())
+    ready_watch_ = std::make_unique<IoWatch>(loop_, ready_.fd(), EV_READ,
+                                             [this](int) { on_ready(); });
 }
 
 CatchAll::~CatchAll() { diag::set_sink(nullptr, nullptr); }
@@ -55,6 +59,13 @@ void CatchAll::start() {
   out_.start();
   err_.start();
   diag::set_sink(&CatchAll::own_line, this);
+  if (!ready_watch_) {
+    diag::warning(ready_.error().message() +
+                  ": supervise's lines and services without log/ write to svscan's stdout "
+                  "and stderr directly");
+    return;
+  }
+  ready_watch_->start();
   auto pipe = make_pipe();
   if (!pipe) {
     diag::warning(pipe.error().message() + " for supervise's lines: they go to svscan's "
@@ -62,8 +73,9 @@ void CatchAll::start() {
     return;
   }
   if (!set_nonblocking(pipe->read_end.get(), true)) return;
+  if (!add_source(next_id_, Kind::kOwn, {}, std::move(pipe->read_end))) return;
+  ++next_id_;
   diag_write_ = std::move(pipe->write_end);
-  add_source(next_id_++, Kind::kOwn, {}, std::move(pipe->read_end));
 }
 
 void CatchAll::own_line(std::string_view line, void* self) {
@@ -74,6 +86,7 @@ void CatchAll::own_line(std::string_view line, void* self) {
 
 Result<CatchPipes> CatchAll::open(const std::string& name) {
   collect_garbage();
+  if (!ready_watch_) return ready_.error();
   auto out = make_pipe();
   if (!out) return out.error();
   if (!set_nonblocking(out->read_end.get(), true))
@@ -89,20 +102,26 @@ Result<CatchPipes> CatchAll::open(const std::string& name) {
     if (!err) return err.error();
     if (!set_nonblocking(err->read_end.get(), true))
       return errno_error("make the catch-all pipe of " + name + " non-blocking");
+    // Added first: sources_ stays sorted by id.
+    if (auto added = add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end));
+        !added)
+      return added.error();
+    if (auto added = add_source(pipes.id + 1, Kind::kStderr, name, std::move(err->read_end));
+        !added) {
+      close_source(*find(pipes.id));
+      return added.error();
+    }
     pipes.err = std::move(err->write_end);
-    add_source(pipes.id + 1, Kind::kStderr, name, std::move(err->read_end));
+    return pipes;
   }
-  add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end));
+  if (auto added = add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end)); !added)
+    return added.error();
   return pipes;
 }
 
 void CatchAll::rename(int id, const std::string& name) {
-  for (const int each : {id, id + 1}) {
-    const auto found = by_id_.find(each);
-    if (found == by_id_.end()) continue;
-    found->second->label = name;
-    found->second->cutter.set_max_line(labelled_line_bound(format_, name));
-  }
+  for (const int each : {id, id + 1})
+    if (Source* source = find(each); source != nullptr) source->label = name;
 }
 
 void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
@@ -110,24 +129,43 @@ void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
   if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
   const int id = next_id_;
   next_id_ += 2;
-  add_source(id, Kind::kStdout, name, std::move(read_end));
+  if (auto added = add_source(id, Kind::kStdout, name, std::move(read_end)); !added)
+    diag::warning(added.error().message() + ": the old log pipe of " + name +
+                  " is closed; a run still writing into it gets SIGPIPE");
 }
 
-CatchAll::Source* CatchAll::add_source(int id, Kind kind, std::string label, UniqueFd fd) {
-  auto source = std::make_unique<Source>();
-  Source* raw = source.get();
-  raw->id = id;
-  raw->kind = kind;
-  raw->label = std::move(label);
-  // supervise's own lines come formatted and are cut at the common bound.
-  if (kind != Kind::kOwn) raw->cutter.set_max_line(labelled_line_bound(format_, raw->label));
-  raw->fd = std::move(fd);
-  raw->watch = std::make_unique<IoWatch>(loop_, raw->fd.get(), EV_READ,
-                                         [this, raw](int) { on_readable(*raw); });
-  raw->watch->start();
-  by_id_[id] = raw;
-  sources_.push_back(std::move(source));
-  return raw;
+Result<void> CatchAll::add_source(int id, Kind kind, std::string label, UniqueFd fd) {
+  if (auto watched = ready_.add(fd.get(), static_cast<uint64_t>(id)); !watched)
+    return watched.error();
+  Source& source = sources_.emplace_back();
+  source.id = id;
+  source.kind = kind;
+  source.label = std::move(label);
+  source.fd = std::move(fd);
+  return {};
+}
+
+CatchAll::Source* CatchAll::find(int id) {
+  const auto found = std::lower_bound(sources_.begin(), sources_.end(), id,
+                                      [](const Source& s, int key) { return s.id < key; });
+  return found != sources_.end() && found->id == id ? &*found : nullptr;
+}
+
+void CatchAll::on_ready() noexcept {
+  // One read per ready pipe, as libev gave each watcher one callback per loop iteration.
+  std::array<uint64_t, 64> keys{};
+  const size_t n = ready_.ready(keys);
+  for (size_t i = 0; i < n; ++i) {
+    Source* source = find(static_cast<int>(keys[i]));
+    if (source != nullptr && source->fd.valid() && !source->paused) on_readable(*source);
+  }
+}
+
+void CatchAll::watch(Source& source) {
+  if (auto watched = ready_.add(source.fd.get(), static_cast<uint64_t>(source.id)); !watched)
+    diag::warning(watched.error().message() + ": lines of " +
+                  (source.label.empty() ? std::string("supervise") : source.label) +
+                  " wait in their pipe until svscan restarts");
 }
 
 OutputChannel& CatchAll::channel_of(const Source& source) {
@@ -139,7 +177,7 @@ void CatchAll::on_readable(Source& source) noexcept {
   // No room: leave the lines in the service's pipe (the service blocks, svscan does not)
   // until the writer catches up, or until the stall lasts kStallSeconds.
   if (source.kind != Kind::kOwn && !dropping_ && !channel.has_room(1)) {
-    source.watch->stop();
+    ready_.remove(source.fd.get());
     source.paused = true;
     channel.wait_for_room();
     if (!stall_timer_->active()) stall_timer_->start_after(kStallSeconds);
@@ -158,8 +196,8 @@ CatchAll::Read CatchAll::read_once(Source& source) {
     // A stalled reader and a full queue: the lines are counted, not formatted, so that a
     // flooding service costs svscan as little as possible.
     uint64_t lines = 0;
-    source.cutter.feed(std::string_view(chunk_.data(), *n),
-                       [&](std::string_view, bool continued) { lines += continued ? 0 : 1; });
+    cut(source, std::string_view(chunk_.data(), *n),
+        [&](std::string_view, bool continued) { lines += continued ? 0 : 1; });
     channel.count_dropped(source.label, lines);
     return Read::kData;
   }
@@ -169,18 +207,35 @@ CatchAll::Read CatchAll::read_once(Source& source) {
     channel.reserve(*n + *n / 32 * (source.label.size() + 3));
   std::string_view data(chunk_.data(), *n);
   if (format_ == LogFormat::kPlain && source.kind != Kind::kOwn && !dropping_ &&
-      source.cutter.pending() == 0 && !source.continuing) {
+      !source.cutter && !source.continuing) {
     // The common case, whole lines from the first byte: queued in one loop, the label and
     // separator as one prefix; what is left (a long or unfinished line) goes the long way.
     std::string prefix;
     prefix.reserve(source.label.size() + kSeparator.size());
     prefix.append(source.label).append(kSeparator);
-    data.remove_prefix(channel.push_lines(prefix, data, source.cutter.max_line()));
+    data.remove_prefix(
+        channel.push_lines(prefix, data, labelled_line_bound(format_, source.label)));
   }
-  source.cutter.feed(data, [&](std::string_view line, bool continued) {
-    emit(source, line, continued);
-  });
+  cut(source, data, [&](std::string_view line, bool continued) { emit(source, line, continued); });
   return Read::kData;
+}
+
+template <typename Emit>
+void CatchAll::cut(Source& source, std::string_view data, Emit&& out) {
+  // The bound follows the label (a rename changes it); supervise's own lines come
+  // formatted and are cut at the common one.
+  (source.cutter ? *source.cutter : scratch_)
+      .set_max_line(source.kind == Kind::kOwn ? LineCutter::kMaxLine
+                                              : labelled_line_bound(format_, source.label));
+  if (source.cutter) {
+    source.cutter->feed(data, out);
+    if (source.cutter->pending() == 0) source.cutter.reset();
+    return;
+  }
+  scratch_.feed(data, out);
+  if (scratch_.pending() == 0) return;
+  source.cutter = std::make_unique<LineCutter>(std::move(scratch_));
+  scratch_ = LineCutter();
 }
 
 void CatchAll::emit(Source& source, std::string_view line, bool continued) {
@@ -204,12 +259,14 @@ void CatchAll::emit(Source& source, std::string_view line, bool continued) {
 }
 
 void CatchAll::close_source(Source& source) {
-  source.cutter.finish([&](std::string_view line, bool continued) {
-    emit(source, line, continued);
-  });
-  source.watch->stop();
+  if (source.cutter) {
+    source.cutter->finish([&](std::string_view line, bool continued) {
+      emit(source, line, continued);
+    });
+    source.cutter.reset();
+  }
+  ready_.remove(source.fd.get());
   source.fd.reset();
-  by_id_.erase(source.id);
   // Freed later: this may run inside the source's own callback.
   has_done_ = true;
 }
@@ -217,20 +274,20 @@ void CatchAll::close_source(Source& source) {
 void CatchAll::collect_garbage() {
   if (!has_done_) return;
   has_done_ = false;
-  std::erase_if(sources_, [](const auto& s) { return !s->fd.valid(); });
+  std::erase_if(sources_, [](const Source& s) { return !s.fd.valid(); });
 }
 
 void CatchAll::resume(OutputChannel& channel) {
   dropping_ = false;
   bool still_paused = false;
-  for (const auto& source : sources_) {
-    if (!source->paused) continue;
-    if (&channel_of(*source) != &channel) {
+  for (Source& source : sources_) {
+    if (!source.paused) continue;
+    if (&channel_of(source) != &channel) {
       still_paused = true;
       continue;
     }
-    source->paused = false;
-    if (source->fd.valid()) source->watch->start();
+    source.paused = false;
+    if (source.fd.valid()) watch(source);
   }
   if (!still_paused) stall_timer_->stop();
 }
@@ -238,10 +295,10 @@ void CatchAll::resume(OutputChannel& channel) {
 void CatchAll::on_stall() noexcept {
   // The reader has not moved for kStallSeconds: read on and drop what does not fit.
   dropping_ = true;
-  for (const auto& source : sources_) {
-    if (!source->paused) continue;
-    source->paused = false;
-    if (source->fd.valid()) source->watch->start();
+  for (Source& source : sources_) {
+    if (!source.paused) continue;
+    source.paused = false;
+    if (source.fd.valid()) watch(source);
   }
 }
 
@@ -261,11 +318,11 @@ void CatchAll::finish() {
   // read now, without waiting, and the unfinished lines go out as lines.
   diag_write_.reset();
   dropping_ = true;
-  for (const auto& source : sources_) {
-    if (!source->fd.valid()) continue;
-    while (read_once(*source) == Read::kData) {
+  for (Source& source : sources_) {
+    if (!source.fd.valid()) continue;
+    while (read_once(source) == Read::kData) {
     }
-    close_source(*source);
+    close_source(source);
   }
   out_.finish();
   err_.finish();

@@ -9,16 +9,17 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "catch_pipes.hpp"
 #include "output_channel.hpp"
+#include "ready_set.hpp"
 #include "svtree/event_loop.hpp"
 #include "svtree/json.hpp"
 #include "svtree/result.hpp"
@@ -43,9 +44,9 @@ class LineCutter {
   template <typename Emit>
   void finish(Emit&& emit);
   [[nodiscard]] size_t pending() const { return partial_.size(); }
-  [[nodiscard]] size_t max_line() const { return max_line_; }
-  /// The label changed (labelled_line_bound): the next piece is cut at the new bound.
-  void set_max_line(size_t max_line) { max_line_ = max_line; }
+  /// The bound for what comes next (labelled_line_bound follows the label); never below
+  /// the unfinished line already held, which goes out whole as one piece.
+  void set_max_line(size_t max_line) { max_line_ = std::max(max_line, partial_.size()); }
 
  private:
   size_t max_line_;
@@ -91,24 +92,35 @@ class CatchAll {
 
  private:
   enum class Kind : uint8_t { kStdout, kStderr, kOwn };
+  // Issue 17: one of these per service without log/ (1000 of them in svscan's own memory),
+  // kept small: no watcher (the pipe is an entry of ready_), and a LineCutter only while a
+  // line is unfinished.
   struct Source {
-    int id;
-    Kind kind;
     std::string label;
+    std::unique_ptr<LineCutter> cutter;  // null: no unfinished line (scratch_ serves)
+    int id = -1;
     UniqueFd fd;
-    std::unique_ptr<IoWatch> watch;
-    LineCutter cutter;
+    Kind kind = Kind::kStdout;
     bool paused = false;
     bool continuing = false;  // the last piece was cut: this one continues its line
   };
   enum class Read : uint8_t { kData, kEmpty, kEnd };
 
-  Source* add_source(int id, Kind kind, std::string label, UniqueFd fd);
+  Result<void> add_source(int id, Kind kind, std::string label, UniqueFd fd);
+  /// The source of id, or null. sources_ is sorted by id (ids only grow).
+  Source* find(int id);
+  void on_ready() noexcept;
   void on_readable(Source& source) noexcept;
   /// Reads once and emits the lines it completes; kEnd at end of file or on an error.
   Read read_once(Source& source);
+  /// Feeds data through the source's cutter (scratch_ when it has none) and keeps a
+  /// cutter for it only when a line is left unfinished.
+  template <typename Emit>
+  void cut(Source& source, std::string_view data, Emit&& out);
   void emit(Source& source, std::string_view line, bool continued);
   OutputChannel& channel_of(const Source& source);
+  /// Reads source again (after a pause); says so when the kernel refuses.
+  void watch(Source& source);
   void close_source(Source& source);
   void resume(OutputChannel& channel);
   void on_stall() noexcept;
@@ -120,14 +132,19 @@ class CatchAll {
   OutputChannel out_;
   OutputChannel err_;
   UniqueFd diag_write_;
-  std::vector<std::unique_ptr<Source>> sources_;
-  std::unordered_map<int, Source*> by_id_;
+  // Never grown inside a callback that holds a Source& (only open() and adopt() add).
+  std::vector<Source> sources_;
+  ReadySet ready_;
+  std::unique_ptr<IoWatch> ready_watch_;
+  LineCutter scratch_;
   int next_id_ = 0;
   bool dropping_ = false;  // a stall outlasted kStallMs: lines that do not fit are dropped
   bool has_done_ = false;  // some source ended: freed at the next add
   std::unique_ptr<TimerWatch> stall_timer_;
   int64_t batch_unix_ms_ = 0;
-  std::array<char, 1 << 16> chunk_{};
+  // Left uninitialised on purpose (issue 17): zeroing it made all 64 KiB resident in
+  // svscan for good; now only the pages the largest read so far used are.
+  std::array<char, 1 << 16> chunk_;  // NOLINT(cppcoreguidelines-pro-type-member-init)
 };
 
 template <typename Emit>

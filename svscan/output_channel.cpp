@@ -3,6 +3,7 @@
 #include "output_channel.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <limits.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,7 @@ void OutputChannel::flush() {
     // labelled read takes, kept from one read to the next: giving that back each time made
     // every read allocate, fault in and copy its buffer again.)
     if (buffer_.capacity() > capacity_ / 2) std::string().swap(buffer_);
+    release_when_idle();
   }
   if (queued() <= capacity_ / 2) {
     announce_drops();
@@ -210,6 +212,28 @@ void OutputChannel::flush() {
     }
   }
   if (finishing_) close_when_drained();
+}
+
+void OutputChannel::release_when_idle() {
+  constexpr double kIdleSeconds = 1.0;
+  if (!idle_timer_) idle_timer_ = std::make_unique<TimerWatch>(loop_, [this] { on_idle(); });
+  if (!idle_timer_->active()) idle_timer_->start_after(kIdleSeconds);
+}
+
+void OutputChannel::on_idle() noexcept {
+  if (queued() > 0) return;  // busy again: the next drain starts the timer anew
+  // A few KiB are kept: svscan's own lines come one at a time.
+  constexpr size_t kKeep = 4096;
+  if (buffer_.capacity() > kKeep) {
+    std::string().swap(buffer_);
+    head_ = 0;
+  }
+  // What a burst freed (this room, and what the lines' services cost svscan meanwhile: a
+  // start of 1000 services left 80 kB of holes) stays in the middle of the heap, svscan's,
+  // until trimmed: hand those pages back once the burst is over.
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
 }
 
 void OutputChannel::write_queued() {

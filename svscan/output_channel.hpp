@@ -96,6 +96,13 @@ class OutputChannel {
   /// to a piped stdout. Starts the EV_WRITE watch when the pipe is full.
   void write_queued();
   void close_when_drained();
+  /// The queue just drained: once it has stayed empty for kIdleSeconds, its room goes back
+  /// to the system, and so do the heap's free pages (issue 17: a burst at start, such as
+  /// 1000 services' first lines, left up to 128 KiB in svscan for good). A steady flow
+  /// keeps its room, so reads do not allocate again and again (issue 15's throughput): at
+  /// most one allocation and one malloc_trim a second.
+  void release_when_idle();
+  void on_idle() noexcept;
 
   Loop& loop_;
   int target_fd_;
@@ -107,6 +114,7 @@ class OutputChannel {
   std::string buffer_;  // queued bytes are buffer_[head_..]
   size_t head_ = 0;
   std::unique_ptr<IoWatch> writable_;
+  std::unique_ptr<TimerWatch> idle_timer_;  // made at the first drain of a grown queue
   std::map<std::string, uint64_t, std::less<>> dropped_;  // by source, until announced
   bool want_room_ = false;
   pid_t writer_ = 0;

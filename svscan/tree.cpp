@@ -103,7 +103,8 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Service& s = slots_[i];
     if (!s.in_use || s.removed) continue;
-    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt, s.instance});
+    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt,
+                     s.instance ? *s.instance : std::string()});
     known_slot.push_back(i);
   }
   const ScanDiff diff = diff_scan(known, listing);
@@ -171,7 +172,7 @@ bool Tree::add_service(const ScanEntry& entry) {
   s.in_use = true;
   s.name = entry.name;
   s.id = entry.id;
-  s.instance = entry.instance;
+  if (!entry.instance.empty()) s.instance = std::make_unique<std::string>(entry.instance);
   s.watch = effects_.watch_service(entry.name);
   if (entry.log) {
     s.logged = true;
@@ -364,7 +365,7 @@ void Tree::start(size_t slot, Role role) {
     return;
   }
   sup.pid = *pid;
-  by_pid_.emplace(*pid, PidRef{slot, role});
+  by_pid_.emplace(*pid, PidRef{static_cast<uint32_t>(slot), role});
   if (role == Role::kStderrLogger)
     effects_.note("logging " + s.name + "'s stderr to " + effects_.stderr_log_dir(s.name) +
                   " (svlog pid " + std::to_string(*pid) + ")");
@@ -382,7 +383,7 @@ void Tree::schedule_restart(size_t slot, Role role) {
     sup.restart_at_ms = std::max(now, sup.started_ms + kMinRestartMs);
   } else {
     sup.restart_at_ms = sup.started_ms + sup.backoff_ms;
-    sup.backoff_ms = std::min(sup.backoff_ms * 2, kMaxRestartMs);
+    sup.backoff_ms = static_cast<uint16_t>(std::min<int64_t>(sup.backoff_ms * 2, kMaxRestartMs));
   }
 }
 

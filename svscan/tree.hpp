@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "catch_pipes.hpp"
+#include "pid_map.hpp"
 #include "scan_diff.hpp"
 #include "svtree/clock.hpp"
 #include "svtree/pipe.hpp"
@@ -146,18 +148,22 @@ class Tree {
   enum class Role : uint8_t { kService, kLogger, kStderrLogger };
   // Supervisor and Service are ordered widest first, leaving no padding: the table holds
   // max_services of them, touched as services come (issue 17: svscan's own memory).
+  // A Supervisor is 24 bytes, three a service: the throttle fits 16 bits, the flags one byte.
   struct Supervisor {
     int64_t started_ms = 0;
     int64_t restart_at_ms = -1;  // -1: no restart pending
-    int64_t backoff_ms = kMinRestartMs;
     pid_t pid = 0;
-    bool stopping = false;   // sent TERM/HUP on purpose: do not restart
-    bool replacing = false;  // SIGKILLed to re-wire its stdio: start again at once
-    bool awaiting_dependents = false;  // shutdown: TERM once its dependents are gone
+    uint16_t backoff_ms = kMinRestartMs;
+    bool stopping : 1 = false;   // sent TERM/HUP on purpose: do not restart
+    bool replacing : 1 = false;  // SIGKILLed to re-wire its stdio: start again at once
+    bool awaiting_dependents : 1 = false;  // shutdown: TERM once its dependents are gone
   };
+  static_assert(kMaxRestartMs <= UINT16_MAX && sizeof(Supervisor) == 24);
   struct Service {
     std::string name;
-    std::string instance;  // issue 16: an instance of a template (its id is the template's)
+    // Issue 16: an instance of a template (its id is the template's); null for the others,
+    // most services: 8 bytes, not a string's 32 (issue 17).
+    std::unique_ptr<std::string> instance;
     FileId id;
     std::optional<FileId> log_id;
     Supervisor main;
@@ -178,7 +184,7 @@ class Tree {
     bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
   };
   struct PidRef {
-    size_t slot;
+    uint32_t slot;  // < max_services (issue 17: an entry of by_pid_ is 12 bytes)
     Role role;
   };
 
@@ -225,7 +231,7 @@ class Tree {
   std::vector<Service> slots_;  // capacity max_services, reserved once: never reallocated
   std::vector<size_t> free_slots_;
   size_t in_use_ = 0;
-  std::unordered_map<pid_t, PidRef> by_pid_;
+  PidMap<PidRef> by_pid_;
   /// Shutdown only (count_dependents): per slot, the live services it depends on.
   std::vector<std::vector<size_t>> dependency_slots_;
   bool shutting_down_ = false;

@@ -83,6 +83,30 @@ TEST(CatchAll, ConcurrentServicesLinesComeOutWholeAndLabelled) {
   EXPECT_EQ(next["c"], kLines);
 }
 
+// Issue 17: a service's unfinished line is kept apart (its own LineCutter, made only while
+// a line is unfinished); another service's whole line meanwhile neither picks it up nor
+// ends it.
+TEST(CatchAll, UnfinishedLineWaitsApartFromOtherServicesLines) {
+  ScanTree tree;
+  const auto wait_for = [&](const std::string& name) {
+    return "while [ ! -e " + tree.out(name) + " ]; do sleep 0.05; done\n";
+  };
+  tree.add_service("a", "printf 'a-begins '\n: > " + tree.out("a.half") + "\n" +
+                            wait_for("a.go") + "printf 'a-ends\\n'\nexec sleep 1000\n");
+  tree.add_service("b", wait_for("b.go") + "printf 'b-whole\\n'\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return ::access(tree.out("a.half").c_str(), F_OK) == 0; }))
+      << tree.log();
+  write_file(tree.out("b.go"), "");
+  const auto out = [&] { return tree.svscan().stdout_text(); };
+  ASSERT_TRUE(wait_until([&] { return count_lines(out(), "b: b-whole\n") == 1; })) << out();
+  write_file(tree.out("a.go"), "");
+  ASSERT_TRUE(wait_until([&] { return count_lines(out(), "a: a-begins a-ends\n") == 1; }))
+      << out();
+  EXPECT_EQ(count_lines(out(), "a-begins"), 1u) << out();
+  EXPECT_EQ(count_lines(out(), "b-whole"), 1u) << out();
+}
+
 TEST(CatchAll, LineWrittenJustBeforeARestartIsNotLost) {
   ScanTree tree;
   // Each run says its last words and exits at once; svscan holds the pipe across the

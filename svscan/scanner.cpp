@@ -32,6 +32,11 @@ namespace {
 // 3 is the `stderr separate` pipe's (svtree/stderr_pipe.hpp).
 constexpr int kDiagFd = 4;
 
+// How long the output writers get, once nothing else is left at shutdown, to write what
+// they hold before a grace round kills them (a stalled reader): ample for a loaded
+// machine, within docker stop's 10 s when the grace time was short.
+constexpr int64_t kWriterDrainMs = 5000;
+
 std::string describe_status(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) return "signal " + std::to_string(WTERMSIG(wait_status));
@@ -453,6 +458,7 @@ void Scanner::advance_shutdown() {
 void Scanner::finish_output() {
   if (catch_all_finished_) return;
   catch_all_finished_ = true;
+  output_finished_ms_ = clock_.monotonic_ms();
   if (auto summary = orphan_report_.flush()) note(*summary);
   orphan_timer_->stop();
   // The closing line goes out through the writer, before it ends: written by svscan
@@ -462,11 +468,13 @@ void Scanner::finish_output() {
 }
 
 void Scanner::on_grace_over() {
-  // The writers are spared until everything else is gone and they had their turn
-  // (finish_output); a writer still stuck on a stalled reader one round later is killed,
-  // with what it held.
+  // The writers are spared until everything else is gone and they had kWriterDrainMs to
+  // write what they hold (finish_output): a loaded machine may not run them for a second
+  // (the closing lines of a CI run were lost so). One still stuck on a stalled reader
+  // after that is killed, with what it held.
   std::vector<pid_t> spared;
-  if (!catch_all_finished_) spared = catch_all_->writer_pids();
+  if (!catch_all_finished_ || clock_.monotonic_ms() - output_finished_ms_ < kWriterDrainMs)
+    spared = catch_all_->writer_pids();
   const int n = signal_descendants(pid1_, SIGKILL, spared);
   if (!grace_over_ || n != 0)
     warn("grace time of " + std::to_string(options_.grace_ms) + " ms over: sent KILL to " +

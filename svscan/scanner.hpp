@@ -147,6 +147,7 @@ class Scanner final : private TreeEffects {
   /// Everything svscan prints, and the output of services without log/ (issue 15).
   std::unique_ptr<CatchAll> catch_all_;
   bool catch_all_finished_ = false;
+  int64_t output_finished_ms_ = 0;  // when finish_output let the writers drain (monotonic)
   /// Our environment plus SVTREE_DIAG_FD, for supervise only (built once at start).
   std::vector<std::string> supervise_env_;
   std::string canonical_scan_dir_;

@@ -11,6 +11,7 @@
 #include <map>
 #include <cstdlib>
 #include <sstream>
+#include <string_view>
 
 namespace svtree::testing {
 
@@ -72,6 +73,13 @@ std::vector<pid_t> zombies_below(pid_t root) {
     }
   }
   return zombies;
+}
+
+long voluntary_switches(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  static constexpr std::string_view kKey = "\nvoluntary_ctxt_switches:";
+  const size_t at = status.find(kKey);
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + kKey.size());
 }
 
 long cpu_ticks(pid_t pid) {

@@ -21,6 +21,11 @@ std::vector<pid_t> zombies_below(pid_t root);
 /// CPU time (user + system clock ticks) pid has used so far; -1 if unreadable.
 long cpu_ticks(pid_t pid);
 
+/// How many times pid has blocked so far (voluntary_ctxt_switches in /proc/PID/status):
+/// each sleep in epoll_wait is one, so a waiting process that grows it by n has woken n
+/// times. A way to watch a timer fire without timing it. -1 if unreadable.
+long voluntary_switches(pid_t pid);
+
 /// The pid written in a supervise/pid file (0 when empty or unreadable).
 pid_t pid_from_file(const std::string& path);
 

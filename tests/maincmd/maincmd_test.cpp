@@ -244,7 +244,7 @@ TEST_P(EveryInit, ExitCodeOfTheMainCommandForEveryCode) {
   for (const int code : codes) {
     InitRun run(GetParam(), {"sh", "-c", "exit " + std::to_string(code)});
     const auto status = run.wait_exit();
-    ASSERT_TRUE(status.has_value()) << code;
+    ASSERT_TRUE(status.has_value()) << code << "\n" << run.err();
     EXPECT_EQ(*status, code) << run.err();
   }
 }

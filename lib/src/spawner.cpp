@@ -181,7 +181,10 @@ KnownDispositions& known_dispositions() {
 bool read_own_dispositions(sigset_t& caught, sigset_t& ignored) {
   const int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return false;
-  std::array<char, 8192> buffer{};
+  // /proc/self/status is under 2 kB; left unzeroed, only what read() fills is touched: the
+  // first spawn of every supervise runs this, and each stack page it touches stays its
+  // private memory for life (issue 17).
+  std::array<char, 4096> buffer;
   size_t used = 0;
   bool parsed = false;
   while (!parsed && used < buffer.size()) {

@@ -22,12 +22,7 @@ Result<pid_t> ForkExecSpawner::spawn(const ScriptRequest& request) {
   if (request.stderr_fd >= 0) spec.fds.emplace_back(2, request.stderr_fd);
   if (request.notification_child_fd >= 0)
     spec.fds.emplace_back(request.notification_child_fd, request.notification_parent_fd);
-  if (request.credentials != nullptr) {
-    spec.rlimits = request.credentials->rlimits;
-    spec.groups = request.credentials->groups;
-    spec.gid = request.credentials->gid;
-    spec.uid = request.credentials->uid;
-  }
+  if (request.credentials != nullptr) apply_credentials(*request.credentials, spec);
   // Empty mask, every signal SIG_DFL (SpawnSpec's default): nothing of libev's reaches run.
   // No report pipe: the pid is published at once, and a failed exec shows as runit's exit
   // 111 with one line on stderr (DESIGN.md §2), which is what the Supervisor expects.

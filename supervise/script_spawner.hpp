@@ -14,18 +14,10 @@
 #include <vector>
 
 #include "svtree/result.hpp"
+#include "svtree/service_identity.hpp"
 #include "svtree/unique_fd.hpp"
 
 namespace svtree::supervise {
-
-/// Who a script runs as and with which rlimits (the `user` and `limits` knobs, issue 16);
-/// lib's spawner applies them in the child: rlimits, then groups, gid, uid.
-struct ProcessCredentials {
-  std::vector<std::pair<int, struct rlimit>> rlimits;
-  std::optional<std::vector<gid_t>> groups;
-  std::optional<gid_t> gid;
-  std::optional<uid_t> uid;
-};
 
 struct ScriptRequest {
   std::string program;                            // "./run", "./control/t": relative to DIR

@@ -101,13 +101,9 @@ void ServiceEffects::warn_once_per_change(std::string& last,
 
 const std::vector<std::string>* ServiceEffects::service_environment(bool as_service_user) {
   std::vector<std::string> warnings;
-  auto changes = read_envdir(paths_.file("env"), warnings, paths_.shown("env"));
-  if (!changes) warnings.push_back(changes.error().message());
+  std::vector<EnvChange> all =
+      script_environment_changes(paths_, identity_, as_service_user, warnings);
   warn_once_per_change(last_env_warnings_, warnings);
-  // The user's HOME, USER, LOGNAME (issue 16) come first: env/ overrides them.
-  std::vector<EnvChange> all;
-  if (as_service_user) all = identity_.environment;
-  if (changes) all.insert(all.end(), changes->begin(), changes->end());
   if (all.empty()) return nullptr;  // inherit ours unchanged
   environment_ = apply_env_changes(current_environment(), all);
   return &environment_;

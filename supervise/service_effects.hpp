@@ -18,7 +18,7 @@
 
 #include "dependencies.hpp"
 #include "script_spawner.hpp"
-#include "service_identity.hpp"
+#include "svtree/service_identity.hpp"
 #include "supervisor.hpp"
 #include "svtree/dir_notify.hpp"
 #include "svtree/health_check.hpp"

@@ -24,6 +24,8 @@
 #include "svtree/escape.hpp"
 #include "svtree/health_check.hpp"
 #include "svtree/io.hpp"
+#include "svtree/service_dir.hpp"
+#include "svtree/service_identity.hpp"
 #include "svtree/spawner.hpp"
 #include "svtree/supervise_location.hpp"
 
@@ -443,16 +445,28 @@ void Waiter::start_check_script(Target& target) {
   spec.group = SpawnSpec::Group::kNewProcessGroup;  // so a deadline can kill all of it
   // sv closes the script's stdout; /dev/null is the safe form of that.
   if (devnull) spec.fds.emplace_back(1, devnull->get());
-  // An instance's check learns which one it checks, as under its supervise (issue 16).
-  std::vector<std::string> instance_env;
-  if (!target.service.instance.empty()) {
-    instance_env = apply_env_changes(
-        current_environment(),
-        {EnvChange{supervise_location::kInstanceVariable, target.service.instance}});
-    spec.env = &instance_env;
+  // ./check runs as under its supervise: the service's user and limits, the user's
+  // variables with env/ over them (issue 16), and an instance learns which one it checks.
+  // What is wrong with a knob file is supervise's to say: a probe answers pass or fail.
+  std::vector<std::string> knob_warnings;
+  const ServicePaths paths(target.service.dir);
+  const ServiceIdentity identity =
+      prepare_identity(load_service_knobs(paths, knob_warnings), paths, knob_warnings);
+  std::vector<EnvChange> changes;
+  if (!target.service.instance.empty())
+    changes.push_back(EnvChange{supervise_location::kInstanceVariable, target.service.instance});
+  for (EnvChange& change : script_environment_changes(paths, identity, true, knob_warnings))
+    changes.push_back(std::move(change));
+  std::vector<std::string> environment;
+  if (!changes.empty()) {
+    environment = apply_env_changes(current_environment(), changes);
+    spec.env = &environment;
   }
+  apply_credentials(identity.credentials, spec);
   spec.report_exec_failure = true;
-  Result<Spawned> spawned = dir ? spawn(spec) : Result<Spawned>(dir.error());
+  Result<Spawned> spawned = !dir                ? Result<Spawned>(dir.error())
+                            : identity.problem ? Result<Spawned>(identity.problem->error)
+                                               : spawn(spec);
   if (!spawned) {
     target.reason = "unable to run " + shown + ": " + spawned.error().message();
     if (!options_.patient) {

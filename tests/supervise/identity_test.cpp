@@ -136,6 +136,43 @@ TEST(Identity, UserNobodyAppliesToRunFinishAndCheck) {
   EXPECT_NE(finish.find("HOME=/nonexistent"), std::string::npos) << finish;
 }
 
+// The probe of `svctl check` (a container's HEALTHCHECK, a Pod's exec probe) runs ./check
+// itself, not through supervise: it must run it as supervise does, or a check written for
+// the service's user runs as root, with root's HOME and without env/ (it did: svctl ran
+// ./check with its own identity, limits and environment).
+TEST(Identity, SvctlCheckRunsCheckAsTheServiceUserWithItsLimitsAndEnv) {
+  if (!root_or_skip()) GTEST_SKIP() << "needs root (CI runs tests as root)";
+  struct rlimit nofile {};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &nofile), 0);
+  if (nofile.rlim_max < 512) GTEST_SKIP() << "the hard nofile limit is below 512";
+  IdentityService service;
+  write_file(service.file("user"), "nobody\n");
+  write_file(service.file("limits"), "nofile 256 512\n");
+  make_dirs(service.file("env"));
+  write_file(service.file("env/PROBE_GREETING"), "from env\n");
+  write_script(service.file("report"), kReportSelf);
+  service.write_run("exec sleep 1000\n");
+  // No check-interval: supervise never runs ./check, so what out/check says is svctl's.
+  write_script(service.file("check"),
+               "./report check\n"
+               "{ echo \"GREETING=$PROBE_GREETING\"; grep '^Max open files' /proc/$$/limits; }"
+               " >> out/check\n");
+  auto supervise = service.start();
+  ASSERT_NE(service.wait_running(), 0) << supervise->stderr_text();
+  const CommandResult check =
+      run_command({binary_from_env("SVTREE_SVCTL"), "check", service.dir()});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  ASSERT_TRUE(file_exists(service.file("out/check"))) << check.out << check.err;
+  const std::string report = read_file(service.file("out/check"));
+  EXPECT_EQ(status_field(report, "Uid"), "65534 65534 65534 65534") << report;
+  EXPECT_EQ(status_field(report, "Gid"), "65534 65534 65534 65534") << report;
+  EXPECT_EQ(status_field(report, "Groups"), "65534") << report;
+  EXPECT_NE(report.find("HOME=/nonexistent"), std::string::npos) << report;
+  EXPECT_NE(report.find("GREETING=from env"), std::string::npos) << report;
+  EXPECT_NE(report.find("Max open files            256                  512"), std::string::npos)
+      << report;
+}
+
 TEST(Identity, OneshotRunAndStopAsTheUser) {
   if (!root_or_skip()) GTEST_SKIP() << "needs root (CI runs tests as root)";
   IdentityService service;

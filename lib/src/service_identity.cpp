@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The `user` and `limits` knobs resolved against this process and this image (issue 16).
-#include "service_identity.hpp"
+#include "svtree/service_identity.hpp"
 
 #include <linux/capability.h>
 #include <unistd.h>
@@ -9,8 +9,9 @@
 
 #include "svtree/privileges.hpp"
 #include "svtree/resource_limits.hpp"
+#include "svtree/spawner.hpp"
 
-namespace svtree::supervise {
+namespace svtree {
 namespace {
 
 constexpr const char* kStaysDown = "; run stays down until then";
@@ -84,4 +85,24 @@ ServiceIdentity prepare_identity(const ServiceKnobs& knobs, const ServicePaths& 
   return out;
 }
 
-}  // namespace svtree::supervise
+void apply_credentials(const ProcessCredentials& credentials, SpawnSpec& spec) {
+  spec.rlimits = credentials.rlimits;
+  spec.groups = credentials.groups;
+  spec.gid = credentials.gid;
+  spec.uid = credentials.uid;
+}
+
+std::vector<EnvChange> script_environment_changes(const ServicePaths& paths,
+                                                  const ServiceIdentity& identity,
+                                                  bool as_service_user,
+                                                  std::vector<std::string>& warnings) {
+  auto from_envdir = read_envdir(paths.env_dir(), warnings, paths.shown("env"));
+  if (!from_envdir) warnings.push_back(from_envdir.error().message());
+  // The user's variables come first: env/ overrides them.
+  std::vector<EnvChange> all;
+  if (as_service_user) all = identity.environment;
+  if (from_envdir) all.insert(all.end(), from_envdir->begin(), from_envdir->end());
+  return all;
+}
+
+}  // namespace svtree

@@ -16,6 +16,11 @@
 namespace svtree::svscan {
 namespace {
 
+/// A supervisor not running whose restart time has come.
+bool due(const auto& sup, int64_t now) {
+  return sup.pid == 0 && sup.restart_at_ms >= 0 && sup.restart_at_ms <= now;
+}
+
 std::string describe_exit(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
   if (WIFSIGNALED(wait_status)) return "signal " + std::to_string(WTERMSIG(wait_status));
@@ -45,12 +50,23 @@ std::string Tree::dir_of(const Service& service, Role role) const {
   return role == Role::kService ? service.name : service.name + "/log";
 }
 
+Tree::LogSide& Tree::log_side(Service& s) {
+  if (!s.log) s.log = std::make_unique<LogSide>();
+  return *s.log;
+}
+
+Tree::StderrSide& Tree::stderr_side(Service& s) {
+  LogSide& log = log_side(s);
+  if (!log.err) log.err = std::make_unique<StderrSide>();
+  return *log.err;
+}
+
 Tree::Supervisor& Tree::supervisor_of(size_t slot, Role role) {
   Service& s = slots_[slot];
   switch (role) {
     case Role::kService: return s.main;
-    case Role::kLogger: return s.logger;
-    case Role::kStderrLogger: return s.stderr_logger;
+    case Role::kLogger: return log_side(s).logger;
+    case Role::kStderrLogger: return stderr_side(s).logger;
   }
   return s.main;
 }
@@ -67,11 +83,11 @@ pid_t Tree::service_pid(std::string_view name) const {
 }
 pid_t Tree::logger_pid(std::string_view name) const {
   const Service* s = find(name);
-  return s != nullptr ? s->logger.pid : 0;
+  return s != nullptr ? logger_pid_of(*s) : 0;
 }
 bool Tree::has_pipe(std::string_view name) const {
   const Service* s = find(name);
-  return s != nullptr && s->pipe_read.valid();
+  return s != nullptr && s->log && s->log->pipe_read.valid();
 }
 
 size_t Tree::services_alive() const {
@@ -103,7 +119,7 @@ void Tree::sync(std::span<const ScanEntry> listing) {
   for (size_t i = 0; i < slots_.size(); ++i) {
     const Service& s = slots_[i];
     if (!s.in_use || s.removed) continue;
-    known.push_back({s.name, s.id, s.logged ? s.log_id : std::nullopt,
+    known.push_back({s.name, s.id, s.logged ? std::optional<FileId>(s.log->id) : std::nullopt,
                      s.instance ? *s.instance : std::string()});
     known_slot.push_back(i);
   }
@@ -175,12 +191,13 @@ bool Tree::add_service(const ScanEntry& entry) {
   if (!entry.instance.empty()) s.instance = std::make_unique<std::string>(entry.instance);
   s.watch = effects_.watch_service(entry.name);
   if (entry.log) {
-    s.logged = true;
-    s.log_id = entry.log;
     auto pipe = effects_.make_log_pipe();
     if (pipe) {
-      s.pipe_read = std::move(pipe->read_end);
-      s.pipe_write = std::move(pipe->write_end);
+      LogSide& log = log_side(s);
+      s.logged = true;
+      log.id = *entry.log;
+      log.pipe_read = std::move(pipe->read_end);
+      log.pipe_write = std::move(pipe->write_end);
       start(slot, Role::kLogger);
       add_stderr_pipe(slot);
     } else {
@@ -188,7 +205,6 @@ bool Tree::add_service(const ScanEntry& entry) {
       // timer keeps running until a rescan pairs it (add_log), as for a log/ added later.
       effects_.warn(pipe.error().message() + " for " + entry.name +
                     "/log: the service logs to svscan's output until a rescan can pair it");
-      s.logged = false;
       s.log_unpaired = true;
     }
   }
@@ -202,7 +218,7 @@ void Tree::remove_service(size_t slot) {
   s.removed = true;
   effects_.note(s.name + " removed: stopping its supervise");
   s.main.restart_at_ms = -1;
-  s.logger.restart_at_ms = -1;
+  if (s.log) s.log->logger.restart_at_ms = -1;
   if (s.main.pid > 0) {
     s.main.stopping = true;
     effects_.send_signal(s.main.pid, SIGTERM);
@@ -227,10 +243,11 @@ void Tree::add_log(size_t slot, const FileId& log_id) {
   close_catch_all(slot);
   // A logger still leaving from an earlier log/ removal keeps its own pipe copy; ours
   // is new, so the two never share lines.
-  s.pipe_read = std::move(pipe->read_end);
-  s.pipe_write = std::move(pipe->write_end);
+  LogSide& log = log_side(s);
+  log.pipe_read = std::move(pipe->read_end);
+  log.pipe_write = std::move(pipe->write_end);
   s.logged = true;
-  s.log_id = log_id;
+  log.id = log_id;
   effects_.note(s.name + ": log/ added: starting its logger and restarting its supervise "
                 "so that run writes to the logger");
   start(slot, Role::kLogger);
@@ -251,14 +268,14 @@ void Tree::remove_log(size_t slot) {
   Service& s = slots_[slot];
   s.logged = false;
   s.log_unpaired = false;
-  s.log_id.reset();
   effects_.note(s.name + ": log/ removed: stopping its logger and restarting its supervise "
                 "so that run writes to svscan's output");
   open_catch_all(slot);
-  s.logger.restart_at_ms = -1;
-  if (s.logger.pid > 0) {
-    s.logger.stopping = true;
-    effects_.send_signal(s.logger.pid, SIGTERM);
+  LogSide& log = log_side(s);  // sync only reports a removal of a log/ it was told of
+  log.logger.restart_at_ms = -1;
+  if (log.logger.pid > 0) {
+    log.logger.stopping = true;
+    effects_.send_signal(log.logger.pid, SIGTERM);
   } else {
     retire_pipe(slot);
   }
@@ -271,8 +288,9 @@ void Tree::remove_log(size_t slot) {
 
 void Tree::retire_pipe(size_t slot) {
   Service& s = slots_[slot];
-  s.pipe_write.reset();
-  if (s.pipe_read.valid()) effects_.forward_to_stdout(std::move(s.pipe_read), s.name);
+  if (!s.log) return;
+  s.log->pipe_write.reset();
+  if (s.log->pipe_read.valid()) effects_.forward_to_stdout(std::move(s.log->pipe_read), s.name);
 }
 
 void Tree::open_catch_all(size_t slot) {
@@ -293,19 +311,21 @@ void Tree::close_catch_all(size_t slot) { slots_[slot].catch_all = CatchPipes{};
 
 void Tree::replace_log(size_t slot, const FileId& log_id) {
   Service& s = slots_[slot];
-  s.log_id = log_id;
+  LogSide& log = log_side(s);
+  log.id = log_id;
   effects_.note(s.name + ": log/ is a new directory: restarting its logger on the same pipe");
-  if (s.logger.pid > 0) {
-    s.logger.replacing = true;
-    effects_.send_signal(s.logger.pid, SIGTERM);
+  if (log.logger.pid > 0) {
+    log.logger.replacing = true;
+    effects_.send_signal(log.logger.pid, SIGTERM);
   } else {
     start(slot, Role::kLogger);
   }
   // Its stderr directory lives in the new log/ too: same pipe, new svlog.
-  if (s.stderr_read.valid()) {
-    if (s.stderr_logger.pid > 0) {
-      s.stderr_logger.replacing = true;
-      effects_.send_signal(s.stderr_logger.pid, SIGTERM);
+  if (has_stderr_pipe(s)) {
+    Supervisor& err_logger = log.err->logger;
+    if (err_logger.pid > 0) {
+      err_logger.replacing = true;
+      effects_.send_signal(err_logger.pid, SIGTERM);
     } else {
       start(slot, Role::kStderrLogger);
     }
@@ -314,7 +334,7 @@ void Tree::replace_log(size_t slot, const FileId& log_id) {
 
 void Tree::add_stderr_pipe(size_t slot) {
   Service& s = slots_[slot];
-  if (s.stderr_read.valid() || !effects_.wants_separate_stderr(s.name)) return;
+  if (has_stderr_pipe(s) || !effects_.wants_separate_stderr(s.name)) return;
   auto pipe = effects_.make_log_pipe();
   if (!pipe) {
     // The service still runs: its stderr stays inherited (svscan's), as without the knob.
@@ -322,19 +342,22 @@ void Tree::add_stderr_pipe(size_t slot) {
                   "/log/err: its stderr goes to svscan's stderr meanwhile");
     return;
   }
-  s.stderr_read = std::move(pipe->read_end);
-  s.stderr_write = std::move(pipe->write_end);
+  StderrSide& err = stderr_side(s);
+  err.read = std::move(pipe->read_end);
+  err.write = std::move(pipe->write_end);
   start(slot, Role::kStderrLogger);
 }
 
 void Tree::drop_stderr_pipe(size_t slot) {
   Service& s = slots_[slot];
-  s.stderr_read.reset();
-  s.stderr_write.reset();
-  s.stderr_logger.restart_at_ms = -1;
+  if (!s.log || !s.log->err) return;
+  StderrSide& err = *s.log->err;
+  err.read.reset();
+  err.write.reset();
+  err.logger.restart_at_ms = -1;
   // No signal: svlog reads on to end of file, when the last run writing into the pipe
   // (possibly one adopted across the change) is gone, so that run never gets SIGPIPE.
-  if (s.stderr_logger.pid > 0) s.stderr_logger.stopping = true;
+  if (err.logger.pid > 0) err.logger.stopping = true;
 }
 
 void Tree::start(size_t slot, Role role) {
@@ -344,18 +367,18 @@ void Tree::start(size_t slot, Role role) {
   sup.stopping = false;
   sup.replacing = false;
   const std::string dir = dir_of(s, role);
-  const int stdin_fd = role == Role::kLogger ? s.pipe_read.get() : -1;
-  int stdout_fd = role == Role::kService && s.logged ? s.pipe_write.get() : -1;
+  const int stdin_fd = role == Role::kLogger ? s.log->pipe_read.get() : -1;
+  int stdout_fd = role == Role::kService && s.logged ? s.log->pipe_write.get() : -1;
   int stderr_fd = -1;
   if (role == Role::kService && !s.logged) {
     stdout_fd = s.catch_all.out.valid() ? s.catch_all.out.get() : -1;
     stderr_fd = s.catch_all.err.valid() ? s.catch_all.err.get() : -1;
   }
   sup.started_ms = clock_.monotonic_ms();
-  auto pid = role == Role::kStderrLogger ? effects_.start_stderr_logger(s.name, s.stderr_read.get())
-             : role == Role::kService && s.stderr_write.valid()
-                 ? effects_.start_supervise_with_stderr(dir, stdin_fd, stdout_fd,
-                                                        s.stderr_write.get())
+  const int stderr_write = has_stderr_pipe(s) ? s.log->err->write.get() : -1;
+  auto pid = role == Role::kStderrLogger ? effects_.start_stderr_logger(s.name, s.log->err->read.get())
+             : role == Role::kService && stderr_write >= 0
+                 ? effects_.start_supervise_with_stderr(dir, stdin_fd, stdout_fd, stderr_write)
              : stderr_fd >= 0 ? effects_.start_supervise_caught(dir, stdout_fd, stderr_fd)
                               : effects_.start_supervise(dir, stdin_fd, stdout_fd);
   if (!pid) {
@@ -436,10 +459,11 @@ void Tree::on_service_exit(size_t slot, int wait_status) {
 
 void Tree::on_logger_exit(size_t slot, int wait_status) {
   Service& s = slots_[slot];
-  const bool replacing = s.logger.replacing;
-  s.logger.pid = 0;
-  s.logger.stopping = false;
-  s.logger.replacing = false;
+  Supervisor& logger = log_side(s).logger;  // its pid was in by_pid_: the side exists
+  const bool replacing = logger.replacing;
+  logger.pid = 0;
+  logger.stopping = false;
+  logger.replacing = false;
   const std::string dir = s.name + "/log";
   if (shutting_down_ || s.removed) {
     effects_.note("supervise " + dir + " ended (" + describe_exit(wait_status) + ")");
@@ -463,12 +487,13 @@ void Tree::on_logger_exit(size_t slot, int wait_status) {
 
 void Tree::on_stderr_logger_exit(size_t slot, int wait_status) {
   Service& s = slots_[slot];
-  const bool replacing = s.stderr_logger.replacing;
-  s.stderr_logger.pid = 0;
-  s.stderr_logger.stopping = false;
-  s.stderr_logger.replacing = false;
+  Supervisor& logger = stderr_side(s).logger;  // its pid was in by_pid_: the side exists
+  const bool replacing = logger.replacing;
+  logger.pid = 0;
+  logger.stopping = false;
+  logger.replacing = false;
   const std::string dir = s.name + "/log/err";
-  if (shutting_down_ || s.removed || !s.stderr_read.valid()) {
+  if (shutting_down_ || s.removed || !has_stderr_pipe(s)) {
     effects_.note("svlog " + dir + " ended (" + describe_exit(wait_status) + ")");
     maybe_free(slot);
     return;
@@ -493,22 +518,24 @@ void Tree::restart_after_exit(size_t slot, Role role, const std::string& what, i
 void Tree::release_pair(size_t slot) {
   Service& s = slots_[slot];
   drop_stderr_pipe(slot);
-  s.pipe_read.reset();
-  s.pipe_write.reset();
   close_catch_all(slot);
-  s.logger.restart_at_ms = -1;
-  if (s.logger.pid > 0 && !s.logger.stopping) {
+  if (!s.log) return;
+  LogSide& log = *s.log;
+  log.pipe_read.reset();
+  log.pipe_write.reset();
+  log.logger.restart_at_ms = -1;
+  if (log.logger.pid > 0 && !log.logger.stopping) {
     // DESIGN.md §3: HUP = exit once the logger ended on its own, which it does at the EOF
     // that closing the last write ends gives it.
-    s.logger.stopping = true;
-    effects_.send_signal(s.logger.pid, SIGHUP);
+    log.logger.stopping = true;
+    effects_.send_signal(log.logger.pid, SIGHUP);
   }
 }
 
 void Tree::maybe_free(size_t slot) {
   Service& s = slots_[slot];
   if (!s.in_use || (!s.removed && !shutting_down_)) return;
-  if (s.main.pid > 0 || s.logger.pid > 0 || s.stderr_logger.pid > 0) return;
+  if (s.main.pid > 0 || logger_pid_of(s) > 0 || stderr_logger_pid_of(s) > 0) return;
   if (s.watch >= 0) effects_.unwatch_service(s.watch);
   s = Service{};
   free_slots_.push_back(slot);
@@ -521,14 +548,9 @@ void Tree::on_timer() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Service& s = slots_[i];
     if (!s.in_use || s.removed) continue;
-    if (s.logged && s.logger.pid == 0 && s.logger.restart_at_ms >= 0 &&
-        s.logger.restart_at_ms <= now)
-      start(i, Role::kLogger);
-    if (s.stderr_read.valid() && s.stderr_logger.pid == 0 && s.stderr_logger.restart_at_ms >= 0 &&
-        s.stderr_logger.restart_at_ms <= now)
-      start(i, Role::kStderrLogger);
-    if (s.main.pid == 0 && s.main.restart_at_ms >= 0 && s.main.restart_at_ms <= now)
-      start(i, Role::kService);
+    if (s.logged && due(s.log->logger, now)) start(i, Role::kLogger);
+    if (has_stderr_pipe(s) && due(s.log->err->logger, now)) start(i, Role::kStderrLogger);
+    if (due(s.main, now)) start(i, Role::kService);
   }
 }
 
@@ -537,8 +559,11 @@ std::optional<int64_t> Tree::next_deadline_ms() const {
   std::optional<int64_t> next;
   for (const Service& s : slots_) {
     if (!s.in_use || s.removed) continue;
-    for (const Supervisor* sup : {&s.main, &s.logger, &s.stderr_logger})
-      if (sup->pid == 0 && sup->restart_at_ms >= 0 && (!next || sup->restart_at_ms < *next))
+    const Supervisor* sups[] = {&s.main, s.log ? &s.log->logger : nullptr,
+                                s.log && s.log->err ? &s.log->err->logger : nullptr};
+    for (const Supervisor* sup : sups)
+      if (sup != nullptr && sup->pid == 0 && sup->restart_at_ms >= 0 &&
+          (!next || sup->restart_at_ms < *next))
         next = sup->restart_at_ms;
   }
   return next;
@@ -551,8 +576,8 @@ void Tree::begin_shutdown() {
     Service& s = slots_[i];
     if (!s.in_use) continue;
     s.main.restart_at_ms = -1;
-    s.logger.restart_at_ms = -1;
-    s.stderr_logger.restart_at_ms = -1;
+    if (s.log) s.log->logger.restart_at_ms = -1;
+    if (s.log && s.log->err) s.log->err->logger.restart_at_ms = -1;
     // Stopped by stop_when_free after its dependents (issue 14).
     if (s.main.pid > 0 && !s.main.stopping) s.main.awaiting_dependents = true;
     if (s.main.pid <= 0) release_pair(i);

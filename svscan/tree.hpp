@@ -159,22 +159,33 @@ class Tree {
     bool awaiting_dependents : 1 = false;  // shutdown: TERM once its dependents are gone
   };
   static_assert(kMaxRestartMs <= UINT16_MAX && sizeof(Supervisor) == 24);
+  // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the log
+  // pipe, so neither a restart of run nor one of that svlog loses a line. Few services
+  // have one: out of line (48 bytes of heap for those, 8 in every LogSide).
+  struct StderrSide {
+    Supervisor logger;
+    UniqueFd read;
+    UniqueFd write;
+  };
+  // A service that has (or had) log/: its logger and the pipe svscan holds for the pair's
+  // life (DESIGN.md §1). Out of line, made when log/ is first seen and kept until the slot
+  // is freed (a logger may outlive its log/): the default service, without log/, no longer
+  // carries 88 bytes it never uses in a table of max_services records (issue 17).
+  struct LogSide {
+    FileId id;  // meaningful while Service::logged
+    Supervisor logger;
+    UniqueFd pipe_read;
+    UniqueFd pipe_write;
+    std::unique_ptr<StderrSide> err;
+  };
   struct Service {
     std::string name;
     // Issue 16: an instance of a template (its id is the template's); null for the others,
     // most services: 8 bytes, not a string's 32 (issue 17).
     std::unique_ptr<std::string> instance;
     FileId id;
-    std::optional<FileId> log_id;
     Supervisor main;
-    Supervisor logger;
-    // `stderr separate` (issue 15): run's fd 2 to svlog on DIR/log/err, held like the
-    // pipe below, so neither a restart of run nor one of that svlog loses a line.
-    Supervisor stderr_logger;
-    UniqueFd stderr_read;
-    UniqueFd stderr_write;
-    UniqueFd pipe_read;   // svscan holds both ends for the pair's life (DESIGN.md §1)
-    UniqueFd pipe_write;
+    std::unique_ptr<LogSide> log;  // null: never had a log/
     CatchPipes catch_all;  // no log/ (issue 15): held across restarts, like the log pipe
     int watch = -1;
     uint32_t live_dependents = 0;  // shutdown: live services depending on it
@@ -183,6 +194,20 @@ class Tree {
     bool logged = false;   // has a log/ that is wanted
     bool log_unpaired = false;  // log/ exists but no pipe could be made: a rescan retries
   };
+  static_assert(sizeof(Service) <= 112);
+  /// s's log side, made on first use.
+  static LogSide& log_side(Service& s);
+  /// s's stderr side, made on first use (with its log side).
+  static StderrSide& stderr_side(Service& s);
+  /// The pid of a logger of s (0: none running).
+  static pid_t logger_pid_of(const Service& s) { return s.log ? s.log->logger.pid : 0; }
+  static pid_t stderr_logger_pid_of(const Service& s) {
+    return s.log && s.log->err ? s.log->err->logger.pid : 0;
+  }
+  /// Whether svscan holds s's stderr pipe (`stderr separate` in effect).
+  static bool has_stderr_pipe(const Service& s) {
+    return s.log && s.log->err && s.log->err->read.valid();
+  }
   struct PidRef {
     uint32_t slot;  // < max_services (issue 17: an entry of by_pid_ is 12 bytes)
     Role role;

@@ -16,10 +16,10 @@
 namespace svtree::svscan {
 namespace {
 
-/// A supervisor not running whose restart time has come.
-bool due(const auto& sup, int64_t now) {
-  return sup.pid == 0 && sup.restart_at_ms >= 0 && sup.restart_at_ms <= now;
-}
+/// A supervisor not running with a restart scheduled.
+bool restart_pending(const auto& sup) { return sup.pid == 0 && sup.restart_at_ms >= 0; }
+/// …whose time has come.
+bool due(const auto& sup, int64_t now) { return restart_pending(sup) && sup.restart_at_ms <= now; }
 
 std::string describe_exit(int wait_status) {
   if (WIFEXITED(wait_status)) return "exit code " + std::to_string(WEXITSTATUS(wait_status));
@@ -376,7 +376,8 @@ void Tree::start(size_t slot, Role role) {
   }
   sup.started_ms = clock_.monotonic_ms();
   const int stderr_write = has_stderr_pipe(s) ? s.log->err->write.get() : -1;
-  auto pid = role == Role::kStderrLogger ? effects_.start_stderr_logger(s.name, s.log->err->read.get())
+  auto pid = role == Role::kStderrLogger
+                 ? effects_.start_stderr_logger(s.name, s.log->err->read.get())
              : role == Role::kService && stderr_write >= 0
                  ? effects_.start_supervise_with_stderr(dir, stdin_fd, stdout_fd, stderr_write)
              : stderr_fd >= 0 ? effects_.start_supervise_caught(dir, stdout_fd, stderr_fd)
@@ -535,7 +536,8 @@ void Tree::release_pair(size_t slot) {
 void Tree::maybe_free(size_t slot) {
   Service& s = slots_[slot];
   if (!s.in_use || (!s.removed && !shutting_down_)) return;
-  if (s.main.pid > 0 || logger_pid_of(s) > 0 || stderr_logger_pid_of(s) > 0) return;
+  for (const Supervisor* sup : supervisors_of(s))
+    if (sup != nullptr && sup->pid > 0) return;
   if (s.watch >= 0) effects_.unwatch_service(s.watch);
   s = Service{};
   free_slots_.push_back(slot);
@@ -559,11 +561,8 @@ std::optional<int64_t> Tree::next_deadline_ms() const {
   std::optional<int64_t> next;
   for (const Service& s : slots_) {
     if (!s.in_use || s.removed) continue;
-    const Supervisor* sups[] = {&s.main, s.log ? &s.log->logger : nullptr,
-                                s.log && s.log->err ? &s.log->err->logger : nullptr};
-    for (const Supervisor* sup : sups)
-      if (sup != nullptr && sup->pid == 0 && sup->restart_at_ms >= 0 &&
-          (!next || sup->restart_at_ms < *next))
+    for (const Supervisor* sup : supervisors_of(s))
+      if (sup != nullptr && restart_pending(*sup) && (!next || sup->restart_at_ms < *next))
         next = sup->restart_at_ms;
   }
   return next;
@@ -575,9 +574,8 @@ void Tree::begin_shutdown() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Service& s = slots_[i];
     if (!s.in_use) continue;
-    s.main.restart_at_ms = -1;
-    if (s.log) s.log->logger.restart_at_ms = -1;
-    if (s.log && s.log->err) s.log->err->logger.restart_at_ms = -1;
+    for (Supervisor* sup : supervisors_of(s))
+      if (sup != nullptr) sup->restart_at_ms = -1;
     // Stopped by stop_when_free after its dependents (issue 14).
     if (s.main.pid > 0 && !s.main.stopping) s.main.awaiting_dependents = true;
     if (s.main.pid <= 0) release_pair(i);

@@ -6,12 +6,14 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -199,10 +201,15 @@ class Tree {
   static LogSide& log_side(Service& s);
   /// s's stderr side, made on first use (with its log side).
   static StderrSide& stderr_side(Service& s);
-  /// The pid of a logger of s (0: none running).
+  /// The pid of s's logger (0: none running).
   static pid_t logger_pid_of(const Service& s) { return s.log ? s.log->logger.pid : 0; }
-  static pid_t stderr_logger_pid_of(const Service& s) {
-    return s.log && s.log->err ? s.log->err->logger.pid : 0;
+  /// s's supervisors that exist: the service's, then its logger's and its stderr
+  /// logger's when those sides were made; null for a side never made.
+  template <typename ServiceOrConst>
+  static auto supervisors_of(ServiceOrConst& s) {
+    using Sup = std::conditional_t<std::is_const_v<ServiceOrConst>, const Supervisor, Supervisor>;
+    return std::array<Sup*, 3>{&s.main, s.log ? &s.log->logger : nullptr,
+                               s.log && s.log->err ? &s.log->err->logger : nullptr};
   }
   /// Whether svscan holds s's stderr pipe (`stderr separate` in effect).
   static bool has_stderr_pipe(const Service& s) {

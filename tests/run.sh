@@ -3,7 +3,8 @@
 # builds in ./build, and runs every suite. Extra arguments go to `meson test`
 # (e.g. --suite unit). A suite whose peer tools are missing, or whose namespaces are
 # not permitted, is skipped with its reason printed. SVTREE_SETUP_OPTIONS is given to
-# `meson setup` when ./build does not exist yet (CI: -Dwerror=true --buildtype=debug).
+# `meson setup` when ./build does not exist yet (.ci/run sets ./build up itself first, with
+# -Dwerror=true --buildtype=debug, so that its ASan build can start beside the tests).
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -73,7 +73,7 @@ void CatchAll::start() {
     return;
   }
   if (!set_nonblocking(pipe->read_end.get(), true)) return;
-  if (!add_source(next_id_, Kind::kOwn, {}, std::move(pipe->read_end))) return;
+  if (!add_source(next_id_, Kind::kOwn, nullptr, std::move(pipe->read_end))) return;
   ++next_id_;
   diag_write_ = std::move(pipe->write_end);
 }
@@ -103,10 +103,10 @@ Result<CatchPipes> CatchAll::open(const std::string& name) {
     if (!set_nonblocking(err->read_end.get(), true))
       return errno_error("make the catch-all pipe of " + name + " non-blocking");
     // Added first: sources_ stays sorted by id.
-    if (auto added = add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end));
+    if (auto added = add_source(pipes.id, Kind::kStdout, &name, std::move(out->read_end));
         !added)
       return added.error();
-    if (auto added = add_source(pipes.id + 1, Kind::kStderr, name, std::move(err->read_end));
+    if (auto added = add_source(pipes.id + 1, Kind::kStderr, &name, std::move(err->read_end));
         !added) {
       close_source(*find(pipes.id));
       return added.error();
@@ -114,14 +114,26 @@ Result<CatchPipes> CatchAll::open(const std::string& name) {
     pipes.err = std::move(err->write_end);
     return pipes;
   }
-  if (auto added = add_source(pipes.id, Kind::kStdout, name, std::move(out->read_end)); !added)
+  if (auto added = add_source(pipes.id, Kind::kStdout, &name, std::move(out->read_end)); !added)
     return added.error();
   return pipes;
 }
 
 void CatchAll::rename(int id, const std::string& name) {
   for (const int each : {id, id + 1})
-    if (Source* source = find(each); source != nullptr) source->label = name;
+    if (Source* source = find(each); source != nullptr && !source->own_label)
+      source->lent_label = &name;
+}
+
+void CatchAll::release(int id) {
+  for (const int each : {id, id + 1}) {
+    Source* source = find(each);
+    if (source == nullptr || source->own_label) continue;
+    // Closed already (end of file): nothing more is labelled, no copy is needed.
+    if (source->fd.valid())
+      source->own_label = std::make_unique<std::string>(label_of(*source));
+    source->lent_label = nullptr;
+  }
 }
 
 void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
@@ -129,18 +141,23 @@ void CatchAll::adopt(UniqueFd read_end, const std::string& name) {
   if (!set_nonblocking(read_end.get(), true)) return;  // dropped: closing is the fallback
   const int id = next_id_;
   next_id_ += 2;
-  if (auto added = add_source(id, Kind::kStdout, name, std::move(read_end)); !added)
+  if (auto added = add_source(id, Kind::kStdout, &name, std::move(read_end), /*owned=*/true);
+      !added)
     diag::warning(added.error().message() + ": the old log pipe of " + name +
                   " is closed; a run still writing into it gets SIGPIPE");
 }
 
-Result<void> CatchAll::add_source(int id, Kind kind, std::string label, UniqueFd fd) {
+Result<void> CatchAll::add_source(int id, Kind kind, const std::string* label, UniqueFd fd,
+                                  bool owned) {
   if (auto watched = ready_.add(fd.get(), static_cast<uint64_t>(id)); !watched)
     return watched.error();
   Source& source = sources_.emplace_back();
   source.id = id;
   source.kind = kind;
-  source.label = std::move(label);
+  if (owned && label != nullptr)
+    source.own_label = std::make_unique<std::string>(*label);
+  else
+    source.lent_label = label;
   source.fd = std::move(fd);
   return {};
 }
@@ -164,7 +181,8 @@ void CatchAll::on_ready() noexcept {
 void CatchAll::watch(Source& source) {
   if (auto watched = ready_.add(source.fd.get(), static_cast<uint64_t>(source.id)); !watched)
     diag::warning(watched.error().message() + ": lines of " +
-                  (source.label.empty() ? std::string("supervise") : source.label) +
+                  (label_of(source).empty() ? std::string("supervise")
+                                            : std::string(label_of(source))) +
                   " wait in their pipe until svscan restarts");
 }
 
@@ -198,23 +216,23 @@ CatchAll::Read CatchAll::read_once(Source& source) {
     uint64_t lines = 0;
     cut(source, std::string_view(chunk_.data(), *n),
         [&](std::string_view, bool continued) { lines += continued ? 0 : 1; });
-    channel.count_dropped(source.label, lines);
+    channel.count_dropped(label_of(source), lines);
     return Read::kData;
   }
   batch_unix_ms_ = format_ == LogFormat::kJson ? now_unix_ms() : 0;
   // Labelled, the read grows by its label per line: room for lines of 32 bytes or more.
   if (format_ == LogFormat::kPlain)
-    channel.reserve(*n + *n / 32 * (source.label.size() + 3));
+    channel.reserve(*n + *n / 32 * (label_of(source).size() + 3));
   std::string_view data(chunk_.data(), *n);
   if (format_ == LogFormat::kPlain && source.kind != Kind::kOwn && !dropping_ &&
       !source.cutter && !source.continuing) {
     // The common case, whole lines from the first byte: queued in one loop, the label and
     // separator as one prefix; what is left (a long or unfinished line) goes the long way.
     std::string prefix;
-    prefix.reserve(source.label.size() + kSeparator.size());
-    prefix.append(source.label).append(kSeparator);
+    prefix.reserve(label_of(source).size() + kSeparator.size());
+    prefix.append(label_of(source)).append(kSeparator);
     data.remove_prefix(
-        channel.push_lines(prefix, data, labelled_line_bound(format_, source.label)));
+        channel.push_lines(prefix, data, labelled_line_bound(format_, label_of(source))));
   }
   cut(source, data, [&](std::string_view line, bool continued) { emit(source, line, continued); });
   return Read::kData;
@@ -226,7 +244,7 @@ void CatchAll::cut(Source& source, std::string_view data, Emit&& out) {
   // formatted and are cut at the common one.
   (source.cutter ? *source.cutter : scratch_)
       .set_max_line(source.kind == Kind::kOwn ? LineCutter::kMaxLine
-                                              : labelled_line_bound(format_, source.label));
+                                              : labelled_line_bound(format_, label_of(source)));
   if (source.cutter) {
     source.cutter->feed(data, out);
     if (source.cutter->pending() == 0) source.cutter.reset();
@@ -248,13 +266,13 @@ void CatchAll::emit(Source& source, std::string_view line, bool continued) {
   }
   if (format_ == LogFormat::kJson) {
     const std::string json = format_json_log_line(
-        batch_unix_ms_, source.label, source.kind == Kind::kStdout ? "stdout" : "stderr", line,
+        batch_unix_ms_, label_of(source), source.kind == Kind::kStdout ? "stdout" : "stderr", line,
         continued ? kPartial : std::string_view{});
-    channel.push({json, "\n"}, source.label, may_exceed);
+    channel.push({json, "\n"}, label_of(source), may_exceed);
     return;
   }
   // "NAME: line"; the pieces after a cut say "NAME+: " (svscan(8), OUTPUT).
-  channel.push_line(source.label, source.continuing ? kContinued : kSeparator, line, may_exceed);
+  channel.push_line(label_of(source), source.continuing ? kContinued : kSeparator, line, may_exceed);
   source.continuing = continued;
 }
 

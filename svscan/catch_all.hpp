@@ -76,9 +76,15 @@ class CatchAll {
   /// ends until end of file (every write end closed: ours and those of the service's
   /// processes), so a restart loses nothing and a run adopted across a change of log/
   /// keeps writing into the pipe it has.
+  /// NAME is lent, not copied (issue 17: one copy of each name in svscan, the tree's): it
+  /// must stay alive, and is read at each line, until release(id).
   Result<CatchPipes> open(const std::string& name);
-  /// The service was renamed: its lines carry the new name from now on.
+  /// The service was renamed: its lines carry NAME from now on (lent, as by open).
   void rename(int id, const std::string& name);
+  /// The name lent for id is going away while the pipes may still be written (a removed
+  /// service's leftover processes, a run adopted across log/ appearing): the catch-all
+  /// keeps a copy of it for what comes until end of file.
+  void release(int id);
   /// A retired logger pipe (log/ removed): what is still written into it is labelled NAME.
   void adopt(UniqueFd read_end, const std::string& name);
 
@@ -93,10 +99,11 @@ class CatchAll {
  private:
   enum class Kind : uint8_t { kStdout, kStderr, kOwn };
   // Issue 17: one of these per service without log/ (1000 of them in svscan's own memory),
-  // kept small: no watcher (the pipe is an entry of ready_), and a LineCutter only while a
-  // line is unfinished.
+  // kept small (40 bytes): no watcher (the pipe is an entry of ready_), a LineCutter only
+  // while a line is unfinished, and the label lent by the tree (a copy only once released).
   struct Source {
-    std::string label;
+    const std::string* lent_label = nullptr;  // the tree's name of the service, until release
+    std::unique_ptr<std::string> own_label;   // after release, and for adopt's pipes
     std::unique_ptr<LineCutter> cutter;  // null: no unfinished line (scratch_ serves)
     int id = -1;
     UniqueFd fd;
@@ -104,9 +111,18 @@ class CatchAll {
     bool paused = false;
     bool continuing = false;  // the last piece was cut: this one continues its line
   };
+  static_assert(sizeof(Source) <= 40);
   enum class Read : uint8_t { kData, kEmpty, kEnd };
 
-  Result<void> add_source(int id, Kind kind, std::string label, UniqueFd fd);
+  /// What source's lines are labelled with ("" for supervise's own lines).
+  static std::string_view label_of(const Source& source) {
+    if (source.own_label) return *source.own_label;
+    return source.lent_label != nullptr ? std::string_view(*source.lent_label)
+                                        : std::string_view();
+  }
+  /// label is lent (see open) unless owned is set, then kept in the source.
+  Result<void> add_source(int id, Kind kind, const std::string* label, UniqueFd fd,
+                          bool owned = false);
   /// The source of id, or null. sources_ is sorted by id (ids only grow).
   Source* find(int id);
   void on_ready() noexcept;

@@ -576,6 +576,7 @@ Result<CatchPipes> Scanner::open_catch_all(const std::string& name) {
 }
 
 void Scanner::rename_catch_all(int id, const std::string& name) { catch_all_->rename(id, name); }
+void Scanner::release_catch_all(int id) { catch_all_->release(id); }
 
 std::string Scanner::home_of(const std::string& dir) const {
   return supervise_location::client_home(".", dir, state_ ? state_->dir() : std::string());

@@ -79,6 +79,7 @@ class Scanner final : private TreeEffects {
   void forward_to_stdout(UniqueFd read_end, const std::string& name) override;
   Result<CatchPipes> open_catch_all(const std::string& name) override;
   void rename_catch_all(int id, const std::string& name) override;
+  void release_catch_all(int id) override;
   std::optional<int> last_run_wait_status(const std::string& dir) override;
   std::vector<std::string> dependencies_of(const std::string& dir) override;
   // The `stderr separate` path (issue 15), in scanner_stderr.cpp.

@@ -33,6 +33,7 @@ Result<CatchPipes> TreeEffects::open_catch_all(const std::string& name) {
   return SysError{ENOSYS, "open the catch-all pipe of " + name};
 }
 void TreeEffects::rename_catch_all(int /*id*/, const std::string& /*name*/) {}
+void TreeEffects::release_catch_all(int /*id*/) {}
 Result<pid_t> TreeEffects::start_supervise_caught(const std::string& dir, int stdout_fd,
                                                   int /*stderr_fd*/) {
   return start_supervise(dir, -1, stdout_fd);
@@ -307,7 +308,11 @@ void Tree::open_catch_all(size_t slot) {
                   " writes to svscan's stdout unlabelled until its supervise restarts");
 }
 
-void Tree::close_catch_all(size_t slot) { slots_[slot].catch_all = CatchPipes{}; }
+void Tree::close_catch_all(size_t slot) {
+  Service& s = slots_[slot];
+  if (s.catch_all.id >= 0) effects_.release_catch_all(s.catch_all.id);
+  s.catch_all = CatchPipes{};
+}
 
 void Tree::replace_log(size_t slot, const FileId& log_id) {
   Service& s = slots_[slot];
@@ -539,6 +544,7 @@ void Tree::maybe_free(size_t slot) {
   for (const Supervisor* sup : supervisors_of(s))
     if (sup != nullptr && sup->pid > 0) return;
   if (s.watch >= 0) effects_.unwatch_service(s.watch);
+  close_catch_all(slot);  // before the name it lends goes (release_pair closed it already)
   s = Service{};
   free_slots_.push_back(slot);
   --in_use_;

@@ -44,8 +44,11 @@ class TreeEffects {
   /// Issue 15: pipes whose lines reach our stdout labelled NAME, for a service without
   /// log/ (svscan/catch_all.hpp). An error (ENOSYS by default): its output is inherited.
   virtual Result<CatchPipes> open_catch_all(const std::string& name);
-  /// The service behind catch-all pipe `id` is called NAME now.
+  /// The service behind catch-all pipe `id` is called NAME now. NAME, like open_catch_all's,
+  /// is the tree's own string, lent until release_catch_all(id) (issue 17: one copy).
   virtual void rename_catch_all(int id, const std::string& name);
+  /// The tree closed its ends of catch-all pipe `id` and no longer lends its name.
+  virtual void release_catch_all(int id);
   /// JSON mode's catch-all: start_supervise with stderr_fd as supervise's (and run's) fd 2.
   virtual Result<pid_t> start_supervise_caught(const std::string& dir, int stdout_fd,
                                                int stderr_fd);
@@ -239,7 +242,8 @@ class Tree {
   void release_pair(size_t slot);  // close our pipe ends, HUP the logger
   void retire_pipe(size_t slot);   // log/ removed: hand the read end to forward_to_stdout
   void open_catch_all(size_t slot);   // no log/: its output labelled on our stdout
-  void close_catch_all(size_t slot);  // our write ends only: the read side drains to EOF
+  /// Our write ends only: the read side drains to EOF, labelled with a copy of the name.
+  void close_catch_all(size_t slot);
   void maybe_free(size_t slot);
   // Issue 15, the stderr pipe and its svlog, each beside its stdout counterpart.
   void add_stderr_pipe(size_t slot);   // the knob says separate: pipe + svlog

@@ -108,6 +108,33 @@ TEST(CatchAll, UnfinishedLineWaitsApartFromOtherServicesLines) {
   EXPECT_EQ(count_lines(out(), "b-whole"), 1u) << out();
 }
 
+// Issue 17: the catch-all labels with the tree's own copy of a service's name, lent until
+// the service's slot goes. A process a removed service leaves behind still writes into its
+// pipe after that slot went to another service, whose name now fills the same string: its
+// line must still say who wrote it.
+TEST(CatchAll, LeftoverOfARemovedServiceKeepsItsLabelWhenTheSlotIsReused) {
+  ScanTree tree;
+  // The leftover waits in the background, outside run's pid that supervise stops.
+  tree.add_service("a", "( while [ ! -e " + tree.out("go") + " ]; do sleep 0.05; done\n"
+                        "  echo late-line; : > " + tree.out("said") + " ) &\n"
+                        ": > " + tree.out("a.up") + "\nexec sleep 1000\n");
+  tree.start();
+  ASSERT_TRUE(wait_until([&] { return ::access(tree.out("a.up").c_str(), F_OK) == 0; }))
+      << tree.log();
+  make_dirs(tree.staging() + "/trash");
+  ASSERT_EQ(::rename((tree.scan() + "/a").c_str(), (tree.staging() + "/trash/a").c_str()), 0);
+  // Ended and reaped: a's slot is free, and b, the next service, takes it.
+  ASSERT_TRUE(wait_until([&] { return tree.count_in_log("supervise a ended") == 1; }))
+      << tree.log();
+  tree.add_service("b", "exec sleep 1000\n");
+  ASSERT_GT(tree.wait_supervise_pid("b"), 0) << tree.log();
+  write_file(tree.out("go"), "");
+  ASSERT_TRUE(wait_until([&] { return ::access(tree.out("said").c_str(), F_OK) == 0; }));
+  const auto out = [&] { return tree.svscan().stdout_text(); };
+  EXPECT_TRUE(wait_until([&] { return count_lines(out(), "a: late-line\n") == 1; })) << out();
+  EXPECT_EQ(count_lines(out(), "late-line"), 1u) << out();
+}
+
 TEST(CatchAll, LineWrittenJustBeforeARestartIsNotLost) {
   ScanTree tree;
   // Each run says its last words and exits at once; svscan holds the pipe across the

@@ -556,6 +556,7 @@ class CatchAllEffects final : public TreeEffects {
   void rename_catch_all(int id, const std::string& name) override {
     renamed.emplace_back(id, name);
   }
+  void release_catch_all(int id) override { released.push_back(id); }
   std::optional<int> last_run_wait_status(const std::string&) override { return std::nullopt; }
   int watch_service(const std::string&) override { return -1; }
   void unwatch_service(int) override {}
@@ -572,6 +573,7 @@ class CatchAllEffects final : public TreeEffects {
   std::vector<std::string> opened;
   std::vector<std::string> forwarded;
   std::vector<std::pair<int, std::string>> renamed;
+  std::vector<int> released;
   std::vector<UniqueFd> read_ends;
   std::vector<std::string> warnings;
   pid_t next_pid = 100;
@@ -611,6 +613,8 @@ TEST(TreeCatchAll, LogAddedClosesTheCatchAllAndLogRemovedOpensOne) {
   tree.sync(std::vector<ScanEntry>{entry("a", 10)});
   ASSERT_EQ(effects.opened.size(), 1u);
   tree.sync(std::vector<ScanEntry>{entry("a", 10, 20)});
+  // Issue 17: the catch-all labels by the tree's own name until told it is no longer lent.
+  EXPECT_EQ(effects.released, std::vector<int>{0});
   // The replaced supervise (SIGKILLed to re-wire) starts on the logger's pipe.
   ASSERT_TRUE(tree.on_child_exit(tree.service_pid("a"), kKilled));
   EXPECT_NE(effects.starts.back().stdout_fd, -1);
@@ -622,6 +626,27 @@ TEST(TreeCatchAll, LogAddedClosesTheCatchAllAndLogRemovedOpensOne) {
   EXPECT_EQ(::read(effects.read_ends[0].get(), &byte, 1), 0);
   tree.sync(std::vector<ScanEntry>{entry("a", 10)});
   EXPECT_EQ(effects.opened.size(), 2u);
+}
+
+// Issue 17: the catch-all borrows the tree's name of a service; every way a service's
+// slot goes (removed, then freed; the shutdown) tells it first, so that it never reads a
+// name that is gone or, through a reused slot, another service's.
+TEST(TreeCatchAll, TheLentNameIsReleasedBeforeItsSlotIsFreedOrReused) {
+  CatchAllEffects effects;
+  FakeClock clock;
+  Tree tree(effects, clock, 1);
+  tree.sync(std::vector<ScanEntry>{entry("a", 10)});
+  const pid_t a = tree.service_pid("a");
+  tree.sync(std::vector<ScanEntry>{});
+  EXPECT_TRUE(effects.released.empty());  // its supervise still stops: the pipe is kept
+  ASSERT_TRUE(tree.on_child_exit(a, kExited0));
+  EXPECT_EQ(effects.released, std::vector<int>{0});
+  // The one slot is reused by b, whose name replaces a's in the same string.
+  tree.sync(std::vector<ScanEntry>{entry("b", 11)});
+  ASSERT_EQ(effects.opened, (std::vector<std::string>{"a", "b"}));
+  tree.begin_shutdown();
+  ASSERT_TRUE(tree.on_child_exit(tree.service_pid("b"), kExited0));
+  EXPECT_EQ(effects.released, (std::vector<int>{0, 2}));
 }
 
 }  // namespace

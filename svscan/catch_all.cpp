@@ -266,13 +266,14 @@ void CatchAll::emit(Source& source, std::string_view line, bool continued) {
   }
   if (format_ == LogFormat::kJson) {
     const std::string json = format_json_log_line(
-        batch_unix_ms_, label_of(source), source.kind == Kind::kStdout ? "stdout" : "stderr", line,
-        continued ? kPartial : std::string_view{});
+        batch_unix_ms_, label_of(source), source.kind == Kind::kStdout ? "stdout" : "stderr",
+        line, continued ? kPartial : std::string_view{});
     channel.push({json, "\n"}, label_of(source), may_exceed);
     return;
   }
   // "NAME: line"; the pieces after a cut say "NAME+: " (svscan(8), OUTPUT).
-  channel.push_line(label_of(source), source.continuing ? kContinued : kSeparator, line, may_exceed);
+  channel.push_line(label_of(source), source.continuing ? kContinued : kSeparator, line,
+                    may_exceed);
   source.continuing = continued;
 }
 
